@@ -1,0 +1,37 @@
+# Two commands do all the set-up on a fresh machine with only Python on it:
+#   make demo   create .venv, install tsattn, run the whole tutorial
+#   make test   create .venv, install tsattn with its test extras, run the tests
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
+
+.PHONY: demo test test-all bench install clean
+
+demo: $(VENV)/.core
+	$(BIN)/tsattn demo
+
+test: $(VENV)/.test
+	$(BIN)/python -m pytest
+
+test-all: $(VENV)/.test
+	$(BIN)/python -m pytest -m ""
+
+bench: $(VENV)/.test
+	$(BIN)/python benchmarks/seed_task.py
+
+install: $(VENV)/.core
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.core: $(VENV)/bin/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.core
+	$(PIP) -e ".[test,aeon]"
+	touch $@
+
+clean:
+	rm -rf $(VENV) runs build src/*.egg-info

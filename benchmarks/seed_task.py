@@ -1,0 +1,90 @@
+"""The seed task: `tsattn demo` (the whole article) on the seed's default config, timed end to end.
+
+Runs the real command in a subprocess, so the wall time includes start-up,
+data generation, training, evaluation and plots, then reads the run's
+metrics.json. Writes benchmarks/results/seed_task.json.
+
+    python benchmarks/seed_task.py [--seeds 0 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TARGETS = {"accuracy": 0.98, "roc_auc": 0.995, "demo_wall_seconds": 300.0}
+# The reference code run on this machine (issue 2), seed 0/1/2.
+REFERENCE = [
+    {"seed": 0, "accuracy": 0.972, "roc_auc": 0.993, "epochs": 42, "train_seconds": 403},
+    {"seed": 1, "accuracy": 0.9625, "roc_auc": 0.987, "epochs": 50, "train_seconds": 373},
+    {"seed": 2, "accuracy": 0.942, "roc_auc": 0.969, "epochs": 29, "train_seconds": 247},
+]
+
+
+def run_demo(seed: int, out: Path) -> dict:
+    exe = shutil.which("tsattn") or f"{sys.executable} -m tsattn"
+    cmd = exe.split() + ["demo", "--seed", str(seed), "--out", str(out), "--quiet"]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"tsattn demo failed:\n{proc.stderr}")
+    m = json.loads((out / "metrics.json").read_text())
+    return {
+        "seed": seed,
+        "demo_wall_seconds": round(wall, 1),
+        "train_seconds": round(m["train_seconds"], 1),
+        "epochs_run": m["epochs_run"],
+        "best_epoch": m["best_epoch"],
+        "accuracy": m["accuracy"],
+        "precision": m["precision"],
+        "recall": m["recall"],
+        "f1": m["f1"],
+        "roc_auc": m["roc_auc"],
+        "confusion_matrix": m["confusion_matrix"],
+        "n_test": m["n_test"],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "seed_task.json")
+    args = ap.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            r = run_demo(seed, Path(tmp) / f"seed{seed}")
+            r["meets_targets"] = all(
+                r[k] <= v if k.endswith("seconds") else r[k] >= v for k, v in TARGETS.items()
+            )
+            print(json.dumps(r), flush=True)
+            results.append(r)
+    from tsattn.training.recipes import SEED_TASK_RECIPE
+
+    report = {
+        "benchmark": "seed_task",
+        "command": "tsattn demo --seed S (seed's default config, lstm_attention)",
+        "recipe": SEED_TASK_RECIPE,
+        "targets": TARGETS,
+        "reference_code_on_this_machine": REFERENCE,
+        "results": results,
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""The library's workflows: train a run, evaluate it, explain a prediction.
+
+The CLI is a thin layer over these functions.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import run as rundir
+from ._errors import DataError, RunError
+from ._io import atomic_save, atomic_write_json, atomic_write_text
+from .config import DatasetConfig, TrainConfig
+from .data import SeriesDataset, check_finite, generate, load_npz, stratified_split
+
+__all__ = ["evaluate_run", "explain_run", "load_data", "train_run"]
+
+
+def load_data(data: str | os.PathLike[str] | None = None, dataset_config: DatasetConfig | None = None,
+              seed: int = 0) -> SeriesDataset:
+    """A dataset from a file, or generated from a dataset config."""
+    if data is not None:
+        return load_npz(data)
+    return generate(dataset_config or DatasetConfig(), seed=seed)
+
+
+def _data_source(config: dict, seed: int) -> SeriesDataset:
+    src = config.get("data", {})
+    if src.get("kind") == "synthetic":
+        return generate(DatasetConfig.model_validate(src["dataset_config"]), seed=src["seed"])
+    if src.get("kind") == "file":
+        return load_npz(src["path"])
+    raise RunError("--run: config.json records no data source; pass --data FILE")
+
+
+def train_run(
+    data: SeriesDataset,
+    config: TrainConfig,
+    out: str | os.PathLike[str],
+    *,
+    data_source: dict | None = None,
+    progress: bool = True,
+    verbose: bool = True,
+) -> dict:
+    """Split, scale, train, evaluate and save a run in ``out``; return its metrics.
+
+    ``data_source`` records where the data came from (a dataset config and
+    seed, or a file path), so that ``evaluate_run`` can rebuild the test set.
+    """
+    from .models import create_model
+    from .training.scaling import Scaler
+    from .training.trainer import fit, seed_everything
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    phases: dict[str, float] = {}
+    check_finite(data.X)
+    t = time.perf_counter()
+    train_idx, val_idx, test_idx = stratified_split(
+        data.y, val_fraction=config.val_fraction, test_fraction=config.test_fraction, seed=config.seed
+    )
+    scaler = Scaler(config.scaling, gain=config.scaling_gain).fit(data.X[train_idx])
+    Xs = scaler.transform(data.X)
+    phases["prepare_seconds"] = time.perf_counter() - t
+
+    seed_everything(config.seed, config.deterministic)
+    net = create_model(config.model, data.n_channels, len(data.class_names), data.seq_len, **config.model_params)
+    resolved = {
+        "model": config.model,
+        "model_params": config.model_params,
+        "train": config.model_dump(),
+        "seed": config.seed,
+        "class_names": list(data.class_names),
+        "n_channels": data.n_channels,
+        "seq_len": data.seq_len,
+        "scaler": scaler.to_dict(),
+        "data": data_source or {"kind": "memory"},
+        "split": {"train": len(train_idx), "val": len(val_idx), "test": len(test_idx)},
+        "n_params": int(sum(p.numel() for p in net.parameters())),
+        "versions": rundir.versions(),
+    }
+    atomic_write_json(out / rundir.CONFIG, resolved)
+    atomic_save(out / rundir.SPLIT, lambda fh: np.savez(fh, train=train_idx, val=val_idx, test=test_idx))
+    rundir.write_status(out, "running")
+    try:
+        result = fit(
+            net, Xs[train_idx], data.y[train_idx], Xs[val_idx], data.y[val_idx], config,
+            history_path=out / rundir.HISTORY, progress=progress,
+        )
+        phases["train_seconds"] = result.train_seconds
+        rundir.save_weights(net, out / rundir.WEIGHTS)
+        fit_info = {
+            "train_seconds": result.train_seconds, "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch, "best_val_loss": result.best_val_loss,
+        }
+        atomic_write_json(out / "fit.json", fit_info)
+        rundir.write_status(out, "done")
+    except BaseException as exc:
+        rundir.write_status(out, "failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    from .evaluation.plots import plot_history
+
+    plot_history(result.history, out / "curves.png")
+    return evaluate_run(out, data=data, verbose=verbose, phases=phases)
+
+
+def evaluate_run(
+    run: str | os.PathLike[str], *, data: SeriesDataset | str | os.PathLike[str] | None = None,
+    verbose: bool = True, phases: dict | None = None, plots: bool = True,
+) -> dict:
+    """Score a run on its test split (or on all of ``data`` when it is a new file).
+
+    Writes ``metrics.json`` and the attention plot; prints the article's report.
+    """
+    import json
+
+    from .evaluation.metrics import classification_metrics, format_report
+    from .inference import predict_arrays
+
+    run = Path(run)
+    loaded = rundir.load_run(run)
+    t = time.perf_counter()
+    if data is None or isinstance(data, SeriesDataset):
+        ds = data if data is not None else _data_source(loaded.config, loaded.config["seed"])
+        split_path = run / rundir.SPLIT
+        if not split_path.is_file():
+            raise RunError(f"--run: {split_path} is missing; pass --data FILE to evaluate on a file")
+        with np.load(split_path, allow_pickle=False) as z:
+            test_idx = z["test"]
+        if len(test_idx) and test_idx.max() >= len(ds):
+            raise RunError("--run: the recorded test split does not fit the data; pass --data FILE")
+        ds = ds.subset(test_idx)
+        evaluated_on = "test split"
+    else:
+        ds = load_npz(data)
+        evaluated_on = os.fspath(data)
+    ds = _check_compatible(ds, loaded.config)
+    check_finite(ds.X)
+    Xs = loaded.scaler.transform(ds.X)
+    proba, att = predict_arrays(loaded.net, Xs)
+    m = classification_metrics(ds.y, proba, loaded.class_names)
+    fit_info = json.loads((run / "fit.json").read_text()) if (run / "fit.json").is_file() else {}
+    m.update({k: fit_info.get(k) for k in ("train_seconds", "epochs_run", "best_epoch")})
+    m["model"] = loaded.model_name
+    m["evaluated_on"] = evaluated_on
+    phases = dict(phases or {})
+    phases["evaluate_seconds"] = time.perf_counter() - t
+    m["phases"] = phases
+    if verbose:
+        print(f"\n{loaded.model_name} on {evaluated_on} ({m['n_test']} series)")
+        print(format_report(m))
+    atomic_write_json(run / rundir.METRICS, m)
+    atomic_write_text(run / "report.txt", format_report(m) + "\n")
+    if plots and att is not None:
+        from .evaluation.plots import plot_attention_examples
+
+        pred = proba.argmax(1)
+        plot_attention_examples(
+            ds.X, att, ds.y, pred, loaded.class_names, run / "attention.png",
+            segment_start=ds.extras.get("segment_start"), segment_end=ds.extras.get("segment_end"),
+        )
+    return m
+
+
+def _check_compatible(ds: SeriesDataset, config: dict) -> SeriesDataset:
+    """Check channels and labels against the run; return ``ds`` with labels coded as the run codes them."""
+    if ds.n_channels != config["n_channels"]:
+        raise DataError(f"--data: the run expects {config['n_channels']} channel(s); the data have {ds.n_channels}")
+    names = config["class_names"]
+    if list(ds.class_names) == list(names):
+        return ds
+    unknown = [c for c in ds.class_names if c not in names]
+    if unknown:
+        raise DataError(f"--data: labels {unknown} are not among the run's classes {names}")
+    recode = np.array([names.index(c) for c in ds.class_names], np.int64)
+    return SeriesDataset(X=ds.X, y=recode[ds.y], class_names=list(names), extras=ds.extras)
+
+
+def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index: int,
+                out: str | os.PathLike[str]) -> dict:
+    """Plot series ``index`` of ``data`` with the run's attention over it; return its prediction."""
+    from .evaluation.plots import _pyplot, plot_attention, save_figure
+    from .inference import predict_arrays
+
+    loaded = rundir.load_run(run)
+    ds = _check_compatible(load_npz(data), loaded.config)
+    if not 0 <= index < len(ds):
+        raise DataError(f"--index: must be in [0, {len(ds) - 1}]; got {index}")
+    x = ds.X[index : index + 1]
+    check_finite(x)
+    proba, att = predict_arrays(loaded.net, loaded.scaler.transform(x))
+    names = loaded.class_names
+    pred = int(proba[0].argmax())
+    seg = None
+    if ds.has_segments:
+        seg = (int(ds.extras["segment_start"][index]), int(ds.extras["segment_end"][index]))
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    true = names[ds.y[index]] if ds.y[index] < len(names) else "?"
+    plot_attention(ax, x[0], None if att is None else att[0], segment=seg,
+                   title=f"series {index}: true {true}, predicted {names[pred]} (p={proba[0, pred]:.3f})")
+    save_figure(fig, out)
+    return {"index": index, "predicted": names[pred], "proba": proba[0].tolist(), "true": true}

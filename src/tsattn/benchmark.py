@@ -1,0 +1,179 @@
+"""`tsattn benchmark`: train several models on the same split and compare them side by side."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ._errors import ConfigError
+from ._io import atomic_write_json, atomic_write_text
+from ._memory import PeakMemory
+from .config import TrainConfig
+from .data import SeriesDataset, stratified_split
+
+__all__ = ["run_benchmark", "PEERS"]
+
+PEERS = ("minirocket",)
+INFERENCE_BATCH = 1024
+
+
+def _status(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _throughput(predict, X: np.ndarray, min_seconds: float = 1.0) -> float:
+    """Series per second on batches of ``INFERENCE_BATCH``, after one warm-up call."""
+    reps = -(-INFERENCE_BATCH // len(X))
+    batch = np.ascontiguousarray(np.concatenate([X] * reps)[:INFERENCE_BATCH])
+    predict(batch)  # warm-up
+    n, t0 = 0, time.perf_counter()
+    while True:
+        predict(batch)
+        n += len(batch)
+        elapsed = time.perf_counter() - t0
+        if elapsed >= min_seconds and n >= 3 * len(batch):
+            return n / elapsed
+
+
+def _bench_torch_model(name, ds, cfg, out, data_source, progress):
+    from . import run as rundir
+    from .api import train_run
+    from .inference import predict_arrays
+
+    with PeakMemory() as pm:
+        m = train_run(ds, cfg, out / name, data_source=data_source, progress=progress, verbose=False)
+    loaded = rundir.load_run(out / name)
+    with np.load(out / name / rundir.SPLIT) as z:
+        test = z["test"]
+    Xs = loaded.scaler.transform(ds.X[test])
+    tput = _throughput(lambda b: predict_arrays(loaded.net, b, batch_size=INFERENCE_BATCH), Xs)
+    return {
+        "name": name, "accuracy": m["accuracy"], "f1": m["f1"], "roc_auc": m["roc_auc"],
+        "train_seconds": m["train_seconds"], "epochs": m["epochs_run"], "best_epoch": m["best_epoch"],
+        "inference_series_per_s": tput, "peak_rss_mb": pm.peak_mb, "n_params": loaded.config["n_params"],
+        "confusion_matrix": m["confusion_matrix"], "recipe": {k: v for k, v in cfg.model_dump().items()
+                                                             if k in ("max_epochs", "batch_size", "lr", "lr_schedule", "scaling", "model_params")},
+    }
+
+
+def _bench_minirocket(ds, seed, split, progress):
+    try:
+        from aeon.classification.convolution_based import MiniRocketClassifier
+    except ImportError:
+        return None
+    from .evaluation.metrics import classification_metrics
+
+    train, _, test = split
+    clf = MiniRocketClassifier(random_state=seed, n_jobs=1)
+    with PeakMemory() as pm:
+        t = time.perf_counter()
+        clf.fit(ds.X[train].astype(np.float64), ds.y[train])
+        fit_seconds = time.perf_counter() - t
+        scores = clf.pipeline_.decision_function(ds.X[test].astype(np.float64))
+    # RidgeClassifierCV has no probabilities: ROC AUC is computed from its decision scores (a ranking).
+    if scores.ndim == 1:
+        p1 = 1 / (1 + np.exp(-scores))
+        proba = np.c_[1 - p1, p1]
+    else:
+        e = np.exp(scores - scores.max(1, keepdims=True))
+        proba = e / e.sum(1, keepdims=True)
+    m = classification_metrics(ds.y[test], proba, ds.class_names)
+    tput = _throughput(lambda b: clf.predict(b.astype(np.float64)), ds.X[test])
+    n_params = int(np.size(clf.estimator_.coef_) + np.size(clf.estimator_.intercept_))
+    return {
+        "name": "minirocket", "accuracy": m["accuracy"], "f1": m["f1"], "roc_auc": m["roc_auc"],
+        "train_seconds": fit_seconds, "epochs": None, "best_epoch": None, "inference_series_per_s": tput,
+        "peak_rss_mb": pm.peak_mb, "n_params": n_params, "confusion_matrix": m["confusion_matrix"],
+        "recipe": {"n_kernels": clf.n_kernels, "n_jobs": 1, "input": "raw (MiniRocket normalises itself)"},
+    }
+
+
+def run_benchmark(
+    ds: SeriesDataset, models: list[str], seed: int, out: str | os.PathLike[str], *, data_source: dict | None = None,
+    overrides: dict | None = None, progress: bool = True,
+) -> dict:
+    """Train every model in ``models`` on one split of ``ds``; write ``benchmark.json``, ``.md`` and ``.png``."""
+    from .models import get_model_class
+    from .training.recipes import recipe_for
+
+    for name in models:
+        if name not in PEERS:
+            get_model_class(name)  # unknown names fail before any work
+    if len(set(models)) != len(models):
+        raise ConfigError(f"--models: each model may appear once; got {','.join(models)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    base = TrainConfig(seed=seed)
+    split = stratified_split(ds.y, val_fraction=base.val_fraction, test_fraction=base.test_fraction, seed=seed)
+    rows, skipped = [], []
+    for i, name in enumerate(models, 1):
+        _status(f"[{i}/{len(models)}] {name}: training ...")
+        if name == "minirocket":
+            row = _bench_minirocket(ds, seed, split, progress)
+            if row is None:
+                reason = "aeon is not installed (pip install 'tsattn[aeon]')"
+                skipped.append({"name": name, "reason": reason})
+                _status(f"[{i}/{len(models)}] minirocket: skipped, {reason}")
+                continue
+        else:
+            cfg = TrainConfig.from_dict(recipe_for(name) | {"model": name, "seed": seed} | (overrides or {}))
+            row = _bench_torch_model(name, ds, cfg, out / "runs", data_source, progress)
+        rows.append(row)
+        _status(f"[{i}/{len(models)}] {name}: accuracy {row['accuracy']:.4f}, ROC AUC {row['roc_auc']:.4f}, "
+                f"{row['train_seconds']:.1f} s, {row['inference_series_per_s']:.0f} series/s")
+    result = {
+        "dataset": {"n_series": len(ds), "n_channels": ds.n_channels, "seq_len": ds.seq_len,
+                    "classes": ds.class_names, "source": data_source or {"kind": "memory"},
+                    "split": {"train": len(split[0]), "val": len(split[1]), "test": len(split[2])}},
+        "seed": seed,
+        "models": rows,
+        "skipped": skipped,
+        "inference_batch": INFERENCE_BATCH,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    atomic_write_json(out / "benchmark.json", result)
+    atomic_write_text(out / "benchmark.md", markdown_table(result))
+    if rows:
+        plot_benchmark(result, out / "benchmark.png")
+    return result
+
+
+def markdown_table(result: dict) -> str:
+    head = "| model | accuracy | F1 | ROC AUC | train s | epochs | series/s | peak RSS MB | params |\n"
+    head += "|---|---|---|---|---|---|---|---|---|\n"
+    lines = []
+    for r in result["models"]:
+        lines.append(
+            f"| {r['name']} | {r['accuracy']:.4f} | {r['f1']:.4f} | {r['roc_auc']:.4f} | {r['train_seconds']:.1f} | "
+            f"{r['epochs'] if r['epochs'] is not None else '-'} | {r['inference_series_per_s']:.0f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['n_params']:,} |"
+        )
+    tail = "".join(f"\n{s['name']}: skipped, {s['reason']}\n" for s in result["skipped"])
+    return head + "\n".join(lines) + "\n" + tail
+
+
+def plot_benchmark(result: dict, path: Path) -> None:
+    from .evaluation.plots import _pyplot, save_figure
+
+    plt = _pyplot()
+    rows = result["models"]
+    names = [r["name"] for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    panels = [("accuracy", "test accuracy", False), ("train_seconds", "training wall seconds", False),
+              ("inference_series_per_s", "inference series / s (log)", True)]
+    for ax, (key, label, log) in zip(axes, panels):
+        vals = [r[key] for r in rows]
+        bars = ax.bar(names, vals, color=[f"C{i}" for i in range(len(rows))])
+        ax.set_title(label, fontsize=10)
+        if log:
+            ax.set_yscale("log")
+        if key == "accuracy":
+            ax.set_ylim(max(0.0, min(vals) - 0.05), 1.0)
+        ax.bar_label(bars, fmt="%.3f" if key == "accuracy" else "%.0f", fontsize=7)
+        ax.tick_params(axis="x", rotation=30, labelsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)

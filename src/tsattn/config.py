@@ -1,0 +1,175 @@
+"""Typed, validated configs.
+
+:class:`DatasetConfig` accepts the seed tutorial's JSON config with its exact
+keys and meaning, so ``shared/seed/default_dataset.json`` loads unchanged.
+:class:`TrainConfig` holds everything about a training run that is not data.
+
+Bad values raise :class:`~tsattn.ConfigError` with a one-line message naming
+the key, the rule and the value received; an unknown key suggests the closest
+valid one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ._errors import ConfigError, did_you_mean
+
+__all__ = ["DatasetConfig", "TrainConfig", "load_dataset_config", "parse_config"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "config"):
+        """Validate ``data``; any problem becomes a one-line :class:`ConfigError`."""
+        return parse_config(cls, data, source=source)
+
+
+def parse_config(cls: type[BaseModel], data: Any, *, source: str = "config"):
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: must be a JSON object of key/value pairs; got {type(data).__name__}")
+    valid = list(cls.model_fields)
+    for key in data:
+        if key not in cls.model_fields:
+            raise ConfigError(
+                f"{source}: unknown key '{key}'.{did_you_mean(str(key), valid)} "
+                f"Valid keys: {', '.join(valid)}"
+            )
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, source)) from None
+
+
+def _one_line(exc: ValidationError, source: str) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    where = f"'{loc}' " if loc else ""
+    got = f"; got {err['input']!r}" if loc and "input" in err else ""
+    extra = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+    return f"{source}: {where}{msg[0].lower() + msg[1:]}{got}{extra}"
+
+
+def _grid_indices(lo: float, hi: float, step: float, n: int) -> tuple[int, int, int]:
+    """Fractions of ``n`` as sample indices, as the seed does: ``int(fraction * n)``.
+
+    A tiny epsilon guards against float artefacts (``0.29 * 500 = 144.99999...``)
+    so that the grid is exactly 0, 5, ..., 445 for the seed's defaults.
+    """
+    as_index = lambda f: int(math.floor(f * n + 1e-9))  # noqa: E731
+    return as_index(lo), as_index(hi), max(1, as_index(step))
+
+
+class DatasetConfig(_Strict):
+    """The seed's sine / rectified-sine dataset.
+
+    Every key of the seed's JSON is here with its meaning and default. Grids
+    follow ``numpy.arange(min, max, step)``: ``max`` is excluded.
+    """
+
+    num_points: int = Field(500, ge=2, description="samples per series; t = linspace(0, 2*pi, num_points)")
+    dataset_size: int = Field(10000, ge=1, description="number of series")
+    normal_anomalous_ratio: float = Field(0.5, ge=0.0, le=1.0, description="probability that a series is normal")
+    min_freq: float = Field(1.0, description="frequency grid start")
+    max_freq: float = Field(4.0, description="frequency grid end (excluded)")
+    step_freq: float = Field(0.01, gt=0, description="frequency grid step")
+    min_amp: float = Field(1.0, description="amplitude grid start")
+    max_amp: float = Field(10.0, description="amplitude grid end (excluded)")
+    step_amp: float = Field(0.01, gt=0, description="amplitude grid step")
+    min_loc: float = Field(0.0, ge=0.0, le=1.0, description="flat part's start, as a fraction of num_points")
+    max_loc: float = Field(0.9, ge=0.0, le=1.0, description="flat part's start grid end (excluded)")
+    step_loc: float = Field(0.01, gt=0, le=1.0, description="flat part's start grid step, as a fraction")
+    min_length: float = Field(0.1, ge=0.0, le=1.0, description="flat part's length, as a fraction of num_points")
+    max_length: float = Field(0.5, ge=0.0, le=1.0, description="flat part's length grid end (excluded)")
+    step_length: float = Field(0.01, gt=0, le=1.0, description="flat part's length grid step, as a fraction")
+    output_folder: str = Field("output", description="seed key: where the seed wrote outputs (kept, unused)")
+    picture_folder: str = Field("pictures", description="seed key: where the seed wrote pictures (kept, unused)")
+    # Extensions, all off by default so the seed's semantics stay exact.
+    noise_std: float = Field(0.0, ge=0.0, description="Gaussian noise, as a fraction of each series' amplitude")
+    random_phase: bool = Field(False, description="draw a phase uniformly in [0, 2*pi) for every series")
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> DatasetConfig:
+        for name in ("freq", "amp", "loc", "length"):
+            lo, hi = getattr(self, f"min_{name}"), getattr(self, f"max_{name}")
+            if not lo < hi:
+                raise ValueError(f"min_{name} must be < max_{name} (numpy.arange excludes max); got min_{name}={lo}, max_{name}={hi}")
+        for name in ("loc", "length"):
+            lo, hi, step = self.index_grid(name)
+            if lo >= hi:
+                raise ValueError(
+                    f"the {name} grid is empty at num_points={self.num_points}: int(min_{name}*num_points)={lo} "
+                    f">= int(max_{name}*num_points)={hi}"
+                )
+        if self.index_grid("length")[0] < 1:
+            raise ValueError(f"min_length must give a flat part of at least 1 sample; got min_length={self.min_length}")
+        return self
+
+    def index_grid(self, name: Literal["loc", "length"]) -> tuple[int, int, int]:
+        """``(start, stop, step)`` in samples for the ``loc`` or ``length`` grid."""
+        return _grid_indices(
+            getattr(self, f"min_{name}"), getattr(self, f"max_{name}"), getattr(self, f"step_{name}"), self.num_points
+        )
+
+
+Scaling = Literal["znorm", "standard", "none"]
+
+
+class TrainConfig(_Strict):
+    """Everything about a training run that is not the data."""
+
+    model: str = Field("lstm_attention", description="registered model name (see tsattn.models.list_models())")
+    model_params: dict[str, Any] = Field(default_factory=dict, description="hyperparameters passed to the model")
+    seed: int = Field(0, ge=0, description="seeds the split, the weights and the batch order")
+    max_epochs: int = Field(50, ge=1, description="epoch budget; early stopping usually ends sooner")
+    patience: int = Field(5, ge=1, description="epochs without a better val loss before stopping")
+    batch_size: int = Field(64, ge=1, description="series per optimisation step")
+    lr: float = Field(3e-3, gt=0, description="peak learning rate of Adam")
+    weight_decay: float = Field(0.0, ge=0, description="decoupled weight decay (AdamW) when > 0")
+    lr_schedule: Literal["constant", "onecycle", "cosine"] = Field(
+        "onecycle", description="onecycle: warm up then anneal over max_epochs"
+    )
+    grad_clip: float = Field(1.0, ge=0, description="clip the gradient norm to this (0: off)")
+    scaling: Scaling = Field("znorm", description="znorm: each series to mean 0, std 1; standard: dataset mean/std")
+    scaling_gain: float = Field(1.0, gt=0, description="standard deviation of the scaled input")
+    val_fraction: float = Field(0.1, gt=0, lt=1, description="share of all series used for validation")
+    test_fraction: float = Field(0.2, gt=0, lt=1, description="share of all series used for testing")
+    accelerator: str = Field("auto", description="Lightning accelerator: auto, cpu, gpu, ...")
+    devices: int | str = Field("auto", description="Lightning devices")
+    num_nodes: int = Field(1, ge=1, description="Lightning num_nodes")
+    strategy: str = Field("auto", description="Lightning strategy, e.g. ddp")
+    deterministic: bool = Field(True, description="use deterministic algorithms (bit-identical reruns on CPU)")
+
+    @model_validator(mode="after")
+    def _check_split(self) -> TrainConfig:
+        if self.val_fraction + self.test_fraction >= 1:
+            raise ValueError(
+                f"val_fraction + test_fraction must be < 1; got {self.val_fraction} + {self.test_fraction}"
+            )
+        return self
+
+
+def load_dataset_config(path: str | os.PathLike[str]) -> DatasetConfig:
+    """Read a dataset config from a JSON file, such as the seed's ``default_dataset.json``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"--config: file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        raise ConfigError(f"--config: file is empty: {path}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--config: malformed JSON in {path} at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    return DatasetConfig.from_dict(data, source=f"config {path.name}")

@@ -1,0 +1,133 @@
+"""The in-memory dataset and its ``.npz`` file format."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._errors import DataError
+from .._io import atomic_save
+
+__all__ = ["SeriesDataset", "load_npz", "save_npz", "encode_labels", "check_finite"]
+
+GROUND_TRUTH = ("segment_start", "segment_end", "freq", "amp")
+
+
+@dataclass
+class SeriesDataset:
+    """Series ``X`` of shape ``(n, C, T)`` with integer labels ``y``.
+
+    ``y[i]`` indexes ``class_names``. ``extras`` holds per-series arrays such
+    as the synthetic ground truth (``segment_start``, ``segment_end``, ...).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    class_names: list[str]
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.X.ndim == 2:
+            self.X = self.X[:, None, :]  # (n, T) -> (n, 1, T): a 2-D array is one channel
+        if self.X.ndim != 3:
+            raise DataError(f"X must have shape (n, T) or (n, C, T); got shape {self.X.shape}")
+        if len(self.y) != len(self.X):
+            raise DataError(f"y must have one label per series: X has {len(self.X)} series, y has {len(self.y)}")
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    @property
+    def n_channels(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def seq_len(self) -> int:
+        return self.X.shape[2]
+
+    @property
+    def has_segments(self) -> bool:
+        return "segment_start" in self.extras and "segment_end" in self.extras
+
+    def subset(self, idx: np.ndarray) -> SeriesDataset:
+        return SeriesDataset(
+            X=self.X[idx], y=self.y[idx], class_names=list(self.class_names),
+            extras={k: v[idx] for k, v in self.extras.items()},
+        )
+
+
+def encode_labels(labels: np.ndarray, class_names: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Map labels of any type to ``0..k-1``; return the codes and the class names."""
+    labels = np.asarray(labels)
+    if class_names is None:
+        uniq = np.unique(labels)
+        class_names = [str(u) for u in uniq]
+        codes = np.searchsorted(uniq, labels)
+        return codes.astype(np.int64), class_names
+    lookup = {name: i for i, name in enumerate(class_names)}
+    try:
+        return np.array([lookup[str(v)] for v in labels], np.int64), list(class_names)
+    except KeyError as exc:
+        raise DataError(f"y: label {exc.args[0]!r} is not one of the known classes {class_names}") from None
+
+
+def check_finite(X: np.ndarray, what: str = "X") -> None:
+    """Raise a :class:`DataError` with the count and first place of NaN/inf values."""
+    bad = ~np.isfinite(X)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DataError(
+            f"{what}: must contain no NaN or inf under the default nan_policy='error'; found {int(bad.sum())}, "
+            f"the first at index {first} (series, channel, time); use --nan-policy interpolate|zero to fill them"
+        )
+
+
+def save_npz(ds: SeriesDataset, path: str | os.PathLike[str]) -> None:
+    """Write ``ds`` to ``path`` (``.npz``, uncompressed), atomically."""
+    arrays = {"X": ds.X.astype(np.float32, copy=False), "y": ds.y, "class_names": np.array(ds.class_names, dtype=str)}
+    arrays.update(ds.extras)
+    atomic_save(path, lambda fh: np.savez(fh, **arrays))
+
+
+def load_npz(path: str | os.PathLike[str]) -> SeriesDataset:
+    """Read a ``.npz`` dataset. Object arrays are refused: nothing is unpickled.
+
+    ``X`` may be ``(n, T)`` or ``(n, C, T)``; ``y`` may hold integers or
+    strings. Without ``class_names``, classes are the sorted unique labels.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"--data: file not found: {path}")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic[:2] != b"PK":  # an .npz is a zip archive
+        raise DataError(f"--data: {path.name} is not a readable .npz file (it is not a zip archive; {path.stat().st_size} bytes)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            files = dict(z.items())
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise DataError(f"--data: {path.name} holds object arrays, which would need unpickling; refused") from None
+        raise DataError(f"--data: {path.name} is not a readable .npz file: {exc}") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise DataError(f"--data: {path.name} is not a readable .npz file: {exc}") from None
+    for key in ("X", "y"):
+        if key not in files:
+            raise DataError(f"--data: {path.name} must hold an array named '{key}'; found {sorted(files)}")
+    X = files.pop("X")
+    if not np.issubdtype(X.dtype, np.number):
+        raise DataError(f"--data: X must be numeric; got dtype {X.dtype}")
+    y = files.pop("y")
+    names = files.pop("class_names", None)
+    if names is not None and np.issubdtype(y.dtype, np.integer):
+        class_names = [str(s) for s in names]
+        if len(y) and (y.min() < 0 or y.max() >= len(class_names)):
+            raise DataError(f"--data: y must index class_names (0..{len(class_names) - 1}); got range {y.min()}..{y.max()}")
+        codes = y.astype(np.int64)
+    else:
+        codes, class_names = encode_labels(y)
+    return SeriesDataset(X=X.astype(np.float32, copy=False), y=codes, class_names=class_names, extras=files)

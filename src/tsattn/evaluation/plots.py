@@ -1,0 +1,102 @@
+"""Pictures: attention over the signal, and training curves.
+
+Figures are rendered off-screen (Agg) and written atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+
+from .._io import atomic_write_bytes
+
+__all__ = ["plot_attention", "plot_attention_examples", "plot_history", "save_figure"]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str | os.PathLike[str], dpi: int = 110) -> None:
+    fmt = os.fspath(path).rsplit(".", 1)[-1].lower()
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt if fmt in ("png", "svg", "pdf") else "png", dpi=dpi, bbox_inches="tight")
+    atomic_write_bytes(path, buf.getvalue())
+    _pyplot().close(fig)
+
+
+def plot_attention(ax, x: np.ndarray, attention: np.ndarray | None, *, segment: tuple[int, int] | None = None,
+                   title: str = "") -> None:
+    """Draw a series (one line per channel) with its attention on a twin axis and the true segment shaded."""
+    x = np.atleast_2d(x)
+    t = np.arange(x.shape[-1])
+    for c, row in enumerate(x):
+        ax.plot(t, row, lw=1.2, color="C0" if len(x) == 1 else f"C{c}", label="signal" if c == 0 else None)
+    if segment is not None and segment[0] >= 0:
+        ax.axvspan(segment[0], segment[1] - 0.5, color="C2", alpha=0.18, label="true flat segment")
+    ax.set_xlabel("time step")
+    ax.set_ylabel("signal")
+    ax.set_title(title, fontsize=10)
+    if attention is not None:
+        ax2 = ax.twinx()
+        ax2.fill_between(t, 0, attention, color="C3", alpha=0.35, step="mid", label="attention")
+        ax2.plot(t, attention, color="C3", lw=0.8)
+        ax2.set_ylabel("attention weight", color="C3")
+        ax2.set_ylim(0, max(float(np.max(attention)) * 1.15, 1e-6))
+        handles = ax.get_legend_handles_labels()
+        h2 = ax2.get_legend_handles_labels()
+        ax.legend(handles[0] + h2[0], handles[1] + h2[1], loc="upper right", fontsize=8)
+    else:
+        ax.legend(loc="upper right", fontsize=8)
+
+
+def plot_attention_examples(
+    X: np.ndarray, attention: np.ndarray, y: np.ndarray, pred: np.ndarray, class_names: list[str],
+    path: str | os.PathLike[str], *, segment_start: np.ndarray | None = None,
+    segment_end: np.ndarray | None = None, indices: list[int] | None = None,
+) -> list[int]:
+    """Plot attention over the signal for one series of each class (the article's two plots).
+
+    Returns the indices plotted.
+    """
+    plt = _pyplot()
+    if indices is None:
+        indices = [int(np.flatnonzero(y == c)[0]) for c in range(len(class_names)) if (y == c).any()]
+    fig, axes = plt.subplots(len(indices), 1, figsize=(10, 3.0 * len(indices)), squeeze=False)
+    for ax, i in zip(axes[:, 0], indices):
+        seg = None
+        if segment_start is not None and segment_end is not None:
+            seg = (int(segment_start[i]), int(segment_end[i]))
+        title = f"series {i}: true {class_names[y[i]]}, predicted {class_names[pred[i]]}"
+        plot_attention(ax, X[i], attention[i] if attention is not None else None, segment=seg, title=title)
+    fig.tight_layout()
+    save_figure(fig, path)
+    return indices
+
+
+def plot_history(history: list[dict], path: str | os.PathLike[str]) -> None:
+    """Training and validation loss and accuracy per epoch; the best epoch marked."""
+    plt = _pyplot()
+    epochs = [h["epoch"] for h in history]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
+    for key, ax in (("loss", a1), ("acc", a2)):
+        ax.plot(epochs, [h[f"train_{key}"] for h in history], "o-", ms=3, label=f"train {key}")
+        ax.plot(epochs, [h[f"val_{key}"] for h in history], "o-", ms=3, label=f"val {key}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+    if history:
+        best = min(history, key=lambda h: h["val_loss"])["epoch"]
+        for ax in (a1, a2):
+            ax.axvline(best, color="grey", ls="--", lw=1, label="best epoch")
+    a1.legend(fontsize=8)
+    a2.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)

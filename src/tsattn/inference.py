@@ -1,0 +1,37 @@
+"""Batched inference: probabilities and attention from a trained network."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def predict_arrays(
+    net, X: np.ndarray, *, batch_size: int = 1024, lengths: np.ndarray | None = None, with_attention: bool = True,
+    device: str | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Run ``net`` on already-scaled ``X`` ``(n, C, T)``.
+
+    Returns probabilities ``(n, n_classes)`` and attention ``(n, T)`` (or
+    ``None`` for models without attention or when not asked for).
+    """
+    import torch
+
+    from .models._base import logits_to_proba
+
+    net.eval()
+    dev = torch.device(device) if device else next(net.parameters()).device
+    probas, atts = [], []
+    with torch.inference_mode():
+        for i in range(0, len(X), batch_size):
+            xb = torch.from_numpy(np.ascontiguousarray(X[i : i + batch_size], dtype=np.float32)).to(dev)
+            mask = None
+            if lengths is not None:
+                lb = torch.from_numpy(np.asarray(lengths[i : i + batch_size])).to(dev)
+                mask = torch.arange(xb.shape[-1], device=dev)[None, :] < lb[:, None]
+            logits, att = net(xb, mask)
+            probas.append(logits_to_proba(logits).cpu().numpy())
+            if with_attention and att is not None:
+                atts.append(att.cpu().numpy())
+    proba = np.concatenate(probas) if probas else np.zeros((0, getattr(net, "n_classes", 2)), np.float32)
+    att = np.concatenate(atts) if atts else None
+    return proba, att

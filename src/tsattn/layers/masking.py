@@ -1,0 +1,25 @@
+"""Helpers that keep padded time steps out of every computation."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def apply_mask(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Zero the padded steps of ``h`` ``(B, C, T)``: convolutions then see what zero padding would give."""
+    return h if mask is None else h * mask[:, None, :].to(h.dtype)
+
+
+def upsample_attention(alpha: torch.Tensor, T: int, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Spread attention over ``T'`` coarse steps back onto ``T`` input steps, rows summing to 1.
+
+    Each coarse step's weight is shared equally among the input steps it covers,
+    so the mass of a region is preserved.
+    """
+    if alpha.shape[-1] == T:
+        return alpha
+    fine = F.interpolate(alpha[:, None, :], size=T, mode="nearest")[:, 0]  # (B, T)
+    if mask is not None:
+        fine = fine * mask.to(fine.dtype)
+    return fine / fine.sum(-1, keepdim=True).clamp_min(1e-12)

@@ -1,0 +1,53 @@
+"""The contract every model follows."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class TSClassifierNet(nn.Module):
+    """Base of every network: input ``(B, C, T)``, output ``(logits, attention)``.
+
+    ``logits`` has one column for a binary task (use BCE-with-logits, as the
+    seed's single sigmoid output does) and ``n_classes`` columns otherwise.
+    ``attention`` is ``(B, T)`` with rows summing to 1 over valid steps, or
+    ``None`` for a model without attention. ``mask`` (``(B, T)``, True where a
+    step is real) marks padding of variable-length batches.
+    """
+
+    name: str = ""
+    has_attention: bool = True
+    variable_length: bool = True  # can it run on lengths never seen in training?
+
+    def __init__(self, n_channels: int, n_classes: int, seq_len: int) -> None:
+        super().__init__()
+        if n_channels < 1 or n_classes < 2 or seq_len < 1:
+            raise ValueError(
+                f"need n_channels >= 1, n_classes >= 2 and seq_len >= 1; got {n_channels}, {n_classes}, {seq_len}"
+            )
+        self.n_channels, self.n_classes, self.seq_len = n_channels, n_classes, seq_len
+
+    @property
+    def n_outputs(self) -> int:
+        return 1 if self.n_classes == 2 else self.n_classes
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def logits_to_proba(logits: torch.Tensor) -> torch.Tensor:
+    """Class probabilities ``(B, n_classes)`` from either logit layout."""
+    if logits.shape[-1] == 1:
+        p = torch.sigmoid(logits)
+        return torch.cat([1 - p, p], dim=-1)
+    return torch.softmax(logits, dim=-1)
+
+
+def classification_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """BCE-with-logits for one output column, softmax cross-entropy otherwise."""
+    if logits.shape[-1] == 1:
+        return nn.functional.binary_cross_entropy_with_logits(logits.squeeze(-1), y.float())
+    return nn.functional.cross_entropy(logits, y)

@@ -1,0 +1,41 @@
+"""The convolutional baseline: a fully convolutional network with global average pooling."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..layers import apply_mask
+from ._base import TSClassifierNet
+from ._registry import register_model
+
+
+@register_model
+class CNN(TSClassifierNet):
+    """FCN (Wang et al., 2017): three Conv-BN-ReLU blocks (kernels 8, 5, 3) -> global average pooling -> linear.
+
+    No attention. Widths default to (64, 128, 64), half the original's, for CPU speed.
+    """
+
+    name = "cnn"
+    has_attention = False
+
+    def __init__(
+        self, n_channels: int, n_classes: int, seq_len: int, *, channels: tuple[int, ...] = (64, 128, 64),
+        kernels: tuple[int, ...] = (8, 5, 3),
+    ) -> None:
+        super().__init__(n_channels, n_classes, seq_len)
+        widths = (n_channels, *channels)
+        self.convs = nn.ModuleList(nn.Conv1d(widths[i], widths[i + 1], k, padding="same") for i, k in enumerate(kernels))
+        self.norms = nn.ModuleList(nn.BatchNorm1d(c) for c in channels)
+        self.head = nn.Linear(channels[-1], self.n_outputs)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
+        h = apply_mask(x, mask)  # (B, C, T)
+        for conv, norm in zip(self.convs, self.norms):
+            h = apply_mask(torch.relu(norm(conv(h))), mask)  # (B, F, T)
+        if mask is None:
+            pooled = h.mean(-1)
+        else:
+            pooled = h.sum(-1) / mask.sum(-1, keepdim=True).clamp_min(1).to(h.dtype)  # mean over real steps
+        return self.head(pooled), None

@@ -1,0 +1,64 @@
+"""A convolutional encoder with additive attention pooling: the fast attention model."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..layers import AdditiveAttention, apply_mask, upsample_attention
+from ._base import TSClassifierNet
+from ._registry import register_model
+
+
+class _ConvBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, kernel: int, dilation: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(c_in, c_out, kernel, padding=dilation * (kernel - 1) // 2, dilation=dilation)
+        self.norm = nn.BatchNorm1d(c_out)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        # Re-mask after every layer so padding stays zero, as "same" zero padding would see it.
+        return apply_mask(torch.relu(self.norm(self.conv(x))), mask)
+
+
+@register_model
+class CNNAttention(TSClassifierNet):
+    """Dilated 1-D convolutions (no downsampling by default) -> additive attention over time -> linear head.
+
+    ``channels`` sets the width of each block; ``dilations`` their dilation,
+    so the receptive field grows geometrically at a constant cost per step.
+    ``pool`` > 1 averages the input over windows of that many steps first
+    (faster), and the attention is spread back onto the input's ``T`` steps.
+    """
+
+    name = "cnn_attention"
+
+    def __init__(
+        self, n_channels: int, n_classes: int, seq_len: int, *, channels: tuple[int, ...] = (32, 32, 32, 32),
+        kernel_size: int = 5, dilations: tuple[int, ...] = (1, 2, 4, 8), attn_dim: int = 64, pool: int = 1,
+    ) -> None:
+        super().__init__(n_channels, n_classes, seq_len)
+        if len(channels) != len(dilations):
+            raise ValueError(f"channels and dilations must have the same length; got {len(channels)} and {len(dilations)}")
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (to keep every step centred); got {kernel_size}")
+        self.pool = pool
+        widths = (n_channels, *channels)
+        self.blocks = nn.ModuleList(
+            _ConvBlock(widths[i], widths[i + 1], kernel_size, d) for i, d in enumerate(dilations)
+        )
+        self.attention = AdditiveAttention(channels[-1], attn_dim)
+        self.head = nn.Linear(channels[-1], self.n_outputs)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
+        T = x.shape[-1]
+        h = apply_mask(x, mask)  # (B, C, T)
+        coarse_mask = mask
+        if self.pool > 1:
+            h = nn.functional.avg_pool1d(h, self.pool, ceil_mode=True)  # (B, C, T/pool)
+            if mask is not None:
+                coarse_mask = nn.functional.max_pool1d(mask[:, None].float(), self.pool, ceil_mode=True)[:, 0] > 0
+        for block in self.blocks:
+            h = block(h, coarse_mask)  # (B, F, T')
+        context, alpha = self.attention(h.transpose(1, 2), coarse_mask)  # (B, F), (B, T')
+        return self.head(context), upsample_attention(alpha, T, mask)

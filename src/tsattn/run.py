@@ -1,0 +1,142 @@
+"""The run directory: everything needed to reuse a trained model.
+
+``config.json``
+    the fully resolved config: data source, dataset config, train config,
+    scaler statistics, class names, input shape, seed and package versions.
+``weights.safetensors``
+    the network's weights; loading them cannot execute code.
+``status.json``
+    ``running``, ``done`` or ``failed``, so a crashed run is never taken for
+    a finished one.
+``metrics.json``, ``history.csv``, ``split.npz``, plots
+    what training and evaluation produced.
+
+Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from ._errors import RunError
+from ._io import atomic_write_bytes, atomic_write_json
+
+CONFIG = "config.json"
+WEIGHTS = "weights.safetensors"
+STATUS = "status.json"
+METRICS = "metrics.json"
+HISTORY = "history.csv"
+SPLIT = "split.npz"
+REQUIRED_CONFIG_KEYS = ("model", "train", "class_names", "n_channels", "seq_len", "scaler")
+
+
+def versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"tsattn": __version__, "python": platform.python_version()}
+    for pkg in ("torch", "lightning", "numpy", "scikit-learn"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def write_status(run_dir: Path, state: str, **info: Any) -> None:
+    atomic_write_json(run_dir / STATUS, {"state": state, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **info})
+
+
+def read_status(run_dir: Path) -> dict:
+    path = Path(run_dir) / STATUS
+    if not path.is_file():
+        return {"state": "unknown"}
+    return json.loads(path.read_text())
+
+
+def save_weights(net, path: Path) -> None:
+    from safetensors.torch import save
+
+    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    # One metadata key: safetensors orders metadata keys arbitrarily, so more would make the bytes vary.
+    atomic_write_bytes(path, save(state, metadata={"model": getattr(net, "name", "")}))
+
+
+def load_weights(net, path: Path) -> None:
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    if not path.is_file():
+        raise RunError(f"--run: weights file not found: {path}")
+    try:
+        state = load(path.read_bytes())
+    except (SafetensorError, ValueError, OSError) as exc:
+        raise RunError(f"--run: {path.name} is not a valid safetensors file ({exc}); it may be truncated") from None
+    try:
+        net.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0:2]
+        raise RunError(
+            f"--run: {path.name} does not match the '{getattr(net, 'name', '?')}' architecture in config.json: "
+            + " ".join(s.strip() for s in first)
+        ) from None
+
+
+@dataclass
+class LoadedRun:
+    path: Path
+    config: dict
+    net: Any
+    scaler: Any
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.config["class_names"]
+
+    @property
+    def model_name(self) -> str:
+        return self.config["model"]
+
+
+def read_config(run_dir: str | os.PathLike[str]) -> dict:
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunError(f"--run: not a directory: {run_dir}")
+    path = run_dir / CONFIG
+    if not path.is_file():
+        raise RunError(f"--run: {run_dir} has no {CONFIG}; it is not a tsattn run directory (or training never started)")
+    try:
+        config = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise RunError(f"--run: {path} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
+    missing = [k for k in REQUIRED_CONFIG_KEYS if k not in config]
+    if missing:
+        raise RunError(f"--run: {path} lacks the keys {missing}; it was edited or is from another tool")
+    return config
+
+
+def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> LoadedRun:
+    """Load a trained run: its config, scaler and network (weights via safetensors, no pickle)."""
+    from .models import create_model
+    from .training.scaling import Scaler
+
+    run_dir = Path(run_dir)
+    config = read_config(run_dir)
+    state = read_status(run_dir).get("state")
+    if require_done and state not in ("done", "evaluated"):
+        raise RunError(f"--run: {run_dir} is in state '{state}', not 'done'; it did not finish training")
+    try:
+        net = create_model(config["model"], config["n_channels"], len(config["class_names"]), config["seq_len"],
+                           **config.get("model_params", {}))
+        scaler = Scaler.from_dict(config["scaler"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RunError(f"--run: {run_dir / CONFIG} is inconsistent: {exc}") from None
+    load_weights(net, run_dir / WEIGHTS)
+    net.eval()
+    return LoadedRun(path=run_dir, config=config, net=net, scaler=scaler)

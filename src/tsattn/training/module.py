@@ -1,0 +1,52 @@
+"""The LightningModule: loss, optimiser, schedule and per-epoch metrics."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+
+from ..models._base import classification_loss
+
+
+class LitClassifier(L.LightningModule):
+    """Train any registered network with Adam and an optional one-cycle schedule."""
+
+    def __init__(
+        self, net: torch.nn.Module, *, lr: float = 3e-3, weight_decay: float = 0.0,
+        lr_schedule: str = "onecycle", max_epochs: int = 50,
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.lr, self.weight_decay = lr, weight_decay
+        self.lr_schedule, self.max_epochs = lr_schedule, max_epochs
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
+        return self.net(x, mask)
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        x, y, mask = batch
+        logits, _ = self.net(x, mask)
+        loss = classification_loss(logits, y)
+        pred = (logits.squeeze(-1) > 0).long() if logits.shape[-1] == 1 else logits.argmax(-1)
+        acc = (pred == y).float().mean()
+        self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
+        self.log(f"{stage}_acc", acc, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
+        return loss
+
+    def training_step(self, batch, batch_idx):
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, batch_idx):
+        self._step(batch, "val")
+
+    def configure_optimizers(self):
+        opt_cls = torch.optim.AdamW if self.weight_decay > 0 else torch.optim.Adam
+        opt = opt_cls(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        if self.lr_schedule == "constant":
+            return opt
+        total = self.trainer.estimated_stepping_batches
+        if self.lr_schedule == "onecycle":
+            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.lr, total_steps=total, pct_start=0.25)
+        else:
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -1,0 +1,33 @@
+"""Named training recipes: settings measured to work, and where they were measured.
+
+A recipe is a partial :class:`~tsattn.config.TrainConfig`. ``tsattn benchmark``
+trains each model with its own recipe; anything not set falls back to the
+``TrainConfig`` defaults.
+"""
+
+from __future__ import annotations
+
+#: The seed task (default config, 10,000 x 500) with lstm_attention, chosen with
+#: benchmarks/seed_task.py to finish the whole demo within 5 minutes on 2 CPU cores.
+SEED_TASK_RECIPE: dict = {
+    "max_epochs": 14,
+    "patience": 5,
+    "batch_size": 32,
+    "lr": 2e-3,
+    "lr_schedule": "onecycle",
+    "grad_clip": 1.0,
+    "scaling": "znorm",
+}
+
+RECIPES: dict[str, dict] = {
+    "lstm_attention": SEED_TASK_RECIPE,
+    "cnn_attention": {"max_epochs": 15, "batch_size": 64, "lr": 3e-3, "lr_schedule": "onecycle"},
+    "transformer": {"max_epochs": 20, "batch_size": 64, "lr": 1e-3, "lr_schedule": "onecycle"},
+    "mlp": {"max_epochs": 30, "batch_size": 64, "lr": 1e-3, "lr_schedule": "onecycle"},
+    "cnn": {"max_epochs": 15, "batch_size": 64, "lr": 3e-3, "lr_schedule": "onecycle"},
+}
+
+
+def recipe_for(model: str) -> dict:
+    """The recipe of ``model`` (a copy), or ``{}`` for a model without one."""
+    return dict(RECIPES.get(model, {}))

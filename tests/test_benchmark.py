@@ -1,0 +1,56 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tsattn.cli import app
+
+from .conftest import TINY
+
+REQUIRED = {"name", "accuracy", "f1", "roc_auc", "train_seconds", "epochs", "inference_series_per_s", "peak_rss_mb",
+            "n_params"}
+
+
+def test_benchmark_end_to_end_on_two_fast_models(tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_aeon(name, *args, **kwargs):  # behave as if aeon were not installed
+        if name.startswith("aeon"):
+            raise ImportError("no aeon")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_aeon)
+    cfg = tmp_path / "tiny.json"
+    cfg.write_text(json.dumps(TINY))
+    out = tmp_path / "bench"
+    r = CliRunner().invoke(app, ["benchmark", "--config", str(cfg), "--models", "cnn_attention,mlp,minirocket",
+                                 "--seed", "0", "--out", str(out), "--max-epochs", "2", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "minirocket: skipped, aeon is not installed" in r.output
+    result = json.loads((out / "benchmark.json").read_text())
+    assert [m["name"] for m in result["models"]] == ["cnn_attention", "mlp"]
+    for m in result["models"]:
+        assert REQUIRED <= set(m)
+        assert 0 <= m["accuracy"] <= 1 and m["inference_series_per_s"] > 0 and m["peak_rss_mb"] > 0
+        assert m["n_params"] > 0 and m["epochs"] == 2
+    assert result["skipped"][0]["name"] == "minirocket"
+    assert (out / "benchmark.md").read_text().count("\n| ") == 3  # header + 2 rows
+    assert (out / "benchmark.png").stat().st_size > 1000
+
+
+def test_benchmark_with_minirocket(tmp_path):
+    pytest.importorskip("aeon")
+    cfg = tmp_path / "tiny.json"
+    cfg.write_text(json.dumps(TINY))
+    r = CliRunner().invoke(app, ["benchmark", "--config", str(cfg), "--models", "minirocket", "--out",
+                                 str(tmp_path / "b"), "--quiet"])
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "b" / "benchmark.json").read_text())["models"][0]
+    assert m["name"] == "minirocket" and m["accuracy"] > 0.8
+
+
+def test_benchmark_rejects_unknown_models(tmp_path):
+    r = CliRunner().invoke(app, ["benchmark", "--models", "cnn_atention", "--out", str(tmp_path / "b")])
+    assert r.exit_code == 2 and "Did you mean 'cnn_attention'" in r.output

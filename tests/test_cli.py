@@ -1,0 +1,136 @@
+"""End to end through the command line, on tiny seeded data."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tsattn.cli import app
+
+runner = CliRunner()
+METRIC_KEYS = {"accuracy", "precision", "recall", "f1", "roc_auc", "confusion_matrix", "n_test", "train_seconds",
+               "epochs_run", "best_epoch"}
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """generate -> train, shared by the tests that only read the run."""
+    import tests.conftest as c
+
+    tmp = tmp_path_factory.mktemp("cli")
+    cfg = tmp / "tiny.json"
+    cfg.write_text(json.dumps(c.TINY))
+    data = tmp / "data.npz"
+    r = invoke("generate", "--config", cfg, "--seed", 0, "--out", data)
+    assert r.exit_code == 0, r.output
+    run = tmp / "run"
+    r = invoke("train", "--data", data, "--model", "lstm_attention", "--seed", 0, "--out", run,
+               "--max-epochs", 3, "--batch-size", 32, "--quiet")
+    assert r.exit_code == 0, r.output
+    return data, run
+
+
+def test_train_writes_a_complete_run_directory(trained):
+    _, run = trained
+    for name in ("config.json", "weights.safetensors", "metrics.json", "history.csv", "status.json", "split.npz",
+                 "curves.png", "attention.png", "report.txt"):
+        assert (run / name).is_file() and (run / name).stat().st_size > 0, name
+    assert not list(run.glob(".*.tmp"))  # no temporary files left behind
+    config = json.loads((run / "config.json").read_text())
+    assert config["model"] == "lstm_attention" and config["seed"] == 0
+    assert config["scaler"]["method"] == "znorm"
+    assert {"torch", "lightning", "numpy", "tsattn"} <= set(config["versions"])
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert METRIC_KEYS <= set(metrics)
+    assert metrics["n_test"] == 40 and metrics["epochs_run"] == 3
+    assert np.array(metrics["confusion_matrix"]).sum() == 40
+    rows = list(csv.DictReader((run / "history.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2]
+    assert {"train_loss", "train_acc", "val_loss", "val_acc"} <= set(rows[0])
+    assert json.loads((run / "status.json").read_text())["state"] == "done"
+    with (run / "curves.png").open("rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_prints_the_report_and_rewrites_metrics(trained):
+    data, run = trained
+    (run / "metrics.json").unlink()
+    r = invoke("evaluate", "--run", run)
+    assert r.exit_code == 0, r.output
+    assert "Accuracy:" in r.output and "ROC AUC:" in r.output and "Confusion Matrix" in r.output
+    assert METRIC_KEYS <= set(json.loads((run / "metrics.json").read_text()))
+    r = invoke("evaluate", "--run", run, "--data", data)
+    assert r.exit_code == 0, r.output
+    assert json.loads((run / "metrics.json").read_text())["n_test"] == 200
+
+
+def test_explain_writes_a_plot(trained, tmp_path):
+    data, run = trained
+    out = tmp_path / "e.png"
+    r = invoke("explain", "--run", run, "--data", data, "--index", 3, "--out", out)
+    assert r.exit_code == 0, r.output
+    assert out.stat().st_size > 1000
+    r = invoke("explain", "--run", run, "--data", data, "--index", 999, "--out", tmp_path / "x.png")
+    assert r.exit_code == 2 and "--index: must be in [0, 199]" in r.output
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_same_seed_same_weights_and_metrics(trained, tmp_path):
+    data, run = trained
+    r = invoke("train", "--data", data, "--seed", 0, "--out", tmp_path / "again", "--max-epochs", 3,
+               "--batch-size", 32, "--quiet")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "again" / "weights.safetensors").read_bytes() == (run / "weights.safetensors").read_bytes()
+    assert (tmp_path / "again" / "history.csv").read_text() == (run / "history.csv").read_text()
+    scores = []
+    for r in (run, tmp_path / "again"):
+        assert invoke("evaluate", "--run", r, "--data", data).exit_code == 0
+        m = json.loads((r / "metrics.json").read_text())
+        scores.append((m["confusion_matrix"], m["roc_auc"], m["f1"]))
+    assert scores[0] == scores[1]
+
+
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path):
+    cfg = tmp_path / "bad.json"
+    cfg.write_text(json.dumps({"num_point": 100}))
+    out = tmp_path / "never.npz"
+    proc = subprocess.run([sys.executable, "-m", "tsattn", "generate", "--config", str(cfg), "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unknown key 'num_point'" in lines[0] and "Did you mean 'num_points'" in lines[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["train", "--out", "{tmp}/r"], "exactly one of --config"),
+        (["train", "--config", "{tmp}/missing.json", "--out", "{tmp}/r"], "file not found"),
+        (["train", "--data", "{tmp}/missing.npz", "--out", "{tmp}/r"], "file not found"),
+        (["train", "--config", "{cfg}", "--model", "lstm", "--out", "{tmp}/r"], "unknown model 'lstm'"),
+        (["train", "--config", "{cfg}", "--batch-size", "0", "--out", "{tmp}/r"], "'batch_size'"),
+        (["evaluate", "--run", "{tmp}"], "has no config.json"),
+    ],
+)
+def test_cli_errors(tmp_path, tiny_config_path, args, fragment):
+    args = [a.format(tmp=tmp_path, cfg=tiny_config_path) for a in args]
+    r = invoke(*args)
+    assert r.exit_code == 2, r.output
+    assert fragment in r.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_help_has_examples():
+    for cmd in ("generate", "train", "evaluate", "explain", "demo"):
+        r = invoke(cmd, "--help")
+        assert r.exit_code == 0 and "Example" in r.output, cmd
