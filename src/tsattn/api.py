@@ -118,6 +118,7 @@ def evaluate_run(
     """
     import json
 
+    from .evaluation.localization import format_localization
     from .evaluation.metrics import classification_metrics, format_report
     from .inference import predict_arrays
 
@@ -133,10 +134,12 @@ def evaluate_run(
             test_idx = z["test"]
         if len(test_idx) and test_idx.max() >= len(ds):
             raise RunError("--run: the recorded test split does not fit the data; pass --data FILE")
+        val_ds = ds.subset(z_val) if (z_val := _split_part(split_path, "val")) is not None else None
         ds = ds.subset(test_idx)
         evaluated_on = "test split"
     else:
         ds = load_npz(data)
+        val_ds = None
         evaluated_on = os.fspath(data)
     ds = _check_compatible(ds, loaded.config)
     check_finite(ds.X)
@@ -150,9 +153,13 @@ def evaluate_run(
     phases = dict(phases or {})
     phases["evaluate_seconds"] = time.perf_counter() - t
     m["phases"] = phases
+    if att is not None and ds.has_segments and (ds.extras["segment_start"] >= 0).any():
+        m["localization"] = _localization(loaded, att, ds, val_ds)
     if verbose:
         print(f"\n{loaded.model_name} on {evaluated_on} ({m['n_test']} series)")
         print(format_report(m))
+        if "localization" in m:
+            print(format_localization(m["localization"]))
     atomic_write_json(run / rundir.METRICS, m)
     atomic_write_text(run / "report.txt", format_report(m) + "\n")
     if plots and att is not None:
@@ -164,6 +171,25 @@ def evaluate_run(
             segment_start=ds.extras.get("segment_start"), segment_end=ds.extras.get("segment_end"),
         )
     return m
+
+
+def _split_part(path: Path, part: str) -> np.ndarray | None:
+    with np.load(path, allow_pickle=False) as z:
+        return z[part] if part in z.files else None
+
+
+def _localization(loaded, att: np.ndarray, ds: SeriesDataset, val_ds: SeriesDataset | None) -> dict:
+    """Score the attention against the true segments; the span threshold comes from validation data."""
+    from .evaluation.localization import choose_threshold, localization_scores
+    from .inference import predict_arrays
+
+    threshold = None
+    if val_ds is not None and val_ds.has_segments and (val_ds.extras["segment_start"] >= 0).any():
+        _, val_att = predict_arrays(loaded.net, loaded.scaler.transform(val_ds.X))
+        threshold, _ = choose_threshold(val_att, val_ds.extras["segment_start"], val_ds.extras["segment_end"])
+    scores = localization_scores(att, ds.extras["segment_start"], ds.extras["segment_end"], threshold=threshold)
+    scores["relevance"] = "attention"
+    return scores
 
 
 def _check_compatible(ds: SeriesDataset, config: dict) -> SeriesDataset:
@@ -181,8 +207,9 @@ def _check_compatible(ds: SeriesDataset, config: dict) -> SeriesDataset:
 
 
 def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index: int,
-                out: str | os.PathLike[str]) -> dict:
-    """Plot series ``index`` of ``data`` with the run's attention over it; return its prediction."""
+                out: str | os.PathLike[str], method: str = "attention") -> dict:
+    """Plot series ``index`` of ``data`` with the run's relevance over it; return its prediction."""
+    from .evaluation.explain import explain
     from .evaluation.plots import _pyplot, plot_attention, save_figure
     from .inference import predict_arrays
 
@@ -192,7 +219,8 @@ def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index
         raise DataError(f"--index: must be in [0, {len(ds) - 1}]; got {index}")
     x = ds.X[index : index + 1]
     check_finite(x)
-    proba, att = predict_arrays(loaded.net, loaded.scaler.transform(x))
+    relevance = explain(loaded, x, method=method)
+    proba, _ = predict_arrays(loaded.net, loaded.scaler.transform(x), with_attention=False)
     names = loaded.class_names
     pred = int(proba[0].argmax())
     seg = None
@@ -200,8 +228,74 @@ def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index
         seg = (int(ds.extras["segment_start"][index]), int(ds.extras["segment_end"][index]))
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(10, 3.2))
-    true = names[ds.y[index]] if ds.y[index] < len(names) else "?"
-    plot_attention(ax, x[0], None if att is None else att[0], segment=seg,
-                   title=f"series {index}: true {true}, predicted {names[pred]} (p={proba[0, pred]:.3f})")
+    true = names[ds.y[index]]
+    plot_attention(ax, x[0], relevance[0], segment=seg, label=method.replace("_", " "),
+                   title=f"series {index}: true {true}, predicted {names[pred]} (p={proba[0, pred]:.3f}); {method}")
     save_figure(fig, out)
     return {"index": index, "predicted": names[pred], "proba": proba[0].tolist(), "true": true}
+
+
+def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: str | os.PathLike[str], *,
+               method: str = "attention", threshold: float | None = None) -> dict:
+    """Turn relevance into one predicted anomaly span per series and write them as CSV.
+
+    The threshold (a fraction of each series' peak relevance) is chosen on the
+    run's validation split when that has true segments, else 0.5, unless given.
+    Returns a summary with the threshold and, where ``data`` has true segments,
+    the mean IoU over its anomalous series.
+    """
+    import csv
+    import io
+
+    from .evaluation.explain import explain
+    from .evaluation.localization import choose_threshold, span_iou, spans_from_relevance
+    from .inference import predict_arrays
+
+    loaded = rundir.load_run(run)
+    ds = _check_compatible(load_npz(data), loaded.config)
+    check_finite(ds.X)
+    source = "given"
+    if threshold is None:
+        threshold, source = 0.5, "default"
+        split_path = Path(run) / rundir.SPLIT
+        if loaded.config.get("data", {}).get("kind") in ("synthetic", "file") and split_path.is_file():
+            try:
+                full = _data_source(loaded.config, loaded.config["seed"])
+            except (RunError, DataError):
+                full = None
+            val = _split_part(split_path, "val")
+            if full is not None and full.has_segments and val is not None:
+                vds = full.subset(val)
+                keep = vds.extras["segment_start"] >= 0
+                if keep.any():
+                    R = explain(loaded, vds.X[keep], method=method)
+                    threshold, _ = choose_threshold(R, vds.extras["segment_start"][keep], vds.extras["segment_end"][keep])
+                    source = "validation split"
+    elif not 0 < threshold <= 1:
+        raise DataError(f"--threshold: must be in (0, 1] (a fraction of each series' peak relevance); got {threshold}")
+    R = explain(loaded, ds.X, method=method)
+    spans = spans_from_relevance(R, threshold)
+    proba, _ = predict_arrays(loaded.net, loaded.scaler.transform(ds.X), with_attention=False)
+    pred = proba.argmax(1)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    header = ["index", "predicted", "probability", "span_start", "span_end"]
+    truth = ds.has_segments
+    if truth:
+        header += ["true_start", "true_end", "iou"]
+    w.writerow(header)
+    ious = span_iou(spans, ds.extras["segment_start"], ds.extras["segment_end"]) if truth else None
+    k = 0
+    for i in range(len(ds)):
+        row = [i, loaded.class_names[pred[i]], f"{proba[i, pred[i]]:.6f}", int(spans[i, 0]), int(spans[i, 1])]
+        if truth:
+            s, e = int(ds.extras["segment_start"][i]), int(ds.extras["segment_end"][i])
+            row += [s, e, f"{ious[k]:.4f}" if s >= 0 else ""]
+            k += s >= 0
+        w.writerow(row)
+    atomic_write_text(out, buf.getvalue())
+    summary = {"threshold": float(threshold), "threshold_source": source, "method": method, "n_series": len(ds)}
+    if truth and len(ious):
+        summary["mean_iou"] = float(np.mean(ious))
+        summary["n_with_segment"] = int(len(ious))
+    return summary

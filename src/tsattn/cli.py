@@ -137,19 +137,44 @@ def evaluate(
     api.evaluate_run(run, data=data)
 
 
-@app.command(epilog="Example: tsattn explain --run runs/demo --data data.npz --index 3 --out explain.png")
+METHOD_HELP = "attention | attention_x_gradient | integrated_gradients (any model)"
+
+
+@app.command(epilog="Examples:\n\n  tsattn explain --run runs/demo --data data.npz --index 3 --out explain.png\n\n"
+                    "  tsattn explain --run runs/demo --data data.npz --index 3 --method integrated_gradients --out ig.png")
 @_guard
 def explain(
     run: Path = typer.Option(..., "--run", help="run directory"),
     data: Path = typer.Option(..., "--data", help="dataset file (.npz)"),
     index: int = typer.Option(0, "--index", help="which series of the file"),
     out: Path = typer.Option(..., "--out", help="output image (.png, .svg or .pdf)"),
+    method: str = typer.Option("attention", "--method", help=METHOD_HELP),
 ) -> None:
-    """Plot one series with the model's attention over it."""
+    """Plot one series with the model's relevance (attention by default) over it."""
     from . import api
 
-    info = api.explain_run(run, data, index, out)
+    info = api.explain_run(run, data, index, out, method=method)
     typer.echo(f"Series {index}: predicted {info['predicted']} (true {info['true']}); plot written to {out}")
+
+
+@app.command(epilog="Example: tsattn locate --run runs/demo --data data.npz --out spans.csv")
+@_guard
+def locate(
+    run: Path = typer.Option(..., "--run", help="run directory"),
+    data: Path = typer.Option(..., "--data", help="dataset file (.npz)"),
+    out: Path = typer.Option(..., "--out", help="output CSV: one predicted span per series"),
+    method: str = typer.Option("attention", "--method", help=METHOD_HELP),
+    threshold: Optional[float] = typer.Option(
+        None, "--threshold", help="fraction of each series' peak relevance [default: chosen on the run's validation split]"),
+) -> None:
+    """Turn relevance into anomaly spans (start, end) per series: a localizer trained on labels alone."""
+    from . import api
+
+    s = api.locate_run(run, data, out, method=method, threshold=threshold)
+    typer.echo(f"Wrote {s['n_series']} spans to {out} ({s['method']}, threshold {s['threshold']:.2f} of peak, "
+               f"{s['threshold_source']})")
+    if "mean_iou" in s:
+        typer.echo(f"Mean IoU with the true segments: {s['mean_iou']:.4f} over {s['n_with_segment']} anomalous series")
 
 
 @app.command(epilog="Example: tsattn demo --out runs/demo")

@@ -33,22 +33,24 @@ def save_figure(fig, path: str | os.PathLike[str], dpi: int = 110) -> None:
 
 
 def plot_attention(ax, x: np.ndarray, attention: np.ndarray | None, *, segment: tuple[int, int] | None = None,
-                   title: str = "") -> None:
+                   title: str = "", label: str = "attention", span: tuple[int, int] | None = None) -> None:
     """Draw a series (one line per channel) with its attention on a twin axis and the true segment shaded."""
     x = np.atleast_2d(x)
     t = np.arange(x.shape[-1])
     for c, row in enumerate(x):
         ax.plot(t, row, lw=1.2, color="C0" if len(x) == 1 else f"C{c}", label="signal" if c == 0 else None)
     if segment is not None and segment[0] >= 0:
-        ax.axvspan(segment[0], segment[1] - 0.5, color="C2", alpha=0.18, label="true flat segment")
+        ax.axvspan(segment[0], segment[1] - 0.5, color="C2", alpha=0.18, label="true segment")
+    if span is not None:
+        ax.axvspan(span[0], span[1] - 0.5, fill=False, edgecolor="k", ls="--", lw=1.2, label="predicted span")
     ax.set_xlabel("time step")
     ax.set_ylabel("signal")
     ax.set_title(title, fontsize=10)
     if attention is not None:
         ax2 = ax.twinx()
-        ax2.fill_between(t, 0, attention, color="C3", alpha=0.35, step="mid", label="attention")
+        ax2.fill_between(t, 0, attention, color="C3", alpha=0.35, step="mid", label=label)
         ax2.plot(t, attention, color="C3", lw=0.8)
-        ax2.set_ylabel("attention weight", color="C3")
+        ax2.set_ylabel(f"{label} weight", color="C3")
         ax2.set_ylim(0, max(float(np.max(attention)) * 1.15, 1e-6))
         handles = ax.get_legend_handles_labels()
         h2 = ax2.get_legend_handles_labels()

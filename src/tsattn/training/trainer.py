@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import logging
 import os
 import time
 import warnings
@@ -124,9 +125,12 @@ def fit(
     train_loader = make_loader(ArrayDataset(X_train, y_train, lengths_train), config.batch_size, shuffle=True, seed=config.seed)
     val_loader = make_loader(ArrayDataset(X_val, y_val, lengths_val), max(config.batch_size, 512), shuffle=False)
     t0 = time.perf_counter()
+    # Lightning's start-up chatter (device summary, tips) is noise in a CLI; warnings still show.
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
+        warnings.filterwarnings("ignore", message=".*treespec, LeafSpec.*")
         trainer.fit(lit, train_loader, val_loader)
     result.train_seconds = time.perf_counter() - t0
     result.epochs_run = trainer.current_epoch

@@ -1,0 +1,141 @@
+"""Localization scores: does the relevance point at the true anomalous segment?
+
+Every score takes relevance ``R`` of shape ``(n, T)`` (attention, gradients,
+any non-negative per-step score) and the true segments ``[start, end)``; only
+series with a segment (``start >= 0``) are scored.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["format_localization", "localization_scores", "pointing_game", "mass_inside", "shift", "auprc", "spans_from_relevance",
+           "span_iou", "choose_threshold"]
+
+
+def _rows(R: np.ndarray, start: np.ndarray, end: np.ndarray):
+    R = np.asarray(R, dtype=np.float64)
+    start, end = np.asarray(start), np.asarray(end)
+    keep = start >= 0
+    return np.clip(R[keep], 0, None), start[keep].astype(int), end[keep].astype(int)
+
+
+def _inside(T: int, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    t = np.arange(T)
+    return (t[None, :] >= start[:, None]) & (t[None, :] < end[:, None])  # (n, T)
+
+
+def pointing_game(R, start, end, tolerance: float = 0.01) -> float:
+    """Share of series whose relevance peak lies in the segment, widened by ``tolerance * T`` on each side."""
+    R, start, end = _rows(R, start, end)
+    if len(R) == 0:
+        return float("nan")
+    tol = int(round(tolerance * R.shape[1]))
+    peak = R.argmax(1)
+    return float(np.mean((peak >= start - tol) & (peak < end + tol)))
+
+
+def mass_inside(R, start, end) -> tuple[float, float]:
+    """Mean share of relevance mass inside the segment, and the share uniform relevance would get."""
+    R, start, end = _rows(R, start, end)
+    if len(R) == 0:
+        return float("nan"), float("nan")
+    total = R.sum(1)
+    share = np.where(total > 0, (R * _inside(R.shape[1], start, end)).sum(1) / np.where(total > 0, total, 1), 0.0)
+    return float(share.mean()), float(np.mean((end - start) / R.shape[1]))
+
+
+def shift(R, start, end) -> tuple[float, float]:
+    """Median and IQR of (relevance centre of mass - segment centre), in time steps."""
+    R, start, end = _rows(R, start, end)
+    if len(R) == 0:
+        return float("nan"), float("nan")
+    t = np.arange(R.shape[1])
+    total = np.where(R.sum(1) > 0, R.sum(1), 1)
+    com = (R * t).sum(1) / total
+    d = com - (start + end - 1) / 2
+    q1, med, q3 = np.percentile(d, [25, 50, 75])
+    return float(med), float(q3 - q1)
+
+
+def auprc(R, start, end) -> float:
+    """Mean over series of the average precision of relevance as a per-step score of the segment mask."""
+    from sklearn.metrics import average_precision_score
+
+    R, start, end = _rows(R, start, end)
+    if len(R) == 0:
+        return float("nan")
+    inside = _inside(R.shape[1], start, end)
+    return float(np.mean([average_precision_score(m, r) for m, r in zip(inside, R)]))
+
+
+def spans_from_relevance(R, threshold: float) -> np.ndarray:
+    """One predicted span ``[start, end)`` per series: the run of steps around the peak above ``threshold * max``."""
+    R = np.asarray(R, dtype=np.float64)
+    n, T = R.shape
+    peak = R.argmax(1)
+    above = R >= threshold * R.max(1, keepdims=True)
+    spans = np.empty((n, 2), int)
+    for i in range(n):  # one short scan per series: clear, and fast enough
+        row, p = above[i], peak[i]
+        left, right = row[: p + 1][::-1], row[p:]  # both start at the peak, which is always above
+        k_left = int(np.argmin(left)) if not left.all() else len(left)
+        k_right = int(np.argmin(right)) if not right.all() else len(right)
+        spans[i] = (p - k_left + 1, p + k_right)
+    return spans
+
+
+def span_iou(spans, start, end) -> np.ndarray:
+    """IoU of each predicted span with its true segment (series with a segment only)."""
+    spans, start, end = np.asarray(spans), np.asarray(start), np.asarray(end)
+    keep = start >= 0
+    s, e = spans[keep, 0], spans[keep, 1]
+    inter = np.clip(np.minimum(e, end[keep]) - np.maximum(s, start[keep]), 0, None)
+    union = (e - s) + (end[keep] - start[keep]) - inter
+    return inter / np.maximum(union, 1)
+
+
+def choose_threshold(R, start, end, grid=None) -> tuple[float, float]:
+    """The threshold (fraction of each row's max) with the best mean span IoU, and that IoU."""
+    grid = np.linspace(0.05, 0.95, 19) if grid is None else grid
+    best = max(((float(np.mean(span_iou(spans_from_relevance(R, g), start, end))), float(g)) for g in grid))
+    return best[1], best[0]
+
+
+def localization_scores(R, start, end, *, threshold: float | None = None, tolerance: float = 0.01) -> dict:
+    """Every score in one dict (the ``localization`` block of ``metrics.json``).
+
+    ``threshold`` for the spans should be chosen on validation data with
+    :func:`choose_threshold`; when omitted it is chosen here (optimistic).
+    """
+    R = np.asarray(R, dtype=np.float64)
+    start, end = np.asarray(start), np.asarray(end)
+    chosen_here = threshold is None
+    if chosen_here:
+        threshold, _ = choose_threshold(R[start >= 0], start[start >= 0], end[start >= 0])
+    mi, uni = mass_inside(R, start, end)
+    med, iqr = shift(R, start, end)
+    ious = span_iou(spans_from_relevance(R, threshold), start, end)
+    return {
+        "n_series": int((start >= 0).sum()),
+        "pointing_game": pointing_game(R, start, end, tolerance),
+        "mass_inside": mi,
+        "uniform_mass": uni,
+        "auprc": auprc(R, start, end),
+        "shift_median": med,
+        "shift_iqr": iqr,
+        "span_iou": float(np.mean(ious)) if len(ious) else float("nan"),
+        "span_threshold": float(threshold),
+        "threshold_chosen_on": "the scored data" if chosen_here else "validation data",
+    }
+
+
+def format_localization(s: dict) -> str:
+    """The ``localization`` block as a few readable lines."""
+    return "\n".join([
+        f"Localization ({s.get('relevance', 'relevance')} vs. true segments, {s['n_series']} series):",
+        f"  pointing game {s['pointing_game']:.4f}   mass inside {s['mass_inside']:.4f} "
+        f"(uniform {s['uniform_mass']:.4f})   AUPRC {s['auprc']:.4f}",
+        f"  shift median {s['shift_median']:+.1f} steps (IQR {s['shift_iqr']:.1f})   span IoU {s['span_iou']:.4f} "
+        f"(threshold {s['span_threshold']:.2f} of max, chosen on {s['threshold_chosen_on']})",
+    ])

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from tsattn.evaluation.localization import (
+    choose_threshold, localization_scores, mass_inside, pointing_game, shift, span_iou, spans_from_relevance,
+)
+
+T = 100
+START = np.array([10, 40, 70, -1])
+END = np.array([30, 50, 100, -1])  # the last series is normal: no segment, never scored
+
+
+def _mask(start, end, k=0):
+    R = np.zeros((len(start), T))
+    for i, (s, e) in enumerate(zip(start, end)):
+        if s >= 0:
+            R[i, max(s + k, 0) : min(e + k, T)] = 1.0
+        else:
+            R[i] = 1.0
+    return R
+
+
+def test_perfect_map():
+    s = localization_scores(_mask(START, END), START, END)
+    assert s["n_series"] == 3
+    assert s["pointing_game"] == 1.0 and s["mass_inside"] == pytest.approx(1.0) and s["auprc"] == pytest.approx(1.0)
+    assert s["shift_median"] == pytest.approx(0.0) and s["shift_iqr"] == pytest.approx(0.0)
+    assert s["span_iou"] == pytest.approx(1.0)
+    assert s["uniform_mass"] == pytest.approx(np.mean([0.2, 0.1, 0.3]))
+
+
+def test_uniform_map_scores_chance():
+    R = np.ones((4, T))
+    mi, uni = mass_inside(R, START, END)
+    assert mi == pytest.approx(uni) == pytest.approx(0.2)
+    s = localization_scores(R, START, END)
+    assert s["auprc"] == pytest.approx(np.mean([0.2, 0.1, 0.3]))  # AP of a constant score is the prevalence
+    # centre of mass 49.5 against segment centres 19.5, 44.5, 84.5
+    assert s["shift_median"] == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("k", [3, -4])
+def test_map_shifted_by_k(k):
+    start, end = np.array([20, 40]), np.array([40, 70])
+    R = _mask(start, end, k)
+    med, iqr = shift(R, start, end)
+    assert med == pytest.approx(k) and iqr == pytest.approx(0.0)
+    mi, _ = mass_inside(R, start, end)
+    assert mi == pytest.approx(np.mean([(20 - abs(k)) / 20, (30 - abs(k)) / 30]))
+    ious = span_iou(spans_from_relevance(R, 0.5), start, end)
+    np.testing.assert_allclose(ious, [(20 - abs(k)) / (20 + abs(k)), (30 - abs(k)) / (30 + abs(k))])
+
+
+def test_pointing_game_tolerance_is_one_percent_of_T_each_side():
+    start, end = np.array([50]), np.array([60])
+    for peak, hit in [(48, False), (49, True), (59, True), (60, True), (61, False)]:
+        R = np.zeros((1, T))
+        R[0, peak] = 1
+        assert pointing_game(R, start, end) == float(hit), peak
+
+
+def test_no_segment_gives_nan():
+    s = localization_scores(np.ones((2, T)), np.array([-1, -1]), np.array([-1, -1]), threshold=0.5)
+    assert s["n_series"] == 0
+    assert np.isnan(s["pointing_game"]) and np.isnan(s["mass_inside"]) and np.isnan(s["shift_median"])
+
+
+def test_spans_and_threshold_choice():
+    R = np.zeros((1, T))
+    R[0, 20:40] = 0.5
+    R[0, 28:32] = 1.0
+    np.testing.assert_array_equal(spans_from_relevance(R, 0.9), [[28, 32]])
+    np.testing.assert_array_equal(spans_from_relevance(R, 0.4), [[20, 40]])
+    thr, iou = choose_threshold(R, np.array([20]), np.array([40]))
+    assert iou == pytest.approx(1.0) and thr <= 0.5
+    # a run touching both ends
+    np.testing.assert_array_equal(spans_from_relevance(np.ones((1, T)), 0.5), [[0, T]])
