@@ -12,7 +12,7 @@ from ._registry import register_model
 
 @register_model
 class CNN(TSClassifierNet):
-    """FCN (Wang et al., 2017): three Conv-BN-ReLU blocks (kernels 8, 5, 3) -> global average pooling -> linear.
+    """FCN (Wang et al., 2017): three Conv-BN-ReLU blocks (kernels 7, 5, 3; the original 8 made odd for symmetric padding) -> global average pooling -> linear.
 
     No attention. Widths default to (64, 128, 64), half the original's, for CPU speed.
     """
@@ -22,7 +22,7 @@ class CNN(TSClassifierNet):
 
     def __init__(
         self, n_channels: int, n_classes: int, seq_len: int, *, channels: tuple[int, ...] = (64, 128, 64),
-        kernels: tuple[int, ...] = (8, 5, 3),
+        kernels: tuple[int, ...] = (7, 5, 3),
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         widths = (n_channels, *channels)
