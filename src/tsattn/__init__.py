@@ -10,4 +10,13 @@ from ._errors import ConfigError, DataError, RunError, TsattnError
 
 __version__ = "0.1.0"
 
-__all__ = ["ConfigError", "DataError", "RunError", "TsattnError", "__version__"]
+__all__ = ["AttentionClassifier", "ConfigError", "DataError", "RunError", "TsattnError", "__version__"]
+
+
+def __getattr__(name: str):
+    # Lazy: importing the estimator imports scikit-learn; torch waits until fit.
+    if name == "AttentionClassifier":
+        from .estimator import AttentionClassifier
+
+        return AttentionClassifier
+    raise AttributeError(f"module 'tsattn' has no attribute {name!r}")

@@ -23,7 +23,8 @@ def _normalize(R: np.ndarray) -> np.ndarray:
     return np.where(total > 0, R / np.where(total > 0, total, 1), 1.0 / R.shape[1])
 
 
-def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int = 256, n_steps: int = 32) -> np.ndarray:
+def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int = 256, n_steps: int = 32,
+            lengths: np.ndarray | None = None) -> np.ndarray:
     """Relevance of every time step, shape ``(n, T)``, each row summing to 1.
 
     Parameters
@@ -37,6 +38,8 @@ def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int 
         attention times the magnitude of input x gradient of the predicted
         logit. ``integrated_gradients``: captum's Integrated Gradients against
         an all-zero (mean) baseline, for any model, attention or not.
+    lengths : ndarray of shape (n,), optional
+        True lengths of zero-padded series; padding gets zero relevance.
 
     Examples
     --------
@@ -66,21 +69,25 @@ def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int 
     out = []
     for i in range(0, len(X), batch_size):
         xb = torch.from_numpy(X[i : i + batch_size])
+        mask = None
+        if lengths is not None:
+            mask = torch.arange(X.shape[-1])[None, :] < torch.from_numpy(np.asarray(lengths[i : i + batch_size]))[:, None]
         if method == "attention":
             with torch.inference_mode():
-                out.append(net(xb)[1].numpy())
+                out.append(net(xb, mask)[1].numpy())
         elif method == "attention_x_gradient":
             xb.requires_grad_(True)
-            logits, att = net(xb)
+            logits, att = net(xb, mask)
             target = logits[:, 0] if logits.shape[-1] == 1 else logits.gather(1, logits.argmax(1, keepdim=True))[:, 0]
             (grad,) = torch.autograd.grad(target.sum(), xb)
             out.append((att * (grad * xb).sum(1).abs()).detach().numpy())
         else:
             from captum.attr import IntegratedGradients
 
-            ig = IntegratedGradients(lambda x: _target_logit(net, x))
+            ig = IntegratedGradients(lambda x, m=mask: _target_logit(net, x, None if m is None else m.repeat(len(x) // len(m), 1)))
             attr = ig.attribute(xb, baselines=torch.zeros_like(xb), n_steps=n_steps, internal_batch_size=len(xb) * 8)
-            out.append(attr.abs().sum(1).detach().numpy())  # (B, T): magnitude over channels
+            rel = attr.abs().sum(1)  # (B, T): magnitude over channels
+            out.append((rel if mask is None else rel * mask).detach().numpy())
     return _normalize(np.concatenate(out)) if out else np.zeros((0, X.shape[-1]))
 
 

@@ -44,7 +44,9 @@ class LitClassifier(L.LightningModule):
         opt = opt_cls(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         if self.lr_schedule == "constant":
             return opt
-        total = self.trainer.estimated_stepping_batches
+        total = int(self.trainer.estimated_stepping_batches)
+        if total < 8:  # too few steps to warm up and anneal: one-cycle would divide by zero
+            return opt
         if self.lr_schedule == "onecycle":
             sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.lr, total_steps=total, pct_start=0.25)
         else:

@@ -1,0 +1,245 @@
+"""A scikit-learn estimator over the same networks, training and run-directory format as the CLI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._errors import DataError
+
+__all__ = ["AttentionClassifier"]
+
+
+def _ragged(X) -> bool:
+    return isinstance(X, (list, tuple)) and len(X) > 0 and np.ndim(X[0]) >= 1 and len({np.shape(x)[-1] for x in X}) > 1
+
+
+def _as_3d(X) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(n, T)``, ``(n, C, T)`` or a list of ``(C, T)``/``(T,)`` arrays -> padded ``(n, C, T)`` and lengths."""
+    if _ragged(X):
+        series = [np.atleast_2d(np.asarray(x, dtype=np.float32)) for x in X]  # each (C, T_i)
+        C = {s.shape[0] for s in series}
+        if len(C) != 1:
+            raise DataError(f"X: every series must have the same number of channels; got {sorted(C)}")
+        lengths = np.array([s.shape[1] for s in series])
+        out = np.zeros((len(series), C.pop(), lengths.max()), np.float32)
+        for i, s in enumerate(series):
+            out[i, :, : s.shape[1]] = s
+        return out, lengths
+    arr = np.asarray(X)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        raise DataError(f"X: must be numeric; got dtype {arr.dtype}")
+    if arr.ndim == 2:
+        arr = arr[:, None, :]
+    if arr.ndim != 3:
+        raise DataError(f"X: must have shape (n, T) or (n, C, T), or be a list of series; got shape {arr.shape}")
+    return arr.astype(np.float32, copy=False), None
+
+
+class AttentionClassifier(ClassifierMixin, BaseEstimator):
+    """Time-series classifier with attention, scikit-learn style.
+
+    Parameters
+    ----------
+    model : str
+        A registered model name (``tsattn.models.list_models()``).
+    max_epochs, batch_size, lr, scaling, scaling_gain : optional
+        Training settings; ``None`` takes the model's recipe
+        (``tsattn.training.recipes``).
+    patience : int
+        Early-stopping patience on the validation loss.
+    val_fraction : float
+        Share of the training data held out (stratified) for early stopping.
+    model_params : dict, optional
+        Hyperparameters of the network.
+    random_state : int
+        Seeds the split, the weights and the batch order.
+    verbose : bool
+        Show a progress bar during ``fit``.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels, in the order of ``predict_proba``'s columns.
+    model_ : torch.nn.Module
+        The trained network (best validation epoch).
+    history_ : list of dict
+        One row per epoch: train/val loss and accuracy.
+    scaler_ : Scaler
+        The input scaling fitted on the training data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsattn import AttentionClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 30)); y = np.arange(40) % 2; X[y == 1, 10:15] += 3
+    >>> clf = AttentionClassifier("cnn_attention", max_epochs=3).fit(X, y)
+    >>> clf.predict(X[:2]).shape
+    (2,)
+    """
+
+    def __init__(
+        self, model: str = "cnn_attention", *, max_epochs: int | None = None, batch_size: int | None = None,
+        lr: float | None = None, patience: int = 5, scaling: str | None = None, scaling_gain: float | None = None,
+        val_fraction: float = 0.1, model_params: dict | None = None, random_state: int = 0, verbose: bool = False,
+    ) -> None:
+        self.model = model
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.patience = patience
+        self.scaling = scaling
+        self.scaling_gain = scaling_gain
+        self.val_fraction = val_fraction
+        self.model_params = model_params
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _train_config(self):
+        from .config import TrainConfig
+        from .training.recipes import recipe_for
+
+        given = {"max_epochs": self.max_epochs, "batch_size": self.batch_size, "lr": self.lr,
+                 "scaling": self.scaling, "scaling_gain": self.scaling_gain}
+        values = recipe_for(self.model) | {k: v for k, v in given.items() if v is not None}
+        values |= {"model": self.model, "seed": int(self.random_state), "patience": self.patience,
+                   "model_params": dict(self.model_params or {})}
+        return TrainConfig.from_dict(values, source="AttentionClassifier")
+
+    def fit(self, X, y) -> AttentionClassifier:
+        """Train on ``X`` (``(n, T)``, ``(n, C, T)`` or a list of series) and labels ``y``."""
+        from .data import check_finite
+        from .models import create_model
+        from .training.scaling import Scaler
+        from .training.trainer import fit, seed_everything
+
+        cfg = self._train_config()
+        if _ragged(X):
+            X3, lengths = _as_3d(X)
+            y = np.asarray(y)
+            if y.ndim != 1 or len(y) != len(X3):
+                raise DataError(f"y: must be 1-D with one label per series ({len(X3)}); got shape {y.shape}")
+        else:
+            # scikit-learn's own checks: sparse, complex, empty or 1-sample input, y shape; sets n_features_in_.
+            X, y = validate_data(self, X, y, allow_nd=True, dtype=[np.float32, np.float64], ensure_all_finite=False,
+                                 ensure_min_samples=2)
+            X3, lengths = _as_3d(X)
+        check_classification_targets(y)
+        check_finite(X3 if lengths is None else np.nan_to_num(X3, nan=0.0))
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise DataError(f"y: classification needs at least 2 classes; got only {self.classes_.tolist()}")
+        train, val = self._split(codes)
+        self.scaler_ = Scaler(cfg.scaling, gain=cfg.scaling_gain).fit(X3[train])
+        Xs = self.scaler_.transform(X3)
+        if lengths is not None:
+            Xs[np.arange(Xs.shape[-1])[None, None, :] >= lengths[:, None, None]] = 0.0
+        seed_everything(cfg.seed, cfg.deterministic)
+        self.model_ = create_model(cfg.model, X3.shape[1], len(self.classes_), X3.shape[2], **cfg.model_params)
+        lt = lengths[train] if lengths is not None else None
+        lv = lengths[val] if lengths is not None else None
+        result = fit(self.model_, Xs[train], codes[train], Xs[val], codes[val], cfg, progress=self.verbose,
+                     lengths_train=lt, lengths_val=lv)
+        self.history_ = result.history
+        self.n_channels_, self.seq_len_ = X3.shape[1], X3.shape[2]
+        self.config_ = cfg
+        return self
+
+    def _split(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.model_selection import train_test_split
+
+        idx = np.arange(len(codes))
+        counts = np.bincount(codes)
+        n_val = int(round(self.val_fraction * len(codes)))
+        if self.val_fraction <= 0 or counts.min() < 2 or n_val < len(counts) or len(codes) - n_val < len(counts):
+            return idx, idx  # too little data to hold any out: early stopping watches the training data
+        tr, va = train_test_split(idx, test_size=n_val, stratify=codes, random_state=self.random_state)
+        return np.sort(tr), np.sort(va)
+
+    def _prepare(self, X) -> tuple[np.ndarray, np.ndarray | None]:
+        from .data import check_finite
+
+        check_is_fitted(self, "model_")
+        if not _ragged(X):
+            # 2-D input is (n, T): T must match fit, as for any scikit-learn estimator; pass a list of series
+            # or a 3-D array for other lengths.
+            X = validate_data(self, X, reset=False, allow_nd=True, dtype=[np.float32, np.float64],
+                              ensure_all_finite=False)
+        X3, lengths = _as_3d(X)
+        if X3.shape[1] != self.n_channels_:
+            raise DataError(f"X: the model was fitted on {self.n_channels_} channel(s); got {X3.shape[1]}")
+        if not getattr(self.model_, "variable_length", True) and X3.shape[2] != self.seq_len_:
+            raise DataError(f"X: {self.model} takes series of exactly {self.seq_len_} steps; got {X3.shape[2]}")
+        check_finite(X3 if lengths is None else np.nan_to_num(X3, nan=0.0))
+        Xs = self.scaler_.transform(X3)
+        if lengths is not None:
+            Xs[np.arange(Xs.shape[-1])[None, None, :] >= lengths[:, None, None]] = 0.0
+        return Xs, lengths
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, columns ordered as ``classes_``."""
+        from .inference import predict_arrays
+
+        Xs, lengths = self._prepare(X)
+        proba, _ = predict_arrays(self.model_, Xs, lengths=lengths, with_attention=False)
+        return proba
+
+    def predict(self, X) -> np.ndarray:
+        proba = self.predict_proba(X)  # first: it raises NotFittedError before classes_ exists
+        return self.classes_[proba.argmax(1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = False
+        return tags
+
+    def explain(self, X, method: str = "attention") -> np.ndarray:
+        """Relevance of every time step, ``(n, T)``; see :func:`tsattn.evaluation.explain.explain`."""
+        from .evaluation.explain import explain
+
+        Xs, lengths = self._prepare(X)
+        return explain(self.model_, Xs, method=method, lengths=lengths)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write a run directory (the CLI's format): config.json, weights.safetensors, status.json."""
+        from . import run as rundir
+        from ._io import atomic_write_json
+
+        check_is_fitted(self, "model_")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        config = {
+            "model": self.model, "model_params": self.config_.model_params, "train": self.config_.model_dump(),
+            "seed": self.config_.seed, "class_names": [str(c) for c in self.classes_],
+            "classes": self.classes_.tolist(), "n_channels": self.n_channels_, "seq_len": self.seq_len_,
+            "scaler": self.scaler_.to_dict(), "data": {"kind": "estimator"},
+            "estimator_params": self.get_params(), "versions": rundir.versions(),
+        }
+        rundir.write_status(path, "running")
+        atomic_write_json(path / rundir.CONFIG, config)
+        rundir.save_weights(self.model_, path / rundir.WEIGHTS)
+        rundir.write_status(path, "done")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> AttentionClassifier:
+        """Load a run directory written by ``save`` or by ``tsattn train``; never unpickles."""
+        from .config import TrainConfig
+        from .run import load_run
+
+        run = load_run(path)
+        params = run.config.get("estimator_params") or {"model": run.config["model"]}
+        clf = cls(**params)
+        clf.model_, clf.scaler_ = run.net, run.scaler
+        clf.classes_ = np.asarray(run.config.get("classes", run.config["class_names"]))
+        clf.n_channels_, clf.seq_len_ = run.config["n_channels"], run.config["seq_len"]
+        clf.config_ = TrainConfig.model_validate(run.config["train"])
+        clf.history_ = []
+        return clf

@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from tsattn import AttentionClassifier, DataError
+
+FAST = dict(max_epochs=4, batch_size=16)
+
+
+def _easy(n=80, T=40, seed=0, labels=("calm", "bump")):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, 0.3, size=(n, T)).astype(np.float32)
+    y = np.array([labels[i % 2] for i in range(n)])
+    for i in np.flatnonzero(y == labels[1]):
+        s = rng.integers(0, T - 6)
+        X[i, s : s + 6] += 2.5
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = _easy()
+    return AttentionClassifier("cnn_attention", **FAST).fit(X, y), X, y
+
+
+def test_init_only_stores_parameters():
+    clf = AttentionClassifier("mlp", lr=0.5, max_epochs=-3)  # not validated until fit
+    assert clf.get_params()["lr"] == 0.5 and clf.get_params()["max_epochs"] == -3
+    with pytest.raises(Exception, match="max_epochs"):
+        clf.fit(*_easy())
+
+
+def test_fit_predict_with_string_labels(fitted):
+    clf, X, y = fitted
+    assert list(clf.classes_) == ["bump", "calm"]
+    assert set(clf.predict(X)) <= {"bump", "calm"}
+    proba = clf.predict_proba(X)
+    assert proba.shape == (80, 2)
+    np.testing.assert_allclose(proba.sum(1), 1, atol=1e-6)
+    assert clf.score(X, y) > 0.8
+    assert len(clf.history_) == 4 and {"train_loss", "val_loss"} <= set(clf.history_[0])
+
+
+def test_explain_shape(fitted):
+    clf, X, _ = fitted
+    R = clf.explain(X[:5])
+    assert R.shape == (5, 40)
+    np.testing.assert_allclose(R.sum(1), 1, atol=1e-5)
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    clf, X, _ = fitted
+    clf.save(tmp_path / "run")
+    back = AttentionClassifier.load(tmp_path / "run")
+    np.testing.assert_array_equal(back.predict(X), clf.predict(X))
+    np.testing.assert_allclose(back.predict_proba(X), clf.predict_proba(X), atol=0, rtol=0)
+    assert back.get_params()["max_epochs"] == 4
+
+
+def test_three_d_and_variable_length_inputs():
+    X, y = _easy(n=60)
+    X3 = np.stack([X, -X], axis=1)  # (n, 2, T)
+    clf = AttentionClassifier("cnn_attention", **FAST).fit(X3, y)
+    assert clf.predict(X3).shape == (60,)
+    with pytest.raises(DataError, match="fitted on 2 channel"):
+        clf.predict(X)
+    series = [x[: 30 + (i % 10)] for i, x in enumerate(X)]  # lengths 30..39
+    clf = AttentionClassifier("lstm_attention", **FAST).fit(series, y)
+    assert clf.predict(series).shape == (60,)
+    R = clf.explain(series[:3])
+    assert R.shape == (3, 32) and (R[0, 30:] == 0).all()  # padding gets no relevance
+
+
+def test_sklearn_tooling():
+    X, y = _easy(n=160)
+    pipe = Pipeline([("scale", FunctionTransformer(lambda a: a * 2.0)), ("clf", AttentionClassifier("cnn_attention", **FAST))])
+    scores = cross_val_score(pipe, X, y, cv=2)
+    assert scores.shape == (2,) and scores.mean() > 0.7, scores
+    grid = GridSearchCV(AttentionClassifier("cnn_attention", **FAST), {"lr": [1e-3, 3e-3]}, cv=2)
+    grid.fit(X, y)
+    assert grid.best_params_["lr"] in (1e-3, 3e-3)
+
+
+def test_mlp_refuses_other_lengths():
+    X, y = _easy(n=40)
+    clf = AttentionClassifier("mlp", **FAST).fit(X, y)
+    with pytest.raises(DataError, match="exactly 40 steps"):
+        clf.predict(X[:, :30])
+
+
+# scikit-learn's estimator checks. The instance uses dataset standardisation: the checks feed tabular
+# blobs with 2-5 features, on which per-series z-normalisation would erase the signal.
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+
+@parametrize_with_checks([AttentionClassifier("cnn_attention", max_epochs=20, batch_size=16, scaling="standard")])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
