@@ -30,7 +30,7 @@ $(VENV)/.core: $(VENV)/bin/python pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.test: $(VENV)/.core
-	$(PIP) -e ".[test,aeon]"
+	$(PIP) -e ".[test,all]"
 	touch $@
 
 clean:

@@ -77,3 +77,8 @@ def test_train_config_rules():
         TrainConfig.from_dict({"val_fraction": 0.5, "test_fraction": 0.5})
     with pytest.raises(ConfigError, match="Did you mean 'max_epochs'"):
         TrainConfig.from_dict({"max_epoch": 3})
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.json")), ids=lambda p: p.name)
+def test_every_example_config_loads(path):
+    load_dataset_config(path)

@@ -87,14 +87,18 @@ def test_mlp_refuses_other_lengths():
     X, y = _easy(n=40)
     clf = AttentionClassifier("mlp", **FAST).fit(X, y)
     with pytest.raises(DataError, match="exactly 40 steps"):
-        clf.predict(X[:, :30])
+        clf.predict(X[:, None, :30])
+    with pytest.raises(ValueError, match="X has 30 features, but AttentionClassifier is expecting 40"):
+        clf.predict(X[:, :30])  # 2-D input follows scikit-learn's n_features_in_ rule
 
 
-# scikit-learn's estimator checks. The instance uses dataset standardisation: the checks feed tabular
-# blobs with 2-5 features, on which per-series z-normalisation would erase the signal.
+# scikit-learn's estimator checks. They feed tabular blobs with 2-5 features, so the instance uses dataset
+# standardisation (per-series z-normalisation would erase the signal) and no input pooling (pool=2 would
+# halve 2 features to 1).
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 
-@parametrize_with_checks([AttentionClassifier("cnn_attention", max_epochs=20, batch_size=16, scaling="standard")])
+@parametrize_with_checks([AttentionClassifier("cnn_attention", max_epochs=20, batch_size=16, scaling="standard",
+                                              model_params={"pool": 1})])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)

@@ -163,13 +163,15 @@ def evaluate_run(
     atomic_write_json(run / rundir.METRICS, m)
     atomic_write_text(run / "report.txt", format_report(m) + "\n")
     if plots and att is not None:
-        from .evaluation.plots import plot_attention_examples
+        from .evaluation.localization import spans_from_relevance
+        from .evaluation.plots import plot_attention_examples, plot_gallery
 
         pred = proba.argmax(1)
-        plot_attention_examples(
-            ds.X, att, ds.y, pred, loaded.class_names, run / "attention.png",
-            segment_start=ds.extras.get("segment_start"), segment_end=ds.extras.get("segment_end"),
-        )
+        seg = {"segment_start": ds.extras.get("segment_start"), "segment_end": ds.extras.get("segment_end")}
+        plot_attention_examples(ds.X, att, ds.y, pred, loaded.class_names, run / "attention.png", **seg)
+        threshold = m.get("localization", {}).get("span_threshold", 0.5)
+        plot_gallery(ds.X, att, ds.y, pred, loaded.class_names, run / "gallery.png",
+                     spans=spans_from_relevance(att, threshold), **seg)
     return m
 
 
@@ -299,3 +301,42 @@ def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: s
         summary["mean_iou"] = float(np.mean(ious))
         summary["n_with_segment"] = int(len(ious))
     return summary
+
+
+def relevance_report(run: str | os.PathLike[str], *, methods: tuple[str, ...] = ("attention", "integrated_gradients"),
+                     sanity: bool = True, max_series: int = 1000, seed: int = 0) -> dict:
+    """Localization scores of several relevance methods on the run's test split, side by side.
+
+    With ``sanity``, each method is scored again after the network's weights
+    are randomized (Adebayo et al., 2018): an explanation that keeps its scores
+    then is not explaining the model. Span thresholds come from the validation split.
+    """
+    from .evaluation.explain import explain, randomized_copy
+    from .evaluation.localization import choose_threshold, localization_scores
+    from .run import LoadedRun
+
+    loaded = rundir.load_run(run)
+    full = _data_source(loaded.config, loaded.config["seed"])
+    if not full.has_segments:
+        raise DataError("relevance: the run's data have no ground-truth segments to score against")
+    split = Path(run) / rundir.SPLIT
+    test, val = full.subset(_split_part(split, "test")), full.subset(_split_part(split, "val"))
+
+    def anomalous(ds):
+        idx = np.flatnonzero(ds.extras["segment_start"] >= 0)[:max_series]
+        return ds.X[idx], ds.extras["segment_start"][idx], ds.extras["segment_end"][idx]
+
+    Xt, st, et = anomalous(test)
+    Xv, sv, ev = anomalous(val)
+    models = {"trained": loaded}
+    if sanity:
+        models["randomized"] = LoadedRun(loaded.path, loaded.config, randomized_copy(loaded.net, seed), loaded.scaler)
+    report: dict = {"model": loaded.model_name, "n_series": int(len(Xt)), "methods": {}}
+    for method in methods:
+        if method != "integrated_gradients" and not getattr(loaded.net, "has_attention", True):
+            continue
+        report["methods"][method] = {}
+        for label, m in models.items():
+            thr, _ = choose_threshold(explain(m, Xv, method=method), sv, ev)
+            report["methods"][method][label] = localization_scores(explain(m, Xt, method=method), st, et, threshold=thr)
+    return report

@@ -242,6 +242,50 @@ def _load(config: Path | None, data: Path | None, seed: int):
                                                           "seed": seed}
 
 
+@app.command(epilog="Example: tsattn predict --run runs/demo --data new.npy --out preds.csv --with-attention")
+@_guard
+def predict(
+    run: Path = typer.Option(..., "--run", help="run directory"),
+    data: Path = typer.Option(..., "--data", help="series to classify: .npy (memory-mapped) or .npz"),
+    out: Path = typer.Option(..., "--out", help="predictions: .csv or .parquet, one row per series"),
+    with_attention: bool = typer.Option(False, "--with-attention", help="also write <out>.attention.npy, row-aligned"),
+    chunk: int = typer.Option(8192, "--chunk", min=1, help="series per chunk (bounds memory)"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+) -> None:
+    """Classify a file of any size in chunks: id, predicted label and per-class probabilities per series."""
+    import time
+
+    from .predict import predict_file
+
+    t = time.perf_counter()
+    info = predict_file(run, data, out, with_attention=with_attention, chunk=chunk, progress=not quiet)
+    dt = time.perf_counter() - t
+    typer.echo(f"Wrote {info['n_series']} predictions to {out} in {dt:.1f} s ({info['n_series'] / dt:.0f} series/s)"
+               + (f"; attention in {info['attention']}" if info["attention"] else ""))
+
+
+@app.command(epilog="Example: tsattn export --run runs/demo --format onnx --out model.onnx")
+@_guard
+def export(
+    run: Path = typer.Option(..., "--run", help="run directory"),
+    fmt: str = typer.Option("onnx", "--format", help="export format (onnx)"),
+    out: Path = typer.Option(..., "--out", help="output file"),
+) -> None:
+    """Export the model with its scaling inside: raw series in, probabilities and attention out."""
+    if fmt != "onnx":
+        _fail(f"--format: must be 'onnx'; got {fmt!r}")
+    from .export import export_onnx
+
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        _fail("export: needs onnx and onnxruntime (pip install 'tsattn[onnx]')")
+    r = export_onnx(run, out)
+    diffs = ", ".join(f"{k.removeprefix('max_abs_diff_')} {v:.1e}" for k, v in r.items() if k.startswith("max_abs"))
+    typer.echo(f"Wrote {out} ({r['bytes'] / 1024:.0f} KiB; outputs {', '.join(r['outputs'])}; "
+               f"time axis {'dynamic' if r['dynamic_time'] else 'fixed'}). Max |ONNX - PyTorch|: {diffs}")
+
+
 @app.command(name="models")
 @_guard
 def models_cmd() -> None:

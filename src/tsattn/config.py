@@ -61,6 +61,9 @@ def _one_line(exc: ValidationError, source: str) -> str:
     return f"{source}: {where}{msg[0].lower() + msg[1:]}{got}{extra}"
 
 
+AnomalyKind = Literal["rectified", "spike", "level_shift", "frequency_change", "noise_burst"]
+
+
 def _grid_indices(lo: float, hi: float, step: float, n: int) -> tuple[int, int, int]:
     """Fractions of ``n`` as sample indices, as the seed does: ``int(fraction * n)``.
 
@@ -98,9 +101,21 @@ class DatasetConfig(_Strict):
     # Extensions, all off by default so the seed's semantics stay exact.
     noise_std: float = Field(0.0, ge=0.0, description="Gaussian noise, as a fraction of each series' amplitude")
     random_phase: bool = Field(False, description="draw a phase uniformly in [0, 2*pi) for every series")
+    anomaly_kinds: list[AnomalyKind] = Field(
+        default_factory=lambda: ["rectified"], min_length=1,
+        description="anomalies an anomalous series draws from (uniformly): rectified (the seed), spike, "
+                    "level_shift, frequency_change, noise_burst")
+    multiclass: bool = Field(False, description="label = 1 + index of the anomaly kind (0 = normal)")
+    spike_length: int = Field(5, ge=1, description="samples of a spike")
+    spike_height: float = Field(1.0, description="spike height, as a fraction of amplitude")
+    level_shift: float = Field(0.5, description="level shift, as a fraction of amplitude")
+    frequency_factor: float = Field(2.0, gt=0, description="frequency multiplier inside the segment")
+    burst_std: float = Field(0.3, ge=0, description="noise-burst std, as a fraction of amplitude")
 
     @model_validator(mode="after")
     def _check_ranges(self) -> DatasetConfig:
+        if len(set(self.anomaly_kinds)) != len(self.anomaly_kinds):
+            raise ValueError(f"anomaly_kinds must not repeat a kind; got {self.anomaly_kinds}")
         for name in ("freq", "amp", "loc", "length"):
             lo, hi = getattr(self, f"min_{name}"), getattr(self, f"max_{name}")
             if not lo < hi:

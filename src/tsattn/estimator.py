@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._errors import DataError
 
@@ -130,6 +130,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
             X, y = validate_data(self, X, y, allow_nd=True, dtype=[np.float32, np.float64], ensure_all_finite=False,
                                  ensure_min_samples=2)
             X3, lengths = _as_3d(X)
+        self._fit_ndim_ = 3 if lengths is not None else X3.ndim - (X.ndim == 2)
         check_classification_targets(y)
         check_finite(X3 if lengths is None else np.nan_to_num(X3, nan=0.0))
         self.classes_, codes = np.unique(y, return_inverse=True)
@@ -167,10 +168,11 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
 
         check_is_fitted(self, "model_")
         if not _ragged(X):
-            # 2-D input is (n, T): T must match fit, as for any scikit-learn estimator; pass a list of series
-            # or a 3-D array for other lengths.
-            X = validate_data(self, X, reset=False, allow_nd=True, dtype=[np.float32, np.float64],
-                              ensure_all_finite=False)
+            X = check_array(X, allow_nd=True, dtype=[np.float32, np.float64], ensure_all_finite=False)
+            if self._fit_ndim_ == 2 and X.ndim == 2:
+                # 2-D input is (n, T): T must match fit, as for any scikit-learn estimator; pass a list of
+                # series or a 3-D array for other lengths.
+                X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64], ensure_all_finite=False)
         X3, lengths = _as_3d(X)
         if X3.shape[1] != self.n_channels_:
             raise DataError(f"X: the model was fitted on {self.n_channels_} channel(s); got {X3.shape[1]}")
@@ -242,4 +244,5 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         clf.n_channels_, clf.seq_len_ = run.config["n_channels"], run.config["seq_len"]
         clf.config_ = TrainConfig.model_validate(run.config["train"])
         clf.history_ = []
+        clf._fit_ndim_ = 3
         return clf

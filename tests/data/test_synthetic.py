@@ -91,3 +91,34 @@ def test_noise_and_phase_are_off_by_default_and_work_when_on():
     clean = generate(cfg, seed=0)
     resid = (noisy.X - clean.X)[:, 0] / clean.extras["amp"][:, None]
     assert 0.08 < resid.std() < 0.12
+
+
+@pytest.mark.parametrize("kind", ["rectified", "spike", "level_shift", "frequency_change", "noise_burst"])
+def test_every_anomaly_kind_stays_in_the_span_it_claims(kind):
+    ds = generate(DatasetConfig(**TINY | {"dataset_size": 300, "anomaly_kinds": [kind]}), seed=2)
+    assert ds.class_names == ["normal", kind]
+    t = np.linspace(0, 2 * np.pi, 64)
+    clean = ds.extras["amp"][:, None] * np.sin(ds.extras["freq"][:, None] * t)
+    diff = np.abs(ds.X[:, 0] - clean) > 1e-4
+    start, end = ds.extras["segment_start"], ds.extras["segment_end"]
+    inside = (np.arange(64) >= start[:, None]) & (np.arange(64) < end[:, None])
+    assert not (diff & ~inside).any()  # nothing changes outside the span
+    rect = ds.y == 1
+    assert rect.sum() > 100
+    # inside, the series really differs from the clean sine (all of it, bar a step where curves meet)
+    share = diff[rect].sum(1) / inside[rect].sum(1)
+    assert np.median(share) > 0.9
+    if kind == "spike":
+        assert set(np.unique(end[rect] - start[rect])) <= {5}
+
+
+def test_multiclass_labels_are_the_kind():
+    kinds = ["rectified", "spike", "noise_burst"]
+    ds = generate(DatasetConfig(**TINY | {"dataset_size": 600, "anomaly_kinds": kinds, "multiclass": True}), seed=0)
+    assert ds.class_names == ["normal", *kinds]
+    assert set(np.unique(ds.y)) == {0, 1, 2, 3}
+    assert ((ds.y == 0) == (ds.extras["segment_start"] == -1)).all()
+    spikes = ds.y == 2
+    assert ((ds.extras["segment_end"] - ds.extras["segment_start"])[spikes] == 5).all()
+    binary = generate(DatasetConfig(**TINY | {"dataset_size": 600, "anomaly_kinds": kinds}), seed=0)
+    assert binary.class_names == ["normal", "anomalous"] and set(np.unique(binary.y)) == {0, 1}

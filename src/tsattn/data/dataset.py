@@ -75,11 +75,15 @@ def encode_labels(labels: np.ndarray, class_names: list[str] | None = None) -> t
         raise DataError(f"y: label {exc.args[0]!r} is not one of the known classes {class_names}") from None
 
 
-def check_finite(X: np.ndarray, what: str = "X") -> None:
-    """Raise a :class:`DataError` with the count and first place of NaN/inf values."""
+def check_finite(X: np.ndarray, what: str = "X", offset: int = 0) -> None:
+    """Raise a :class:`DataError` with the count and first place of NaN/inf values.
+
+    ``offset`` is added to the series index, for data checked chunk by chunk.
+    """
     bad = ~np.isfinite(X)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
+        first = (first[0] + offset, *first[1:])
         raise DataError(
             f"{what}: must contain no NaN or inf under the default nan_policy='error'; found {int(bad.sum())}, "
             f"the first at index {first} (series, channel, time); use --nan-policy interpolate|zero to fill them"

@@ -57,10 +57,38 @@ def generate_block(config: DatasetConfig, seed: int, block: int, grids: dict | N
 
     start = np.where(label == 1, loc, -1)
     end = np.where(label == 1, np.minimum(loc + length, T), -1)
+    kinds = config.anomaly_kinds
+    # Which anomaly each anomalous series carries; drawn only when there is a choice, so that the
+    # seed's single-kind streams stay exactly as they were.
+    kind = rng.integers(0, len(kinds), n) if len(kinds) > 1 else np.zeros(n, np.int64)
     j = np.arange(T)
-    flat = (j[None, :] >= start[:, None]) & (j[None, :] < end[:, None])  # (n, T), False for normal rows
-    held = x[np.arange(n), np.clip(start, 0, T - 1)]  # value at the segment's start
-    np.copyto(x, np.broadcast_to(held[:, None], x.shape), where=flat)
+    inside = (j[None, :] >= start[:, None]) & (j[None, :] < end[:, None])  # (n, T), False for normal rows
+    rows = np.arange(n)
+    for k, name in enumerate(kinds):
+        where = inside & (kind == k)[:, None]
+        if not where.any():
+            continue
+        if name == "rectified":  # the seed: hold the value at the segment's start
+            held = x[rows, np.clip(start, 0, T - 1)]
+            np.copyto(x, np.broadcast_to(held[:, None], x.shape), where=where)
+        elif name == "level_shift":
+            x += where * (config.level_shift * amp)[:, None]
+        elif name == "frequency_change":  # phase-continuous change of frequency inside the segment
+            t0 = t[np.clip(start, 0, T - 1)][:, None]
+            changed = np.sin(freq[:, None] * t0 + config.frequency_factor * freq[:, None] * (t[None, :] - t0)
+                             + phase[:, None]) * amp[:, None]
+            np.copyto(x, changed, where=where)
+        elif name == "noise_burst":
+            x += where * rng.standard_normal((n, T)) * (config.burst_std * amp)[:, None]
+        elif name == "spike":  # a short spike: only the first spike_length steps of the segment
+            where &= j[None, :] < (start + config.spike_length)[:, None]
+            x += where * (config.spike_height * amp)[:, None]
+    # A spike's true span is the spike itself.
+    if "spike" in kinds:
+        is_spike = (label == 1) & (np.asarray(kinds)[kind] == "spike")
+        end = np.where(is_spike, np.minimum(start + config.spike_length, T), end)
+    if config.multiclass:
+        label = np.where(label == 1, kind + 1, 0)
 
     if config.noise_std > 0:
         x += rng.standard_normal((n, T)) * (config.noise_std * amp)[:, None]
@@ -124,9 +152,12 @@ def generate(config: DatasetConfig | None = None, seed: int = 0) -> SeriesDatase
         rows = slice(b * BLOCK, b * BLOCK + len(block["y"]))
         for key, arr in block.items():
             out[key][rows] = arr
-    return SeriesDataset(
-        X=out.pop("X"),
-        y=out.pop("y"),
-        class_names=["normal", "rectified"],
-        extras=out,
-    )
+    return SeriesDataset(X=out.pop("X"), y=out.pop("y"), class_names=class_names(config), extras=out)
+
+
+def class_names(config: DatasetConfig) -> list[str]:
+    """``["normal", <kind>...]`` in multi-class mode, else ``["normal", "rectified"]`` or ``["normal", "anomalous"]``."""
+    kinds = list(config.anomaly_kinds)
+    if config.multiclass:
+        return ["normal", *kinds]
+    return ["normal", kinds[0] if len(kinds) == 1 else "anomalous"]

@@ -102,3 +102,50 @@ def plot_history(history: list[dict], path: str | os.PathLike[str]) -> None:
     a2.legend(fontsize=8)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def plot_gallery(
+    X: np.ndarray, relevance: np.ndarray, y: np.ndarray, pred: np.ndarray, class_names: list[str],
+    path: str | os.PathLike[str], *, segment_start: np.ndarray | None = None, segment_end: np.ndarray | None = None,
+    spans: np.ndarray | None = None, per_group: int = 3, label: str = "attention",
+) -> dict[str, list[int]]:
+    """A gallery of test series: true positives, false positives and false negatives.
+
+    Each panel shows the signal, the relevance as a heat band under it, the
+    true segment shaded and the predicted span outlined. Multi-class tasks
+    show correct and wrong predictions. Returns the indices in each group.
+    """
+    plt = _pyplot()
+    if len(class_names) == 2:
+        groups = {"true positive": (y == 1) & (pred == 1), "false positive": (y == 0) & (pred == 1),
+                  "false negative": (y == 1) & (pred == 0)}
+    else:
+        groups = {"correct": y == pred, "wrong": y != pred}
+    chosen = {g: np.flatnonzero(m)[:per_group].tolist() for g, m in groups.items()}
+    panels = [(g, i) for g, idx in chosen.items() for i in idx]
+    if not panels:
+        panels = [("series", 0)]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 1.9 * len(panels)), squeeze=False)
+    for ax, (group, i) in zip(axes[:, 0], panels):
+        x = np.atleast_2d(X[i])
+        T = x.shape[-1]
+        lo, hi = float(x.min()), float(x.max())
+        pad = 0.08 * (hi - lo or 1)
+        band = (lo - 3 * pad, lo - pad)
+        ax.imshow(relevance[i][None, :], aspect="auto", cmap="Reds", extent=(-0.5, T - 0.5, *band),
+                  vmin=0, vmax=float(relevance[i].max()) or 1)
+        for c, row in enumerate(x):
+            ax.plot(np.arange(T), row, lw=1, color=f"C{c}" if len(x) > 1 else "C0")
+        if segment_start is not None and segment_start[i] >= 0:
+            ax.axvspan(segment_start[i], segment_end[i] - 0.5, color="C2", alpha=0.2)
+        if spans is not None:
+            ax.axvspan(spans[i][0], spans[i][1] - 0.5, fill=False, edgecolor="k", ls="--", lw=1.1)
+        ax.set_ylim(band[0], hi + pad)
+        ax.set_xlim(-0.5, T - 0.5)
+        ax.set_yticks([])
+        ax.set_title(f"{group}: series {i}, true {class_names[y[i]]}, predicted {class_names[pred[i]]}",
+                     fontsize=8, loc="left")
+    axes[-1, 0].set_xlabel(f"time step (band: {label}; green: true segment; dashed: predicted span)")
+    fig.tight_layout()
+    save_figure(fig, path)
+    return chosen

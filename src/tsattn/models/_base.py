@@ -19,6 +19,7 @@ class TSClassifierNet(nn.Module):
     name: str = ""
     has_attention: bool = True
     variable_length: bool = True  # can it run on lengths never seen in training?
+    onnx_dynamic_time: bool = True  # does an ONNX export keep the time axis dynamic?
 
     def __init__(self, n_channels: int, n_classes: int, seq_len: int) -> None:
         super().__init__()

@@ -16,6 +16,7 @@ class MLP(TSClassifierNet):
     name = "mlp"
     has_attention = False
     variable_length = False
+    onnx_dynamic_time = False
 
     def __init__(
         self, n_channels: int, n_classes: int, seq_len: int, *, hidden: tuple[int, ...] = (256, 128),

@@ -36,6 +36,8 @@ class Transformer(TSClassifierNet):
     """
 
     name = "transformer"
+    # The patch padding is computed from T in Python, which ONNX tracing freezes: exports fix the time axis.
+    onnx_dynamic_time = False
 
     def __init__(
         self, n_channels: int, n_classes: int, seq_len: int, *, d_model: int = 64, n_heads: int = 4,

@@ -107,6 +107,8 @@ def fit(
         from lightning.pytorch.callbacks import TQDMProgressBar
 
         callbacks.append(TQDMProgressBar(leave=False))
+    # Lightning's start-up chatter (device summary, tips) is noise in a CLI; warnings still show.
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
     trainer = L.Trainer(
         max_epochs=config.max_epochs,
         accelerator=config.accelerator,
@@ -125,8 +127,6 @@ def fit(
     train_loader = make_loader(ArrayDataset(X_train, y_train, lengths_train), config.batch_size, shuffle=True, seed=config.seed)
     val_loader = make_loader(ArrayDataset(X_val, y_val, lengths_val), max(config.batch_size, 512), shuffle=False)
     t0 = time.perf_counter()
-    # Lightning's start-up chatter (device summary, tips) is noise in a CLI; warnings still show.
-    logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*GPU available but not used.*")

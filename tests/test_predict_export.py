@@ -1,0 +1,121 @@
+"""Using a trained run: streaming predict and ONNX export."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tsattn.cli import app
+from tsattn.config import DatasetConfig, TrainConfig
+from tsattn.data import generate, save_npz
+
+from .conftest import TINY
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    from tsattn.api import train_run
+
+    tmp = tmp_path_factory.mktemp("use")
+    ds = generate(DatasetConfig(**TINY), seed=0)
+    save_npz(ds, tmp / "data.npz")
+    np.save(tmp / "X.npy", ds.X)
+    out = {}
+    for name in ("cnn_attention", "lstm_attention", "transformer", "mlp", "cnn"):
+        train_run(ds, TrainConfig(model=name, max_epochs=2, batch_size=32, scaling_gain=2.0), tmp / name,
+                  progress=False, verbose=False)
+        out[name] = tmp / name
+    return tmp, ds, out
+
+
+def _read_csv(path):
+    return list(csv.DictReader(path.open()))
+
+
+def test_predict_chunks_match_the_in_memory_path(runs, tmp_path):
+    from tsattn.inference import predict_arrays
+    from tsattn.run import load_run
+
+    tmp, ds, out = runs
+    r = invoke("predict", "--run", out["cnn_attention"], "--data", tmp / "X.npy", "--out", tmp_path / "p.csv",
+               "--chunk", 37, "--with-attention", "--quiet")
+    assert r.exit_code == 0, r.output
+    rows = _read_csv(tmp_path / "p.csv")
+    assert len(rows) == 200 and rows[0].keys() == {"id", "predicted", "proba_normal", "proba_rectified"}
+    loaded = load_run(out["cnn_attention"])
+    proba, att = predict_arrays(loaded.net, loaded.scaler.transform(ds.X))
+    got = np.array([[float(row["proba_normal"]), float(row["proba_rectified"])] for row in rows])
+    np.testing.assert_allclose(got, proba, atol=1e-5)
+    assert [row["predicted"] for row in rows] == [loaded.class_names[i] for i in proba.argmax(1)]
+    np.testing.assert_allclose(np.load(tmp_path / "p.attention.npy"), att, atol=1e-6)
+
+
+def test_predict_npz_and_parquet(runs, tmp_path):
+    pa = pytest.importorskip("pyarrow.parquet")
+    tmp, _, out = runs
+    r = invoke("predict", "--run", out["lstm_attention"], "--data", tmp / "data.npz", "--out", tmp_path / "p.parquet",
+               "--quiet")
+    assert r.exit_code == 0, r.output
+    table = pa.read_table(tmp_path / "p.parquet")
+    assert table.num_rows == 200 and table.column_names == ["id", "predicted", "proba_normal", "proba_rectified"]
+
+
+def test_predict_rejects_a_channel_mismatch_and_writes_nothing(runs, tmp_path):
+    tmp, ds, out = runs
+    np.save(tmp_path / "two.npy", np.concatenate([ds.X, ds.X], axis=1))
+    r = invoke("predict", "--run", out["cnn_attention"], "--data", tmp_path / "two.npy", "--out", tmp_path / "p.csv")
+    assert r.exit_code == 2 and "expects 1 channel(s); the file has 2" in r.output
+    assert not (tmp_path / "p.csv").exists() and not list(tmp_path.glob(".*tmp"))
+
+
+def test_predict_refuses_nan_without_leaving_a_file(runs, tmp_path):
+    tmp, ds, out = runs
+    X = ds.X.copy()
+    X[150, 0, 3] = np.nan
+    np.save(tmp_path / "nan.npy", X)
+    r = invoke("predict", "--run", out["cnn_attention"], "--data", tmp_path / "nan.npy", "--out", tmp_path / "p.csv",
+               "--chunk", 64)
+    assert r.exit_code == 2 and "NaN" in r.output and "(150, 0, 3)" in r.output
+    assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["cnn_attention", "lstm_attention", "transformer", "mlp", "cnn"])
+def test_onnx_export_parity(runs, tmp_path, name):
+    pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+
+    from tsattn.export import export_onnx
+
+    _, ds, out = runs
+    report = export_onnx(out[name], tmp_path / "m.onnx")  # raises above 1e-5
+    assert report["max_abs_diff_probabilities"] <= 1e-5
+    sess = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    if name in ("mlp", "cnn"):
+        assert names == ["probabilities"]
+    else:
+        assert names == ["probabilities", "attention"] and report["max_abs_diff_attention"] <= 1e-5
+    res = sess.run(None, {"series": ds.X[:5]})  # raw series in: the scaling is inside the graph
+    np.testing.assert_allclose(res[0].sum(1), 1, atol=1e-5)
+    assert report["dynamic_time"] == (name not in ("mlp", "transformer"))
+    if not report["dynamic_time"]:
+        with pytest.raises(Exception, match="series"):  # fixed time axis: a mismatched shape is rejected
+            sess.run(None, {"series": ds.X[:5, :, :40]})
+
+
+def test_export_cli(runs, tmp_path):
+    pytest.importorskip("onnxruntime")
+    _, _, out = runs
+    r = invoke("export", "--run", out["cnn_attention"], "--format", "onnx", "--out", tmp_path / "m.onnx")
+    assert r.exit_code == 0, r.output
+    assert "Max |ONNX - PyTorch|" in r.output and (tmp_path / "m.onnx").stat().st_size > 1000
+    r = invoke("export", "--run", out["cnn_attention"], "--format", "tflite", "--out", tmp_path / "m.x")
+    assert r.exit_code == 2 and "--format: must be 'onnx'" in r.output
