@@ -26,11 +26,14 @@ def main() -> None:
     ap.add_argument("--models", default=MODELS)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--name", default="models_seed")
+    ap.add_argument("--keep", type=Path, help="keep the benchmark directory (its runs) here")
     args = ap.parse_args()
     exe = shutil.which("tsattn")
     cmd = ([exe] if exe else [sys.executable, "-m", "tsattn"]) + [
         "benchmark", "--config", args.config, "--models", args.models, "--seed", str(args.seed), "--quiet"]
     with tempfile.TemporaryDirectory() as tmp:
+        if args.keep:
+            tmp = str(args.keep)
         subprocess.run(cmd + ["--out", tmp], check=True)
         result = json.loads((Path(tmp) / "benchmark.json").read_text())
         md = (Path(tmp) / "benchmark.md").read_text()

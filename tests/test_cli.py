@@ -41,7 +41,7 @@ def trained(tmp_path_factory):
 def test_train_writes_a_complete_run_directory(trained):
     _, run = trained
     for name in ("config.json", "weights.safetensors", "metrics.json", "history.csv", "status.json", "split.npz",
-                 "curves.png", "attention.png", "report.txt"):
+                 "curves.png", "attention.png", "gallery.png", "report.txt"):
         assert (run / name).is_file() and (run / name).stat().st_size > 0, name
     assert not list(run.glob(".*.tmp"))  # no temporary files left behind
     config = json.loads((run / "config.json").read_text())
@@ -137,3 +137,27 @@ def test_help_has_examples():
     for cmd in ("generate", "train", "evaluate", "explain", "demo"):
         r = invoke(cmd, "--help")
         assert r.exit_code == 0 and "Example" in r.output, cmd
+
+
+def test_explain_with_integrated_gradients(trained, tmp_path):
+    data, run = trained
+    r = invoke("explain", "--run", run, "--data", data, "--index", 1, "--method", "integrated_gradients",
+               "--out", tmp_path / "ig.png")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "ig.png").stat().st_size > 1000
+    r = invoke("explain", "--run", run, "--data", data, "--method", "shap", "--out", tmp_path / "x.png")
+    assert r.exit_code == 2 and "--method: must be one of" in r.output
+
+
+def test_locate_writes_one_span_per_series(trained, tmp_path):
+    data, run = trained
+    r = invoke("locate", "--run", run, "--data", data, "--out", tmp_path / "spans.csv")
+    assert r.exit_code == 0, r.output
+    assert "validation split" in r.output and "Mean IoU" in r.output
+    rows = list(csv.DictReader((tmp_path / "spans.csv").open()))
+    assert len(rows) == 200
+    for row in rows:
+        assert 0 <= int(row["span_start"]) < int(row["span_end"]) <= 64
+        assert (row["iou"] == "") == (int(row["true_start"]) == -1)
+    r = invoke("locate", "--run", run, "--data", data, "--out", tmp_path / "s2.csv", "--mass", 1.5)
+    assert r.exit_code == 2 and "--mass: must be in (0, 1]" in r.output and not (tmp_path / "s2.csv").exists()

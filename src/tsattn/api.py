@@ -163,15 +163,15 @@ def evaluate_run(
     atomic_write_json(run / rundir.METRICS, m)
     atomic_write_text(run / "report.txt", format_report(m) + "\n")
     if plots and att is not None:
-        from .evaluation.localization import spans_from_relevance
+        from .evaluation.localization import spans_from_mass
         from .evaluation.plots import plot_attention_examples, plot_gallery
 
         pred = proba.argmax(1)
         seg = {"segment_start": ds.extras.get("segment_start"), "segment_end": ds.extras.get("segment_end")}
         plot_attention_examples(ds.X, att, ds.y, pred, loaded.class_names, run / "attention.png", **seg)
-        threshold = m.get("localization", {}).get("span_threshold", 0.5)
+        span_mass = m.get("localization", {}).get("span_mass", 0.9)
         plot_gallery(ds.X, att, ds.y, pred, loaded.class_names, run / "gallery.png",
-                     spans=spans_from_relevance(att, threshold), **seg)
+                     spans=spans_from_mass(att, span_mass), **seg)
     return m
 
 
@@ -181,15 +181,15 @@ def _split_part(path: Path, part: str) -> np.ndarray | None:
 
 
 def _localization(loaded, att: np.ndarray, ds: SeriesDataset, val_ds: SeriesDataset | None) -> dict:
-    """Score the attention against the true segments; the span threshold comes from validation data."""
-    from .evaluation.localization import choose_threshold, localization_scores
+    """Score the attention against the true segments; the span mass comes from validation data."""
+    from .evaluation.localization import choose_mass, localization_scores
     from .inference import predict_arrays
 
-    threshold = None
+    span_mass = None
     if val_ds is not None and val_ds.has_segments and (val_ds.extras["segment_start"] >= 0).any():
         _, val_att = predict_arrays(loaded.net, loaded.scaler.transform(val_ds.X))
-        threshold, _ = choose_threshold(val_att, val_ds.extras["segment_start"], val_ds.extras["segment_end"])
-    scores = localization_scores(att, ds.extras["segment_start"], ds.extras["segment_end"], threshold=threshold)
+        span_mass, _ = choose_mass(val_att, val_ds.extras["segment_start"], val_ds.extras["segment_end"])
+    scores = localization_scores(att, ds.extras["segment_start"], ds.extras["segment_end"], span_mass=span_mass)
     scores["relevance"] = "attention"
     return scores
 
@@ -238,27 +238,27 @@ def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index
 
 
 def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: str | os.PathLike[str], *,
-               method: str = "attention", threshold: float | None = None) -> dict:
+               method: str = "attention", mass: float | None = None) -> dict:
     """Turn relevance into one predicted anomaly span per series and write them as CSV.
 
-    The threshold (a fraction of each series' peak relevance) is chosen on the
-    run's validation split when that has true segments, else 0.5, unless given.
-    Returns a summary with the threshold and, where ``data`` has true segments,
-    the mean IoU over its anomalous series.
+    A span is the shortest window holding ``mass`` of the series' relevance;
+    ``mass`` is chosen on the run's validation split when that has true
+    segments, else 0.9, unless given. Returns a summary with the mass and,
+    where ``data`` has true segments, the mean IoU over its anomalous series.
     """
     import csv
     import io
 
     from .evaluation.explain import explain
-    from .evaluation.localization import choose_threshold, span_iou, spans_from_relevance
+    from .evaluation.localization import choose_mass, span_iou, spans_from_mass
     from .inference import predict_arrays
 
     loaded = rundir.load_run(run)
     ds = _check_compatible(load_npz(data), loaded.config)
     check_finite(ds.X)
     source = "given"
-    if threshold is None:
-        threshold, source = 0.5, "default"
+    if mass is None:
+        mass, source = 0.9, "default"
         split_path = Path(run) / rundir.SPLIT
         if loaded.config.get("data", {}).get("kind") in ("synthetic", "file") and split_path.is_file():
             try:
@@ -271,12 +271,12 @@ def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: s
                 keep = vds.extras["segment_start"] >= 0
                 if keep.any():
                     R = explain(loaded, vds.X[keep], method=method)
-                    threshold, _ = choose_threshold(R, vds.extras["segment_start"][keep], vds.extras["segment_end"][keep])
+                    mass, _ = choose_mass(R, vds.extras["segment_start"][keep], vds.extras["segment_end"][keep])
                     source = "validation split"
-    elif not 0 < threshold <= 1:
-        raise DataError(f"--threshold: must be in (0, 1] (a fraction of each series' peak relevance); got {threshold}")
+    elif not 0 < mass <= 1:
+        raise DataError(f"--mass: must be in (0, 1] (the share of relevance a span holds); got {mass}")
     R = explain(loaded, ds.X, method=method)
-    spans = spans_from_relevance(R, threshold)
+    spans = spans_from_mass(R, mass)
     proba, _ = predict_arrays(loaded.net, loaded.scaler.transform(ds.X), with_attention=False)
     pred = proba.argmax(1)
     buf = io.StringIO()
@@ -296,7 +296,7 @@ def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: s
             k += s >= 0
         w.writerow(row)
     atomic_write_text(out, buf.getvalue())
-    summary = {"threshold": float(threshold), "threshold_source": source, "method": method, "n_series": len(ds)}
+    summary = {"mass": float(mass), "mass_source": source, "method": method, "n_series": len(ds)}
     if truth and len(ious):
         summary["mean_iou"] = float(np.mean(ious))
         summary["n_with_segment"] = int(len(ious))
@@ -309,10 +309,10 @@ def relevance_report(run: str | os.PathLike[str], *, methods: tuple[str, ...] = 
 
     With ``sanity``, each method is scored again after the network's weights
     are randomized (Adebayo et al., 2018): an explanation that keeps its scores
-    then is not explaining the model. Span thresholds come from the validation split.
+    then is not explaining the model. Span masses come from the validation split.
     """
     from .evaluation.explain import explain, randomized_copy
-    from .evaluation.localization import choose_threshold, localization_scores
+    from .evaluation.localization import choose_mass, localization_scores
     from .run import LoadedRun
 
     loaded = rundir.load_run(run)
@@ -337,6 +337,6 @@ def relevance_report(run: str | os.PathLike[str], *, methods: tuple[str, ...] = 
             continue
         report["methods"][method] = {}
         for label, m in models.items():
-            thr, _ = choose_threshold(explain(m, Xv, method=method), sv, ev)
-            report["methods"][method][label] = localization_scores(explain(m, Xt, method=method), st, et, threshold=thr)
+            q, _ = choose_mass(explain(m, Xv, method=method), sv, ev)
+            report["methods"][method][label] = localization_scores(explain(m, Xt, method=method), st, et, span_mass=q)
     return report

@@ -55,8 +55,9 @@ def _bench_torch_model(name, ds, cfg, out, data_source, progress):
         "name": name, "accuracy": m["accuracy"], "f1": m["f1"], "roc_auc": m["roc_auc"],
         "train_seconds": m["train_seconds"], "epochs": m["epochs_run"], "best_epoch": m["best_epoch"],
         "inference_series_per_s": tput, "peak_rss_mb": pm.peak_mb, "n_params": loaded.config["n_params"],
-        "confusion_matrix": m["confusion_matrix"], "recipe": {k: v for k, v in cfg.model_dump().items()
-                                                             if k in ("max_epochs", "batch_size", "lr", "lr_schedule", "scaling", "model_params")},
+        "confusion_matrix": m["confusion_matrix"], "localization": m.get("localization"),
+        "recipe": {k: v for k, v in cfg.model_dump().items()
+                   if k in ("max_epochs", "batch_size", "lr", "lr_schedule", "scaling", "scaling_gain", "model_params")},
     }
 
 
@@ -143,14 +144,16 @@ def run_benchmark(
 
 
 def markdown_table(result: dict) -> str:
-    head = "| model | accuracy | F1 | ROC AUC | train s | epochs | series/s | peak RSS MB | params |\n"
-    head += "|---|---|---|---|---|---|---|---|---|\n"
+    head = "| model | accuracy | F1 | ROC AUC | train s | epochs | series/s | peak RSS MB | params | pointing game |\n"
+    head += "|---|---|---|---|---|---|---|---|---|---|\n"
     lines = []
     for r in result["models"]:
+        loc = r.get("localization") or {}
+        pg = f"{loc['pointing_game']:.3f}" if "pointing_game" in loc else "-"
         lines.append(
             f"| {r['name']} | {r['accuracy']:.4f} | {r['f1']:.4f} | {r['roc_auc']:.4f} | {r['train_seconds']:.1f} | "
             f"{r['epochs'] if r['epochs'] is not None else '-'} | {r['inference_series_per_s']:.0f} | "
-            f"{r['peak_rss_mb']:.0f} | {r['n_params']:,} |"
+            f"{r['peak_rss_mb']:.0f} | {r['n_params']:,} | {pg} |"
         )
     tail = "".join(f"\n{s['name']}: skipped, {s['reason']}\n" for s in result["skipped"])
     return head + "\n".join(lines) + "\n" + tail

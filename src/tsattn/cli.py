@@ -164,15 +164,15 @@ def locate(
     data: Path = typer.Option(..., "--data", help="dataset file (.npz)"),
     out: Path = typer.Option(..., "--out", help="output CSV: one predicted span per series"),
     method: str = typer.Option("attention", "--method", help=METHOD_HELP),
-    threshold: Optional[float] = typer.Option(
-        None, "--threshold", help="fraction of each series' peak relevance [default: chosen on the run's validation split]"),
+    mass: Optional[float] = typer.Option(
+        None, "--mass", help="share of relevance a span holds [default: chosen on the run's validation split]"),
 ) -> None:
     """Turn relevance into anomaly spans (start, end) per series: a localizer trained on labels alone."""
     from . import api
 
-    s = api.locate_run(run, data, out, method=method, threshold=threshold)
-    typer.echo(f"Wrote {s['n_series']} spans to {out} ({s['method']}, threshold {s['threshold']:.2f} of peak, "
-               f"{s['threshold_source']})")
+    s = api.locate_run(run, data, out, method=method, mass=mass)
+    typer.echo(f"Wrote {s['n_series']} spans to {out} ({s['method']}; each the shortest window holding "
+               f"{s['mass']:.0%} of the relevance, {s['mass_source']})")
     if "mean_iou" in s:
         typer.echo(f"Mean IoU with the true segments: {s['mean_iou']:.4f} over {s['n_with_segment']} anomalous series")
 

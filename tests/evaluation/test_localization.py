@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from tsattn.evaluation.localization import (
-    choose_threshold, localization_scores, mass_inside, pointing_game, shift, span_iou, spans_from_relevance,
+    choose_mass, localization_scores, mass_inside, pointing_game, shift, span_iou, spans_from_mass,
 )
 
 T = 100
@@ -47,7 +47,7 @@ def test_map_shifted_by_k(k):
     assert med == pytest.approx(k) and iqr == pytest.approx(0.0)
     mi, _ = mass_inside(R, start, end)
     assert mi == pytest.approx(np.mean([(20 - abs(k)) / 20, (30 - abs(k)) / 30]))
-    ious = span_iou(spans_from_relevance(R, 0.5), start, end)
+    ious = span_iou(spans_from_mass(R, 1.0), start, end)
     np.testing.assert_allclose(ious, [(20 - abs(k)) / (20 + abs(k)), (30 - abs(k)) / (30 + abs(k))])
 
 
@@ -60,21 +60,22 @@ def test_pointing_game_tolerance_is_one_percent_of_T_each_side():
 
 
 def test_no_segment_gives_nan():
-    s = localization_scores(np.ones((2, T)), np.array([-1, -1]), np.array([-1, -1]), threshold=0.5)
+    s = localization_scores(np.ones((2, T)), np.array([-1, -1]), np.array([-1, -1]), span_mass=0.9)
     assert s["n_series"] == 0
     assert np.isnan(s["pointing_game"]) and np.isnan(s["mass_inside"]) and np.isnan(s["shift_median"])
 
 
-def test_spans_and_threshold_choice():
+def test_spans_from_mass_and_its_choice():
     R = np.zeros((1, T))
-    R[0, 20:40] = 0.5
-    R[0, 28:32] = 1.0
-    np.testing.assert_array_equal(spans_from_relevance(R, 0.9), [[28, 32]])
-    np.testing.assert_array_equal(spans_from_relevance(R, 0.4), [[20, 40]])
-    thr, iou = choose_threshold(R, np.array([20]), np.array([40]))
-    assert iou == pytest.approx(1.0) and thr <= 0.5
-    # a run touching both ends
-    np.testing.assert_array_equal(spans_from_relevance(np.ones((1, T)), 0.5), [[0, T]])
+    R[0, 20] = R[0, 39] = 0.5  # relevance at a segment's two ends only: the window must span both
+    np.testing.assert_array_equal(spans_from_mass(R, 0.9), [[20, 40]])
+    np.testing.assert_array_equal(spans_from_mass(R, 0.5), [[20, 21]])
+    R2 = np.zeros((1, T))
+    R2[0, 30:40] = 1.0
+    np.testing.assert_array_equal(spans_from_mass(R2, 0.5), [[30, 35]])
+    np.testing.assert_array_equal(spans_from_mass(np.ones((1, T)), 1.0), [[0, T]])
+    q, iou = choose_mass(R, np.array([20]), np.array([40]))
+    assert iou == pytest.approx(1.0) and q > 0.5
 
 
 def test_randomization_sanity_check_on_a_tiny_model(tmp_path):

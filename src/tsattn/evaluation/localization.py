@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["format_localization", "localization_scores", "pointing_game", "mass_inside", "shift", "auprc", "spans_from_relevance",
-           "span_iou", "choose_threshold"]
+__all__ = ["format_localization", "localization_scores", "pointing_game", "mass_inside", "shift", "auprc",
+           "spans_from_mass", "span_iou", "choose_mass"]
 
 
 def _rows(R: np.ndarray, start: np.ndarray, end: np.ndarray):
@@ -69,19 +69,23 @@ def auprc(R, start, end) -> float:
     return float(np.mean([average_precision_score(m, r) for m, r in zip(inside, R)]))
 
 
-def spans_from_relevance(R, threshold: float) -> np.ndarray:
-    """One predicted span ``[start, end)`` per series: the run of steps around the peak above ``threshold * max``."""
-    R = np.asarray(R, dtype=np.float64)
+def spans_from_mass(R, mass: float) -> np.ndarray:
+    """One span per series: the shortest window holding at least ``mass`` of the series' relevance.
+
+    Unlike a threshold on the peak, this recovers a segment whose relevance
+    sits at both of its ends (a kink where it starts, a jump where it ends).
+    """
+    R = np.clip(np.asarray(R, dtype=np.float64), 0, None)
     n, T = R.shape
-    peak = R.argmax(1)
-    above = R >= threshold * R.max(1, keepdims=True)
+    total = R.sum(1, keepdims=True)
+    C = np.concatenate([np.zeros((n, 1)), np.cumsum(R / np.where(total > 0, total, 1), axis=1)], axis=1)  # (n, T+1)
     spans = np.empty((n, 2), int)
-    for i in range(n):  # one short scan per series: clear, and fast enough
-        row, p = above[i], peak[i]
-        left, right = row[: p + 1][::-1], row[p:]  # both start at the peak, which is always above
-        k_left = int(np.argmin(left)) if not left.all() else len(left)
-        k_right = int(np.argmin(right)) if not right.all() else len(right)
-        spans[i] = (p - k_left + 1, p + k_right)
+    for i in range(n):
+        # for every start a, the first end b with C[b] - C[a] >= mass
+        b = np.searchsorted(C[i], C[i, :-1] + mass - 1e-12, side="left")
+        length = np.where(b <= T, b - np.arange(T), T + 1)
+        a = int(np.argmin(length))
+        spans[i] = (a, min(int(b[a]), T))
     return spans
 
 
@@ -95,27 +99,27 @@ def span_iou(spans, start, end) -> np.ndarray:
     return inter / np.maximum(union, 1)
 
 
-def choose_threshold(R, start, end, grid=None) -> tuple[float, float]:
-    """The threshold (fraction of each row's max) with the best mean span IoU, and that IoU."""
-    grid = np.linspace(0.05, 0.95, 19) if grid is None else grid
-    best = max(((float(np.mean(span_iou(spans_from_relevance(R, g), start, end))), float(g)) for g in grid))
+def choose_mass(R, start, end, grid=None) -> tuple[float, float]:
+    """The relevance mass for :func:`spans_from_mass` with the best mean span IoU, and that IoU."""
+    grid = np.round(np.linspace(0.5, 0.99, 15), 3) if grid is None else grid
+    best = max(((float(np.mean(span_iou(spans_from_mass(R, q), start, end))), float(q)) for q in grid))
     return best[1], best[0]
 
 
-def localization_scores(R, start, end, *, threshold: float | None = None, tolerance: float = 0.01) -> dict:
+def localization_scores(R, start, end, *, span_mass: float | None = None, tolerance: float = 0.01) -> dict:
     """Every score in one dict (the ``localization`` block of ``metrics.json``).
 
-    ``threshold`` for the spans should be chosen on validation data with
-    :func:`choose_threshold`; when omitted it is chosen here (optimistic).
+    ``span_mass`` for the spans should be chosen on validation data with
+    :func:`choose_mass`; when omitted it is chosen here (optimistic, and said so).
     """
     R = np.asarray(R, dtype=np.float64)
     start, end = np.asarray(start), np.asarray(end)
-    chosen_here = threshold is None
+    chosen_here = span_mass is None
     if chosen_here:
-        threshold, _ = choose_threshold(R[start >= 0], start[start >= 0], end[start >= 0])
+        span_mass, _ = choose_mass(R[start >= 0], start[start >= 0], end[start >= 0])
     mi, uni = mass_inside(R, start, end)
     med, iqr = shift(R, start, end)
-    ious = span_iou(spans_from_relevance(R, threshold), start, end)
+    ious = span_iou(spans_from_mass(R, span_mass), start, end)
     return {
         "n_series": int((start >= 0).sum()),
         "pointing_game": pointing_game(R, start, end, tolerance),
@@ -125,8 +129,8 @@ def localization_scores(R, start, end, *, threshold: float | None = None, tolera
         "shift_median": med,
         "shift_iqr": iqr,
         "span_iou": float(np.mean(ious)) if len(ious) else float("nan"),
-        "span_threshold": float(threshold),
-        "threshold_chosen_on": "the scored data" if chosen_here else "validation data",
+        "span_mass": float(span_mass),
+        "span_mass_chosen_on": "the scored data" if chosen_here else "validation data",
     }
 
 
@@ -137,5 +141,5 @@ def format_localization(s: dict) -> str:
         f"  pointing game {s['pointing_game']:.4f}   mass inside {s['mass_inside']:.4f} "
         f"(uniform {s['uniform_mass']:.4f})   AUPRC {s['auprc']:.4f}",
         f"  shift median {s['shift_median']:+.1f} steps (IQR {s['shift_iqr']:.1f})   span IoU {s['span_iou']:.4f} "
-        f"(threshold {s['span_threshold']:.2f} of max, chosen on {s['threshold_chosen_on']})",
+        f"(shortest window with {s['span_mass']:.0%} of the relevance, chosen on {s['span_mass_chosen_on']})",
     ])

@@ -1,0 +1,67 @@
+"""Interpretability, measured: localization scores of attention and gradients, with the randomization check.
+
+Reads the runs of a finished seed-task benchmark (benchmarks/models_seed.py --keep DIR),
+scores every relevance method on their test splits, and merges the noisy-data
+benchmarks (results/noisy_05.json, results/noisy_10.json) when present.
+Writes benchmarks/results/localization.json.
+
+    python benchmarks/localization.py --runs DIR/runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from tsattn.api import relevance_report
+
+HERE = Path(__file__).resolve().parent
+TARGETS = {"pointing_game": ">= 0.95", "mass_inside": ">= 0.6 (uniform about 0.3)", "shift_median": "within +-2% of T",
+           "span_iou": ">= 0.6"}
+PLAN = {  # model -> relevance methods
+    "cnn_attention": ("attention", "attention_x_gradient", "integrated_gradients"),
+    "lstm_attention": ("attention", "integrated_gradients"),
+    "transformer": ("attention",),
+    "cnn": ("integrated_gradients",),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=Path, required=True)
+    ap.add_argument("--max-series", type=int, default=1000)
+    args = ap.parse_args()
+    reports = {}
+    for model, methods in PLAN.items():
+        run = args.runs / model
+        if not run.is_dir():
+            print(f"{model}: no run in {args.runs}, skipped")
+            continue
+        t = time.perf_counter()
+        reports[model] = relevance_report(run, methods=methods, max_series=args.max_series)
+        reports[model]["seconds"] = time.perf_counter() - t
+        for method, r in reports[model]["methods"].items():
+            tr, rnd = r["trained"], r["randomized"]
+            print(f"{model:15s} {method:22s} pointing {tr['pointing_game']:.3f} (random {rnd['pointing_game']:.3f})  "
+                  f"mass {tr['mass_inside']:.3f} (uniform {tr['uniform_mass']:.3f}, random {rnd['mass_inside']:.3f})  "
+                  f"shift {tr['shift_median']:+.1f} (IQR {tr['shift_iqr']:.1f})  span IoU {tr['span_iou']:.3f}  "
+                  f"AUPRC {tr['auprc']:.3f}", flush=True)
+    noisy = {}
+    for name in ("noisy_05", "noisy_10"):
+        path = HERE / "results" / f"{name}.json"
+        if path.is_file():
+            res = json.loads(path.read_text())
+            noisy[name] = [{"name": m["name"], "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
+                            "train_seconds": m["train_seconds"],
+                            "pointing_game": (m.get("localization") or {}).get("pointing_game")} for m in res["models"]]
+    result = {"benchmark": "localization", "command": f"python benchmarks/localization.py --runs {args.runs}",
+              "data": "seed default config, seed 0, test split (anomalous series only)", "targets": TARGETS,
+              "seed_task": reports, "noisy": noisy, "date": time.strftime("%Y-%m-%d")}
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "localization.json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
