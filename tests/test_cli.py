@@ -161,3 +161,40 @@ def test_locate_writes_one_span_per_series(trained, tmp_path):
         assert (row["iou"] == "") == (int(row["true_start"]) == -1)
     r = invoke("locate", "--run", run, "--data", data, "--out", tmp_path / "s2.csv", "--mass", 1.5)
     assert r.exit_code == 2 and "--mass: must be in (0, 1]" in r.output and not (tmp_path / "s2.csv").exists()
+
+
+def test_train_on_a_named_variable_length_dataset(tmp_path, monkeypatch):
+    pytest.importorskip("aeon")
+    monkeypatch.setenv("TSATTN_DATA", str(tmp_path / "cache"))
+    r = invoke("train", "--data", "ucr:PickupGestureWiimoteZ", "--model", "cnn_attention", "--out", tmp_path / "r",
+               "--max-epochs", 2, "--quiet")
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert m["evaluated_on"] == "official test split" and m["n_test"] == 50  # the official test split
+    assert config["data"] == {"kind": "named", "name": "PickupGestureWiimoteZ"} and len(config["class_names"]) == 10
+    assert (tmp_path / "r" / "confusion_matrix.png").is_file()  # multi-class: a confusion-matrix plot
+    r = invoke("evaluate", "--run", tmp_path / "r")
+    assert r.exit_code == 0 and "(macro)" in r.output
+    r = invoke("train", "--data", "ucr:PickupGestureWiimoteZ", "--model", "mlp", "--out", tmp_path / "m", "--quiet")
+    assert r.exit_code == 2 and "mlp needs series of one length" in r.output
+
+
+def test_train_on_csv_with_string_labels_and_a_test_file(tmp_path):
+    rng = np.random.default_rng(0)
+    def frame(n):
+        X = rng.normal(0, 0.3, size=(n, 30))
+        y = np.where(np.arange(n) % 2, "bump", "calm")
+        X[y == "bump", 10:16] += 2.5
+        df = __import__("pandas").DataFrame(X, columns=[f"t{i}" for i in range(30)])
+        df.insert(0, "cls", y)
+        return df
+    frame(80).to_csv(tmp_path / "train.csv", index=False)
+    frame(40).to_csv(tmp_path / "test.csv", index=False)
+    r = invoke("train", "--data", tmp_path / "train.csv", "--test-data", tmp_path / "test.csv", "--label-column", "cls",
+               "--model", "cnn_attention", "--out", tmp_path / "r", "--max-epochs", 3, "--quiet")
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert m["n_test"] == 40 and m["class_names"] == ["bump", "calm"]
+    r = invoke("evaluate", "--run", tmp_path / "r", "--data", tmp_path / "test.csv")
+    assert r.exit_code == 0 and "bump" in r.output

@@ -21,19 +21,50 @@ __all__ = ["evaluate_run", "explain_run", "load_data", "train_run"]
 
 
 def load_data(data: str | os.PathLike[str] | None = None, dataset_config: DatasetConfig | None = None,
-              seed: int = 0) -> SeriesDataset:
-    """A dataset from a file, or generated from a dataset config."""
+              seed: int = 0, **reader_options) -> SeriesDataset:
+    """A dataset from a file of any supported format, or generated from a dataset config."""
     if data is not None:
-        return load_npz(data)
+        from .data.readers import read_series_file
+
+        return read_series_file(data, **reader_options)
     return generate(dataset_config or DatasetConfig(), seed=seed)
 
 
-def _data_source(config: dict, seed: int) -> SeriesDataset:
+def resolve_data(data: str | None, dataset_config: DatasetConfig | None, seed: int, *, test_data: str | None = None,
+                 **reader_options) -> tuple[SeriesDataset, SeriesDataset | None, dict]:
+    """``(data, test data or None, data source record)`` for a file, ``ucr:<Name>`` or a generated config."""
+    if data is not None and str(data).startswith("ucr:"):
+        from .datasets import load as load_named
+
+        name = str(data)[4:]
+        train, test = load_named(name)
+        return train, test, {"kind": "named", "name": name}
+    if data is not None:
+        ds = load_data(data, **reader_options)
+        source = {"kind": "file", "path": str(Path(data).resolve()), "reader": reader_options}
+        test = None
+        if test_data is not None:
+            from .datasets import align_classes
+
+            ds, test = align_classes(ds, load_data(test_data, **reader_options))
+            source["test_path"] = str(Path(test_data).resolve())
+        return ds, test, source
+    cfg = dataset_config or DatasetConfig()
+    return generate(cfg, seed=seed), None, {"kind": "synthetic", "dataset_config": cfg.model_dump(), "seed": seed}
+
+
+def _data_source(config: dict) -> tuple[SeriesDataset, SeriesDataset | None]:
     src = config.get("data", {})
     if src.get("kind") == "synthetic":
-        return generate(DatasetConfig.model_validate(src["dataset_config"]), seed=src["seed"])
+        return generate(DatasetConfig.model_validate(src["dataset_config"]), seed=src["seed"]), None
+    if src.get("kind") == "named":
+        from .datasets import load as load_named
+
+        return load_named(src["name"])
     if src.get("kind") == "file":
-        return load_npz(src["path"])
+        test = src.get("test_path")
+        ds, test_ds, _ = resolve_data(src["path"], None, 0, test_data=test, **src.get("reader", {}))
+        return ds, test_ds
     raise RunError("--run: config.json records no data source; pass --data FILE")
 
 
@@ -42,29 +73,43 @@ def train_run(
     config: TrainConfig,
     out: str | os.PathLike[str],
     *,
+    test_data: SeriesDataset | None = None,
     data_source: dict | None = None,
     progress: bool = True,
     verbose: bool = True,
 ) -> dict:
     """Split, scale, train, evaluate and save a run in ``out``; return its metrics.
 
-    ``data_source`` records where the data came from (a dataset config and
-    seed, or a file path), so that ``evaluate_run`` can rebuild the test set.
+    Without ``test_data`` the data are split 70/10/20 (stratified, seeded);
+    with it (an official test split), the data are split into train and
+    validation only. ``data_source`` records where the data came from, so that
+    ``evaluate_run`` can rebuild the test set.
     """
-    from .models import create_model
+    from .data.readers import apply_nan_policy
+    from .data.splits import stratified_train_val
+    from .models import create_model, get_model_class
     from .training.scaling import Scaler
     from .training.trainer import fit, seed_everything
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     phases: dict[str, float] = {}
-    check_finite(data.X)
     t = time.perf_counter()
-    train_idx, val_idx, test_idx = stratified_split(
-        data.y, val_fraction=config.val_fraction, test_fraction=config.test_fraction, seed=config.seed
-    )
-    scaler = Scaler(config.scaling, gain=config.scaling_gain).fit(data.X[train_idx])
-    Xs = scaler.transform(data.X)
+    lengths = data.lengths
+    if lengths is not None and not get_model_class(config.model).variable_length:
+        raise DataError(f"--model: {config.model} needs series of one length; these have lengths "
+                        f"{int(lengths.min())}..{int(lengths.max())}. Use cnn_attention, lstm_attention or transformer")
+    X = apply_nan_policy(data.X, lengths, config.nan_policy)
+    if test_data is None:
+        train_idx, val_idx, test_idx = stratified_split(
+            data.y, val_fraction=config.val_fraction, test_fraction=config.test_fraction, seed=config.seed
+        )
+    else:
+        train_idx, val_idx = stratified_train_val(
+            data.y, val_share=config.val_fraction / (1 - config.test_fraction), seed=config.seed)
+        test_idx = np.arange(0)
+    out.mkdir(parents=True, exist_ok=True)
+    scaler = Scaler(config.scaling, gain=config.scaling_gain).fit(X[train_idx])
+    Xs = scaler.transform(X)
     phases["prepare_seconds"] = time.perf_counter() - t
 
     seed_everything(config.seed, config.deterministic)
@@ -79,17 +124,20 @@ def train_run(
         "seq_len": data.seq_len,
         "scaler": scaler.to_dict(),
         "data": data_source or {"kind": "memory"},
-        "split": {"train": len(train_idx), "val": len(val_idx), "test": len(test_idx)},
+        "split": {"train": len(train_idx), "val": len(val_idx),
+                  "test": len(test_idx) if test_data is None else len(test_data), "official_test": test_data is not None},
         "n_params": int(sum(p.numel() for p in net.parameters())),
         "versions": rundir.versions(),
     }
     atomic_write_json(out / rundir.CONFIG, resolved)
-    atomic_save(out / rundir.SPLIT, lambda fh: np.savez(fh, train=train_idx, val=val_idx, test=test_idx))
+    atomic_save(out / rundir.SPLIT, lambda fh: np.savez(fh, train=train_idx, val=val_idx, test=test_idx,
+                                                          official_test=np.array(test_data is not None)))
     rundir.write_status(out, "running")
     try:
+        sub = (lambda idx: None) if lengths is None else (lambda idx: lengths[idx])
         result = fit(
             net, Xs[train_idx], data.y[train_idx], Xs[val_idx], data.y[val_idx], config,
-            history_path=out / rundir.HISTORY, progress=progress,
+            history_path=out / rundir.HISTORY, progress=progress, lengths_train=sub(train_idx), lengths_val=sub(val_idx),
         )
         phases["train_seconds"] = result.train_seconds
         rundir.save_weights(net, out / rundir.WEIGHTS)
@@ -105,19 +153,20 @@ def train_run(
     from .evaluation.plots import plot_history
 
     plot_history(result.history, out / "curves.png")
-    return evaluate_run(out, data=data, verbose=verbose, phases=phases)
+    return evaluate_run(out, data=data, test_data=test_data, verbose=verbose, phases=phases)
 
 
 def evaluate_run(
     run: str | os.PathLike[str], *, data: SeriesDataset | str | os.PathLike[str] | None = None,
-    verbose: bool = True, phases: dict | None = None, plots: bool = True,
+    test_data: SeriesDataset | None = None, verbose: bool = True, phases: dict | None = None, plots: bool = True,
 ) -> dict:
-    """Score a run on its test split (or on all of ``data`` when it is a new file).
+    """Score a run on its test split (or on all of ``data`` when it is a file).
 
-    Writes ``metrics.json`` and the attention plot; prints the article's report.
+    Writes ``metrics.json``, ``report.txt`` and the plots; prints the article's report.
     """
     import json
 
+    from .data.readers import apply_nan_policy
     from .evaluation.localization import format_localization
     from .evaluation.metrics import classification_metrics, format_report
     from .inference import predict_arrays
@@ -125,26 +174,27 @@ def evaluate_run(
     run = Path(run)
     loaded = rundir.load_run(run)
     t = time.perf_counter()
+    val_ds = None
     if data is None or isinstance(data, SeriesDataset):
-        ds = data if data is not None else _data_source(loaded.config, loaded.config["seed"])
+        if data is None:
+            data, test_data = _data_source(loaded.config)
         split_path = run / rundir.SPLIT
         if not split_path.is_file():
             raise RunError(f"--run: {split_path} is missing; pass --data FILE to evaluate on a file")
-        with np.load(split_path, allow_pickle=False) as z:
-            test_idx = z["test"]
-        if len(test_idx) and test_idx.max() >= len(ds):
-            raise RunError("--run: the recorded test split does not fit the data; pass --data FILE")
-        val_ds = ds.subset(z_val) if (z_val := _split_part(split_path, "val")) is not None else None
-        ds = ds.subset(test_idx)
-        evaluated_on = "test split"
+        val_idx, test_idx = _split_part(split_path, "val"), _split_part(split_path, "test")
+        if max(val_idx.max(initial=-1), test_idx.max(initial=-1)) >= len(data):
+            raise RunError("--run: the recorded split does not fit the data; pass --data FILE")
+        val_ds = data.subset(val_idx)
+        ds = test_data if test_data is not None else data.subset(test_idx)
+        evaluated_on = "official test split" if test_data is not None else "test split"
     else:
-        ds = load_npz(data)
-        val_ds = None
+        reader = loaded.config.get("data", {}).get("reader", {})
+        ds = load_data(data, **reader)
         evaluated_on = os.fspath(data)
     ds = _check_compatible(ds, loaded.config)
-    check_finite(ds.X)
-    Xs = loaded.scaler.transform(ds.X)
-    proba, att = predict_arrays(loaded.net, Xs)
+    nan_policy = loaded.config["train"].get("nan_policy", "error")
+    Xs = loaded.scaler.transform(apply_nan_policy(ds.X, ds.lengths, nan_policy))
+    proba, att = predict_arrays(loaded.net, Xs, lengths=ds.lengths)
     m = classification_metrics(ds.y, proba, loaded.class_names)
     fit_info = json.loads((run / "fit.json").read_text()) if (run / "fit.json").is_file() else {}
     m.update({k: fit_info.get(k) for k in ("train_seconds", "epochs_run", "best_epoch")})
@@ -162,6 +212,10 @@ def evaluate_run(
             print(format_localization(m["localization"]))
     atomic_write_json(run / rundir.METRICS, m)
     atomic_write_text(run / "report.txt", format_report(m) + "\n")
+    if plots and len(loaded.class_names) > 2:
+        from .evaluation.plots import plot_confusion_matrix
+
+        plot_confusion_matrix(m["confusion_matrix"], loaded.class_names, run / "confusion_matrix.png")
     if plots and att is not None:
         from .evaluation.localization import spans_from_mass
         from .evaluation.plots import plot_attention_examples, plot_gallery
@@ -205,7 +259,7 @@ def _check_compatible(ds: SeriesDataset, config: dict) -> SeriesDataset:
     if unknown:
         raise DataError(f"--data: labels {unknown} are not among the run's classes {names}")
     recode = np.array([names.index(c) for c in ds.class_names], np.int64)
-    return SeriesDataset(X=ds.X, y=recode[ds.y], class_names=list(names), extras=ds.extras)
+    return SeriesDataset(X=ds.X, y=recode[ds.y], class_names=list(names), extras=ds.extras, lengths=ds.lengths)
 
 
 def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index: int,
@@ -215,12 +269,16 @@ def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index
     from .evaluation.plots import _pyplot, plot_attention, save_figure
     from .inference import predict_arrays
 
+    from .data.readers import apply_nan_policy
+
     loaded = rundir.load_run(run)
-    ds = _check_compatible(load_npz(data), loaded.config)
+    ds = _check_compatible(load_data(data, **loaded.config.get("data", {}).get("reader", {})), loaded.config)
     if not 0 <= index < len(ds):
         raise DataError(f"--index: must be in [0, {len(ds) - 1}]; got {index}")
-    x = ds.X[index : index + 1]
-    check_finite(x)
+    lengths = None if ds.lengths is None else ds.lengths[index : index + 1]
+    x = apply_nan_policy(ds.X[index : index + 1], lengths, loaded.config["train"].get("nan_policy", "error"))
+    if lengths is not None:
+        x = x[..., : int(lengths[0])]  # one series: drop its padding
     relevance = explain(loaded, x, method=method)
     proba, _ = predict_arrays(loaded.net, loaded.scaler.transform(x), with_attention=False)
     names = loaded.class_names
@@ -255,6 +313,8 @@ def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: s
 
     loaded = rundir.load_run(run)
     ds = _check_compatible(load_npz(data), loaded.config)
+    if ds.lengths is not None:
+        raise DataError("--data: locate takes series of one length")
     check_finite(ds.X)
     source = "given"
     if mass is None:
@@ -262,7 +322,7 @@ def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: s
         split_path = Path(run) / rundir.SPLIT
         if loaded.config.get("data", {}).get("kind") in ("synthetic", "file") and split_path.is_file():
             try:
-                full = _data_source(loaded.config, loaded.config["seed"])
+                full, _ = _data_source(loaded.config)
             except (RunError, DataError):
                 full = None
             val = _split_part(split_path, "val")
@@ -316,7 +376,7 @@ def relevance_report(run: str | os.PathLike[str], *, methods: tuple[str, ...] = 
     from .run import LoadedRun
 
     loaded = rundir.load_run(run)
-    full = _data_source(loaded.config, loaded.config["seed"])
+    full, _ = _data_source(loaded.config)
     if not full.has_segments:
         raise DataError("relevance: the run's data have no ground-truth segments to score against")
     split = Path(run) / rundir.SPLIT

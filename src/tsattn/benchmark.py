@@ -39,17 +39,18 @@ def _throughput(predict, X: np.ndarray, min_seconds: float = 1.0) -> float:
             return n / elapsed
 
 
-def _bench_torch_model(name, ds, cfg, out, data_source, progress):
+def _bench_torch_model(name, ds, test_ds, cfg, out, data_source, progress):
     from . import run as rundir
     from .api import train_run
     from .inference import predict_arrays
 
     with PeakMemory() as pm:
-        m = train_run(ds, cfg, out / name, data_source=data_source, progress=progress, verbose=False)
+        m = train_run(ds, cfg, out / name, test_data=test_ds, data_source=data_source, progress=progress, verbose=False)
     loaded = rundir.load_run(out / name)
-    with np.load(out / name / rundir.SPLIT) as z:
-        test = z["test"]
-    Xs = loaded.scaler.transform(ds.X[test])
+    if test_ds is None:
+        with np.load(out / name / rundir.SPLIT) as z:
+            test_ds = ds.subset(z["test"])
+    Xs = loaded.scaler.transform(np.nan_to_num(test_ds.X))
     tput = _throughput(lambda b: predict_arrays(loaded.net, b, batch_size=INFERENCE_BATCH), Xs)
     return {
         "name": name, "accuracy": m["accuracy"], "f1": m["f1"], "roc_auc": m["roc_auc"],
@@ -61,20 +62,33 @@ def _bench_torch_model(name, ds, cfg, out, data_source, progress):
     }
 
 
-def _bench_minirocket(ds, seed, split, progress):
+def _aeon_input(ds: SeriesDataset, idx: np.ndarray | None = None):
+    """aeon's input: a 3-D float64 array, or a list of (C, T_i) arrays for variable length."""
+    idx = np.arange(len(ds)) if idx is None else idx
+    if ds.lengths is None:
+        return ds.X[idx].astype(np.float64)
+    return [ds.X[i, :, : ds.lengths[i]].astype(np.float64) for i in idx]
+
+
+def _bench_minirocket(ds, test_ds, seed, split, progress):
     try:
         from aeon.classification.convolution_based import MiniRocketClassifier
     except ImportError:
         return None
     from .evaluation.metrics import classification_metrics
 
-    train, _, test = split
+    train, val, test = split
+    if test_ds is None:
+        test_ds = ds.subset(test)
+    else:
+        train = np.concatenate([train, val])  # no early stopping: MiniRocket fits on all training data
     clf = MiniRocketClassifier(random_state=seed, n_jobs=1)
+    Xtest = _aeon_input(test_ds)
     with PeakMemory() as pm:
         t = time.perf_counter()
-        clf.fit(ds.X[train].astype(np.float64), ds.y[train])
+        clf.fit(_aeon_input(ds, train), ds.y[train])
         fit_seconds = time.perf_counter() - t
-        scores = clf.pipeline_.decision_function(ds.X[test].astype(np.float64))
+        scores = clf.pipeline_.decision_function(Xtest)
     # RidgeClassifierCV has no probabilities: ROC AUC is computed from its decision scores (a ranking).
     if scores.ndim == 1:
         p1 = 1 / (1 + np.exp(-scores))
@@ -82,8 +96,13 @@ def _bench_minirocket(ds, seed, split, progress):
     else:
         e = np.exp(scores - scores.max(1, keepdims=True))
         proba = e / e.sum(1, keepdims=True)
-    m = classification_metrics(ds.y[test], proba, ds.class_names)
-    tput = _throughput(lambda b: clf.predict(b.astype(np.float64)), ds.X[test])
+    m = classification_metrics(test_ds.y, proba, ds.class_names)
+    if test_ds.lengths is None:
+        tput = _throughput(lambda b: clf.predict(b.astype(np.float64)), test_ds.X)
+    else:  # variable length: time one pass over the test set
+        t = time.perf_counter()
+        clf.predict(Xtest)
+        tput = len(Xtest) / (time.perf_counter() - t)
     n_params = int(np.size(clf.estimator_.coef_) + np.size(clf.estimator_.intercept_))
     return {
         "name": "minirocket", "accuracy": m["accuracy"], "f1": m["f1"], "roc_auc": m["roc_auc"],
@@ -94,10 +113,15 @@ def _bench_minirocket(ds, seed, split, progress):
 
 
 def run_benchmark(
-    ds: SeriesDataset, models: list[str], seed: int, out: str | os.PathLike[str], *, data_source: dict | None = None,
-    overrides: dict | None = None, progress: bool = True,
+    ds: SeriesDataset, models: list[str], seed: int, out: str | os.PathLike[str], *,
+    test_data: SeriesDataset | None = None, data_source: dict | None = None, overrides: dict | None = None,
+    progress: bool = True,
 ) -> dict:
-    """Train every model in ``models`` on one split of ``ds``; write ``benchmark.json``, ``.md`` and ``.png``."""
+    """Train every model in ``models`` on one split of ``ds``; write ``benchmark.json``, ``.md`` and ``.png``.
+
+    With ``test_data`` (an official test split) every model is scored on it, and
+    ``ds`` is split into train and validation only.
+    """
     from .models import get_model_class
     from .training.recipes import recipe_for
 
@@ -109,12 +133,18 @@ def run_benchmark(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     base = TrainConfig(seed=seed)
-    split = stratified_split(ds.y, val_fraction=base.val_fraction, test_fraction=base.test_fraction, seed=seed)
+    if test_data is None:
+        split = stratified_split(ds.y, val_fraction=base.val_fraction, test_fraction=base.test_fraction, seed=seed)
+    else:
+        from .data.splits import stratified_train_val
+
+        split = (*stratified_train_val(ds.y, val_share=base.val_fraction / (1 - base.test_fraction), seed=seed),
+                 np.arange(0))
     rows, skipped = [], []
     for i, name in enumerate(models, 1):
         _status(f"[{i}/{len(models)}] {name}: training ...")
         if name == "minirocket":
-            row = _bench_minirocket(ds, seed, split, progress)
+            row = _bench_minirocket(ds, test_data, seed, split, progress)
             if row is None:
                 reason = "aeon is not installed (pip install 'tsattn[aeon]')"
                 skipped.append({"name": name, "reason": reason})
@@ -122,14 +152,21 @@ def run_benchmark(
                 continue
         else:
             cfg = TrainConfig.from_dict(recipe_for(name) | {"model": name, "seed": seed} | (overrides or {}))
-            row = _bench_torch_model(name, ds, cfg, out / "runs", data_source, progress)
+            if ds.lengths is not None and not get_model_class(name).variable_length:
+                reason = f"{name} needs series of one length"
+                skipped.append({"name": name, "reason": reason})
+                _status(f"[{i}/{len(models)}] {name}: skipped, {reason}")
+                continue
+            row = _bench_torch_model(name, ds, test_data, cfg, out / "runs", data_source, progress)
         rows.append(row)
         _status(f"[{i}/{len(models)}] {name}: accuracy {row['accuracy']:.4f}, ROC AUC {row['roc_auc']:.4f}, "
                 f"{row['train_seconds']:.1f} s, {row['inference_series_per_s']:.0f} series/s")
     result = {
         "dataset": {"n_series": len(ds), "n_channels": ds.n_channels, "seq_len": ds.seq_len,
                     "classes": ds.class_names, "source": data_source or {"kind": "memory"},
-                    "split": {"train": len(split[0]), "val": len(split[1]), "test": len(split[2])}},
+                    "split": {"train": len(split[0]), "val": len(split[1]),
+                              "test": len(split[2]) if test_data is None else len(test_data),
+                              "official_test": test_data is not None}},
         "seed": seed,
         "models": rows,
         "skipped": skipped,

@@ -49,6 +49,22 @@ def _guard(fn):
     return wrapper
 
 
+class ReaderOptions:
+    """The reader flags shared by train and benchmark (CSV/Parquet column names)."""
+
+    def __init__(self, label_column, id_column, time_column, value_column, channel_column):
+        self.options = {"label_column": label_column, "id_column": id_column, "time_column": time_column,
+                        "value_column": value_column, "channel_column": channel_column}
+
+
+LABEL_OPT = typer.Option("label", "--label-column", help="CSV/Parquet: the label column")
+ID_OPT = typer.Option(None, "--id-column", help="CSV/Parquet long format: the series id column")
+TIME_OPT = typer.Option(None, "--time-column", help="long format: the column to order steps by")
+VALUE_OPT = typer.Option("value", "--value-column", help="long format: the value column")
+CHANNEL_OPT = typer.Option(None, "--channel-column", help="long format: the channel column (multivariate)")
+DATA_HELP = "dataset file (.ts .tsv .arff .csv .parquet .npz) or ucr:<Name> (GunPoint, BasicMotions, ...)"
+
+
 def _train_config(**overrides):
     from .config import TrainConfig
 
@@ -84,7 +100,8 @@ def generate(
 @_guard
 def train(
     config: Optional[Path] = typer.Option(None, "--config", help="dataset config JSON: generate the data first"),
-    data: Optional[Path] = typer.Option(None, "--data", help="dataset file (.npz with X and y)"),
+    data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
+    test_data: Optional[Path] = typer.Option(None, "--test-data", help="a separate test file (else a 20% split)"),
     model: str = typer.Option("lstm_attention", "--model", help="registered model name (see `tsattn models`)"),
     seed: int = typer.Option(0, "--seed", min=0, help="seeds data generation, split, weights and batch order"),
     out: Path = typer.Option(..., "--out", help="run directory to create"),
@@ -94,6 +111,9 @@ def train(
     patience: Optional[int] = typer.Option(None, "--patience", help="early-stopping patience [default: 5]"),
     scaling: Optional[str] = typer.Option(None, "--scaling", help="znorm | standard | none [default: the model's recipe]"),
     accelerator: Optional[str] = typer.Option(None, "--accelerator", help="Lightning accelerator [default: auto]"),
+    nan_policy: Optional[str] = typer.Option(None, "--nan-policy", help="error | interpolate | zero [default: error]"),
+    label_column: str = LABEL_OPT, id_column: Optional[str] = ID_OPT, time_column: Optional[str] = TIME_OPT,
+    value_column: str = VALUE_OPT, channel_column: Optional[str] = CHANNEL_OPT,
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar or report"),
 ) -> None:
     """Train a model and write a run directory (config, weights, metrics, plots, logs)."""
@@ -103,22 +123,26 @@ def train(
 
     # The model's recipe gives the optimisation defaults; the epoch budget stays at 50 unless asked.
     base = {k: v for k, v in recipe_for(model).items() if k != "max_epochs"}
+    if max_epochs is not None:
+        base["min_steps"] = 0  # an explicit epoch budget is kept as given
     tc = _train_config(**base | {k: v for k, v in dict(
         model=model, seed=seed, max_epochs=max_epochs, batch_size=batch_size, lr=lr, patience=patience,
-        scaling=scaling, accelerator=accelerator).items() if v is not None})
-    _train(tc, out, config=config, data=data, quiet=quiet)
+        scaling=scaling, accelerator=accelerator, nan_policy=nan_policy).items() if v is not None})
+    reader = ReaderOptions(label_column, id_column, time_column, value_column, channel_column).options
+    _train(tc, out, config=config, data=data, quiet=quiet, test_data=test_data, reader=reader)
 
 
-def _train(tc, out: Path, *, config: Path | None, data: Path | None, quiet: bool) -> dict:
+def _train(tc, out: Path, *, config: Path | None, data: str | None, quiet: bool, test_data: Path | None = None,
+           reader: dict | None = None) -> dict:
     from . import api
     from .models import get_model_class
 
     get_model_class(tc.model)  # fail on an unknown model before generating anything
-    ds, source = _load(config, data, tc.seed)
+    ds, test_ds, source = _load(config, data, tc.seed, test_data=test_data, reader=reader)
     if not quiet:
         typer.echo(f"Training {tc.model} on {len(ds)} series x {ds.n_channels} channel(s) x {ds.seq_len} points "
                    f"-> {out}")
-    m = api.train_run(ds, tc, out, data_source=source, progress=not quiet, verbose=not quiet)
+    m = api.train_run(ds, tc, out, test_data=test_ds, data_source=source, progress=not quiet, verbose=not quiet)
     if not quiet:
         typer.echo(f"\nRun saved in {out}/ ({m['epochs_run']} epochs, best {m['best_epoch']}, "
                    f"{m['train_seconds']:.1f} s of training)")
@@ -202,12 +226,15 @@ def demo(
 @_guard
 def benchmark(
     config: Optional[Path] = typer.Option(None, "--config", help="dataset config JSON [default: the seed's]"),
-    data: Optional[Path] = typer.Option(None, "--data", help="dataset file (.npz)"),
+    data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
+    test_data: Optional[Path] = typer.Option(None, "--test-data", help="a separate test file (else a 20% split)"),
     models: str = typer.Option("lstm_attention,cnn_attention,transformer,mlp,cnn,minirocket", "--models",
                                help="comma-separated model names; 'minirocket' is aeon's MiniRocketClassifier"),
     seed: int = typer.Option(0, "--seed", min=0, help="random seed: the same split for every model"),
     out: Path = typer.Option(..., "--out", help="output directory"),
     max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="override every model's epoch budget"),
+    label_column: str = LABEL_OPT, id_column: Optional[str] = ID_OPT, time_column: Optional[str] = TIME_OPT,
+    value_column: str = VALUE_OPT, channel_column: Optional[str] = CHANNEL_OPT,
     quiet: bool = typer.Option(False, "--quiet", help="status lines only, no progress bars"),
 ) -> None:
     """Train several models on the same split; compare accuracy, speed, memory and size."""
@@ -224,29 +251,29 @@ def benchmark(
     for name in names:
         if name not in PEERS:
             get_model_class(name)  # an unknown name fails before any data are made
-    ds, source = _load(config, data, seed)
-    overrides = {"max_epochs": max_epochs} if max_epochs else None
-    result = run_benchmark(ds, names, seed, out, data_source=source, overrides=overrides, progress=not quiet)
+    reader = ReaderOptions(label_column, id_column, time_column, value_column, channel_column).options
+    ds, test_ds, source = _load(config, data, seed, test_data=test_data, reader=reader)
+    overrides = {"max_epochs": max_epochs, "min_steps": 0} if max_epochs else None  # an explicit budget is kept
+    result = run_benchmark(ds, names, seed, out, test_data=test_ds, data_source=source, overrides=overrides,
+                           progress=not quiet)
     typer.echo("\n" + markdown_table(result))
     typer.echo(f"Wrote {out}/benchmark.json, benchmark.md and benchmark.png")
 
 
-def _load(config: Path | None, data: Path | None, seed: int):
+def _load(config: Path | None, data: str | None, seed: int, *, test_data: Path | None = None,
+          reader: dict | None = None):
     from . import api
-    from .config import DatasetConfig, load_dataset_config
+    from .config import load_dataset_config
 
-    if data is not None:
-        return api.load_data(data), {"kind": "file", "path": str(Path(data).resolve())}
-    cfg = load_dataset_config(config) if config is not None else DatasetConfig()
-    return api.load_data(dataset_config=cfg, seed=seed), {"kind": "synthetic", "dataset_config": cfg.model_dump(),
-                                                          "seed": seed}
+    cfg = load_dataset_config(config) if config is not None else None
+    return api.resolve_data(data, cfg, seed, test_data=str(test_data) if test_data else None, **(reader or {}))
 
 
 @app.command(epilog="Example: tsattn predict --run runs/demo --data new.npy --out preds.csv --with-attention")
 @_guard
 def predict(
     run: Path = typer.Option(..., "--run", help="run directory"),
-    data: Path = typer.Option(..., "--data", help="series to classify: .npy (memory-mapped) or .npz"),
+    data: Path = typer.Option(..., "--data", help="series to classify: .npy (memory-mapped), .csv/.parquet (read in batches), .ts, .npz ..."),
     out: Path = typer.Option(..., "--out", help="predictions: .csv or .parquet, one row per series"),
     with_attention: bool = typer.Option(False, "--with-attention", help="also write <out>.attention.npy, row-aligned"),
     chunk: int = typer.Option(8192, "--chunk", min=1, help="series per chunk (bounds memory)"),

@@ -149,6 +149,8 @@ class TrainConfig(_Strict):
     seed: int = Field(0, ge=0, description="seeds the split, the weights and the batch order")
     max_epochs: int = Field(50, ge=1, description="epoch budget; early stopping usually ends sooner")
     patience: int = Field(5, ge=1, description="epochs without a better val loss before stopping")
+    min_steps: int = Field(0, ge=0, description="raise the epoch budget until it holds this many optimiser steps "
+                                                "(small datasets); patience then grows to a quarter of the budget")
     batch_size: int = Field(64, ge=1, description="series per optimisation step")
     lr: float = Field(3e-3, gt=0, description="peak learning rate of Adam")
     weight_decay: float = Field(0.0, ge=0, description="decoupled weight decay (AdamW) when > 0")
@@ -158,6 +160,8 @@ class TrainConfig(_Strict):
     grad_clip: float = Field(1.0, ge=0, description="clip the gradient norm to this (0: off)")
     scaling: Scaling = Field("znorm", description="znorm: each series to mean 0, std 1; standard: dataset mean/std")
     scaling_gain: float = Field(1.0, gt=0, description="standard deviation of the scaled input")
+    nan_policy: Literal["error", "interpolate", "zero"] = Field(
+        "error", description="missing values inside a series: error, interpolate along time, or zero")
     val_fraction: float = Field(0.1, gt=0, lt=1, description="share of all series used for validation")
     test_fraction: float = Field(0.2, gt=0, lt=1, description="share of all series used for testing")
     accelerator: str = Field("auto", description="Lightning accelerator: auto, cpu, gpu, ...")

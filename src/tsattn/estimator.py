@@ -20,17 +20,11 @@ def _ragged(X) -> bool:
 
 
 def _as_3d(X) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(n, T)``, ``(n, C, T)`` or a list of ``(C, T)``/``(T,)`` arrays -> padded ``(n, C, T)`` and lengths."""
+    """``(n, T)``, ``(n, C, T)`` or a list of ``(C, T)``/``(T,)`` arrays -> ``(n, C, T)`` (NaN-padded) and lengths."""
+    from .data.readers import stack_ragged
+
     if _ragged(X):
-        series = [np.atleast_2d(np.asarray(x, dtype=np.float32)) for x in X]  # each (C, T_i)
-        C = {s.shape[0] for s in series}
-        if len(C) != 1:
-            raise DataError(f"X: every series must have the same number of channels; got {sorted(C)}")
-        lengths = np.array([s.shape[1] for s in series])
-        out = np.zeros((len(series), C.pop(), lengths.max()), np.float32)
-        for i, s in enumerate(series):
-            out[i, :, : s.shape[1]] = s
-        return out, lengths
+        return stack_ragged(list(X))
     arr = np.asarray(X)
     if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
         raise DataError(f"X: must be numeric; got dtype {arr.dtype}")
@@ -57,6 +51,8 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         Share of the training data held out (stratified) for early stopping.
     model_params : dict, optional
         Hyperparameters of the network.
+    nan_policy : {"error", "interpolate", "zero"}
+        Missing values inside a series; ``fit`` and ``predict`` treat them alike.
     random_state : int
         Seeds the split, the weights and the batch order.
     verbose : bool
@@ -87,7 +83,8 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self, model: str = "cnn_attention", *, max_epochs: int | None = None, batch_size: int | None = None,
         lr: float | None = None, patience: int = 5, scaling: str | None = None, scaling_gain: float | None = None,
-        val_fraction: float = 0.1, model_params: dict | None = None, random_state: int = 0, verbose: bool = False,
+        val_fraction: float = 0.1, model_params: dict | None = None, nan_policy: str = "error", random_state: int = 0,
+        verbose: bool = False,
     ) -> None:
         self.model = model
         self.max_epochs = max_epochs
@@ -98,6 +95,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         self.scaling_gain = scaling_gain
         self.val_fraction = val_fraction
         self.model_params = model_params
+        self.nan_policy = nan_policy
         self.random_state = random_state
         self.verbose = verbose
 
@@ -108,13 +106,15 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         given = {"max_epochs": self.max_epochs, "batch_size": self.batch_size, "lr": self.lr,
                  "scaling": self.scaling, "scaling_gain": self.scaling_gain}
         values = recipe_for(self.model) | {k: v for k, v in given.items() if v is not None}
+        if self.max_epochs is not None:
+            values["min_steps"] = 0  # an explicit epoch budget is kept as given
         values |= {"model": self.model, "seed": int(self.random_state), "patience": self.patience,
-                   "model_params": dict(self.model_params or {})}
+                   "model_params": dict(self.model_params or {}), "nan_policy": self.nan_policy}
         return TrainConfig.from_dict(values, source="AttentionClassifier")
 
     def fit(self, X, y) -> AttentionClassifier:
         """Train on ``X`` (``(n, T)``, ``(n, C, T)`` or a list of series) and labels ``y``."""
-        from .data import check_finite
+        from .data.readers import apply_nan_policy
         from .models import create_model
         from .training.scaling import Scaler
         from .training.trainer import fit, seed_everything
@@ -132,15 +132,13 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
             X3, lengths = _as_3d(X)
         self._fit_ndim_ = 3 if lengths is not None else X3.ndim - (X.ndim == 2)
         check_classification_targets(y)
-        check_finite(X3 if lengths is None else np.nan_to_num(X3, nan=0.0))
+        X3 = apply_nan_policy(X3, lengths, self._train_config().nan_policy, what="X")
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise DataError(f"y: classification needs at least 2 classes; got only {self.classes_.tolist()}")
         train, val = self._split(codes)
         self.scaler_ = Scaler(cfg.scaling, gain=cfg.scaling_gain).fit(X3[train])
-        Xs = self.scaler_.transform(X3)
-        if lengths is not None:
-            Xs[np.arange(Xs.shape[-1])[None, None, :] >= lengths[:, None, None]] = 0.0
+        Xs = self.scaler_.transform(X3)  # NaN padding comes out as 0.0
         seed_everything(cfg.seed, cfg.deterministic)
         self.model_ = create_model(cfg.model, X3.shape[1], len(self.classes_), X3.shape[2], **cfg.model_params)
         lt = lengths[train] if lengths is not None else None
@@ -164,7 +162,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         return np.sort(tr), np.sort(va)
 
     def _prepare(self, X) -> tuple[np.ndarray, np.ndarray | None]:
-        from .data import check_finite
+        from .data.readers import apply_nan_policy
 
         check_is_fitted(self, "model_")
         if not _ragged(X):
@@ -178,11 +176,8 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
             raise DataError(f"X: the model was fitted on {self.n_channels_} channel(s); got {X3.shape[1]}")
         if not getattr(self.model_, "variable_length", True) and X3.shape[2] != self.seq_len_:
             raise DataError(f"X: {self.model} takes series of exactly {self.seq_len_} steps; got {X3.shape[2]}")
-        check_finite(X3 if lengths is None else np.nan_to_num(X3, nan=0.0))
-        Xs = self.scaler_.transform(X3)
-        if lengths is not None:
-            Xs[np.arange(Xs.shape[-1])[None, None, :] >= lengths[:, None, None]] = 0.0
-        return Xs, lengths
+        X3 = apply_nan_policy(X3, lengths, self.config_.nan_policy, what="X")
+        return self.scaler_.transform(X3), lengths
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns ordered as ``classes_``."""

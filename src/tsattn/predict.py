@@ -17,38 +17,79 @@ __all__ = ["iter_series", "predict_file"]
 CHUNK = 8192
 
 
-def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK) -> tuple[int, tuple[int, ...], Iterator[np.ndarray]]:
-    """``(n, shape of one series, iterator of (chunk, C, T) float32 blocks)`` for ``.npy`` or ``.npz``.
+def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dict | None = None):
+    """``(n or None, (C, T), iterator of (X (b, C, T) float32, lengths or None, ids))`` for any supported file.
 
-    ``.npy`` files are memory-mapped, so only one chunk is in memory at a time.
+    ``.npy`` files are memory-mapped and CSV/Parquet (wide layout) read in
+    batches, so only one chunk is in memory at a time; the UCR formats, long
+    CSV/Parquet and ``.npz`` are read whole, then chunked.
     """
+    from .data.readers import detect_format, read_series_file
+
     path = Path(path)
     if not path.is_file():
         raise DataError(f"--data: file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
+    fmt = detect_format(path)
+    reader = dict(reader or {})
+    if fmt == "npy":
         try:
             X = np.load(path, mmap_mode="r", allow_pickle=False)
         except ValueError as exc:
             raise DataError(f"--data: {path.name} is not a readable .npy file: {exc}") from None
-    elif suffix == ".npz":
-        from .data import load_npz
+        if not np.issubdtype(X.dtype, np.number) or X.ndim not in (2, 3):
+            raise DataError(f"--data: X must be numeric with shape (n, T) or (n, C, T); got {X.dtype} {X.shape}")
+        shape = (1, X.shape[1]) if X.ndim == 2 else X.shape[1:]
 
-        X = load_npz(path).X
+        def blocks():
+            for i in range(0, len(X), chunk):
+                block = np.asarray(X[i : i + chunk], dtype=np.float32)
+                yield (block[:, None, :] if block.ndim == 2 else block), None, np.arange(i, i + len(block))
+
+        return len(X), shape, blocks()
+    if fmt in ("csv", "parquet") and not reader.get("id_column"):
+        return _wide_batches(path, fmt, chunk, reader.get("label_column") or "label")
+    ds = read_series_file(path, require_labels=False, **reader)
+
+    def whole():
+        for i in range(0, len(ds), chunk):
+            lengths = None if ds.lengths is None else ds.lengths[i : i + chunk]
+            yield ds.X[i : i + chunk], lengths, np.arange(i, min(i + chunk, len(ds)))
+
+    return len(ds), ds.X.shape[1:], whole()
+
+
+def _wide_batches(path: Path, fmt: str, chunk: int, label_column: str):
+    """Wide CSV/Parquet, one row per series, read ``chunk`` rows at a time (label column ignored)."""
+    import pandas as pd
+
+    from .data.readers import _trailing_nan_lengths
+
+    if fmt == "csv":
+        header = pd.read_csv(path, nrows=0).columns
+        frames = pd.read_csv(path, chunksize=chunk)
+        n = None
     else:
-        raise DataError(f"--data: predict reads .npy or .npz files; got '{suffix}' ({path.name})")
-    if not np.issubdtype(X.dtype, np.number):
-        raise DataError(f"--data: X must be numeric; got dtype {X.dtype}")
-    if X.ndim not in (2, 3):
-        raise DataError(f"--data: X must have shape (n, T) or (n, C, T); got {X.shape}")
-    shape = (1, X.shape[1]) if X.ndim == 2 else X.shape[1:]
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        header, n = pf.schema_arrow.names, pf.metadata.num_rows
+        frames = (b.to_pandas() for b in pf.iter_batches(batch_size=chunk))
+    cols = [c for c in header if c != label_column]
+    if not cols:
+        raise DataError(f"--data: {path.name} has no value columns")
 
     def blocks():
-        for i in range(0, len(X), chunk):
-            block = np.asarray(X[i : i + chunk], dtype=np.float32)
-            yield block[:, None, :] if block.ndim == 2 else block
+        start = 0
+        for df in frames:
+            values = df[cols].apply(pd.to_numeric, errors="coerce")
+            if (values.isna() & df[cols].notna()).to_numpy().any():
+                raise DataError(f"--data: {path.name} has a value that is not a number in rows {start}..{start + len(df) - 1}")
+            X = values.to_numpy(dtype=np.float32)[:, None, :]
+            lengths = _trailing_nan_lengths(X) if np.isnan(X).any() else None
+            yield X, lengths, np.arange(start, start + len(X))
+            start += len(X)
 
-    return len(X), shape, blocks()
+    return n, (1, len(cols)), blocks()
 
 
 def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out: str | os.PathLike[str], *,
@@ -59,7 +100,7 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
     row-aligned. Shapes are checked before anything is written; outputs appear
     only when complete.
     """
-    from .data import check_finite
+    from .data.readers import apply_nan_policy
     from .inference import predict_arrays
     from .run import load_run
 
@@ -68,7 +109,7 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
     if fmt not in ("csv", "parquet"):
         raise DataError(f"--out: must end in .csv or .parquet; got '{out.name}'")
     loaded = load_run(run)
-    n, (C, T), blocks = iter_series(data, chunk)
+    n, (C, T), blocks = iter_series(data, chunk, reader=loaded.config.get("data", {}).get("reader"))
     if C != loaded.config["n_channels"]:
         raise DataError(f"--data: the run expects {loaded.config['n_channels']} channel(s); the file has {C}")
     net = loaded.net
@@ -80,24 +121,34 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
     writer_cls = _ParquetWriter if fmt == "parquet" else _CsvWriter
     att_path = out.with_name(out.stem + ".attention.npy")
     bar = None
-    if progress and n > chunk:
+    if progress and (n is None or n > chunk):
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n, unit="series", desc="predict")
-    with writer_cls(out, names) as writer, _AtomicNpy(att_path if with_attention else None, (n, T)) as att_out:
+    nan_policy = loaded.config["train"].get("nan_policy", "error")
+    att_rows: list[np.ndarray] = []  # only when the row count is unknown up front (CSV)
+    with writer_cls(out, names) as writer, _AtomicNpy(att_path if with_attention and n else None, (n or 0, T)) as att_out:
         done = 0
-        for block in blocks:
-            check_finite(block, what="--data", offset=done)
-            proba, att = predict_arrays(net, loaded.scaler.transform(block), with_attention=with_attention)
-            writer.write(np.arange(done, done + len(block)), proba)
-            if att_out is not None:
-                att_out[done : done + len(block)] = att
+        for block, lengths, ids in blocks:
+            block = apply_nan_policy(block, lengths, nan_policy, what="--data", offset=done)
+            proba, att = predict_arrays(net, loaded.scaler.transform(block), lengths=lengths,
+                                        with_attention=with_attention)
+            writer.write(ids, proba)
+            if with_attention:
+                if att_out is not None:
+                    att_out[done : done + len(block)] = att
+                else:
+                    att_rows.append(att)
             done += len(block)
             if bar is not None:
                 bar.update(len(block))
+    if with_attention and att_out is None:
+        from ._io import atomic_save
+
+        atomic_save(att_path, lambda fh: np.save(fh, np.concatenate(att_rows) if att_rows else np.zeros((0, T))))
     if bar is not None:
         bar.close()
-    return {"n_series": n, "out": str(out), "attention": str(att_path) if with_attention else None}
+    return {"n_series": done, "out": str(out), "attention": str(att_path) if with_attention else None}
 
 
 class _CsvWriter:

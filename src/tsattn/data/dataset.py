@@ -29,6 +29,8 @@ class SeriesDataset:
     y: np.ndarray
     class_names: list[str]
     extras: dict[str, np.ndarray] = field(default_factory=dict)
+    #: true lengths of variable-length series (``X`` is NaN-padded after them); None when all are full
+    lengths: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.X.ndim == 2:
@@ -57,6 +59,7 @@ class SeriesDataset:
         return SeriesDataset(
             X=self.X[idx], y=self.y[idx], class_names=list(self.class_names),
             extras={k: v[idx] for k, v in self.extras.items()},
+            lengths=None if self.lengths is None else self.lengths[idx],
         )
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._errors import DataError
 
-__all__ = ["stratified_split"]
+__all__ = ["stratified_split", "stratified_train_val"]
 
 
 def stratified_split(
@@ -36,3 +36,19 @@ def stratified_split(
     val_share = val_fraction / (1 - test_fraction)
     train, val = train_test_split(trainval, test_size=val_share, stratify=y[trainval], random_state=seed)
     return np.sort(train), np.sort(val), np.sort(test)
+
+
+def stratified_train_val(y: np.ndarray, *, val_share: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a stratified train/validation split of a training set (the test set is separate)."""
+    from sklearn.model_selection import train_test_split
+
+    y = np.asarray(y)
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise DataError(f"y: classification needs at least 2 classes; got only {classes.tolist()}")
+    n_val = max(int(round(val_share * len(y))), len(classes))
+    if counts.min() < 2 or len(y) - n_val < len(classes):
+        raise DataError(f"data: need at least 2 series per class to hold out validation data; smallest class has "
+                        f"{counts.min()} of {len(y)} series")
+    train, val = train_test_split(np.arange(len(y)), test_size=n_val, stratify=y, random_state=seed)
+    return np.sort(train), np.sort(val)

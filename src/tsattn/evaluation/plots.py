@@ -129,7 +129,7 @@ def plot_gallery(
     for ax, (group, i) in zip(axes[:, 0], panels):
         x = np.atleast_2d(X[i])
         T = x.shape[-1]
-        lo, hi = float(x.min()), float(x.max())
+        lo, hi = float(np.nanmin(x)), float(np.nanmax(x))  # NaN marks the padding of shorter series
         pad = 0.08 * (hi - lo or 1)
         band = (lo - 3 * pad, lo - pad)
         ax.imshow(relevance[i][None, :], aspect="auto", cmap="Reds", extent=(-0.5, T - 0.5, *band),
@@ -149,3 +149,23 @@ def plot_gallery(
     fig.tight_layout()
     save_figure(fig, path)
     return chosen
+
+
+def plot_confusion_matrix(cm: list[list[int]], class_names: list[str], path: str | os.PathLike[str]) -> None:
+    """The confusion matrix with class names, counts in the cells and rows normalised for colour."""
+    plt = _pyplot()
+    cm = np.asarray(cm)
+    share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    k = len(class_names)
+    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * k, 1.0 + 0.6 * k))
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if share[i, j] > 0.5 else "black")
+    ax.set_xticks(range(k), class_names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(k), class_names, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -36,19 +36,29 @@ class Scaler:
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        """Scale ``X`` of shape ``(n, C, T)``; returns float32."""
+        """Scale ``X`` of shape ``(n, C, T)``; returns float32.
+
+        NaN marks the padding of variable-length series: statistics ignore it
+        and it comes out as 0.0, which the models' masks then keep out.
+        """
         X = np.asarray(X, dtype=np.float32)
+        padded = bool(np.isnan(X).any())
         if self.method == "znorm":
-            mu = X.mean(axis=2, keepdims=True)
-            sd = X.std(axis=2, keepdims=True)
-            return ((X - mu) * (self.gain / (sd + EPS))).astype(np.float32, copy=False)
-        if self.method == "standard":
+            mean, std = (np.nanmean, np.nanstd) if padded else (np.mean, np.std)
+            mu = mean(X, axis=2, keepdims=True)
+            sd = std(X, axis=2, keepdims=True)
+            out = (X - mu) * (self.gain / (sd + EPS))
+        elif self.method == "standard":
             mu = np.asarray(self.mean, np.float32)[None, :, None]
             sd = np.asarray(self.std, np.float32)[None, :, None]
             if mu.shape[1] != X.shape[1]:
                 raise ValueError(f"X must have {mu.shape[1]} channels to match the fitted scaler; got {X.shape[1]}")
-            return ((X - mu) * (self.gain / sd)).astype(np.float32, copy=False)
-        return X
+            out = (X - mu) * (self.gain / sd)
+        else:
+            out = X
+        if padded:
+            out = np.nan_to_num(out, nan=0.0)
+        return out.astype(np.float32, copy=False)
 
     def to_dict(self) -> dict:
         return {"method": self.method, "gain": self.gain, "mean": self.mean, "std": self.std}

@@ -1,0 +1,233 @@
+"""Readers for users' own data: UCR/UEA ``.ts``, UCR 2018 ``.tsv``, ``.arff``, CSV, Parquet, ``.npy``/``.npz``.
+
+aeon's loaders parse the UCR/UEA formats; this module only adapts their
+output and validates it. Every reader returns a :class:`SeriesDataset` whose
+``X`` is ``(n, C, T)``; variable-length series are padded at the end with NaN
+and their true lengths kept in ``lengths``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .._errors import DataError
+from .dataset import SeriesDataset, encode_labels, load_npz
+
+__all__ = ["FORMATS", "apply_nan_policy", "detect_format", "read_series_file", "stack_ragged"]
+
+FORMATS = ("ts", "tsv", "arff", "csv", "parquet", "npy", "npz")
+NAN_POLICIES = ("error", "interpolate", "zero")
+
+
+def detect_format(path: Path) -> str:
+    """The format from the file's suffix, checked against its first bytes where they tell."""
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix == "txt":
+        suffix = "tsv"
+    if suffix not in FORMATS:
+        raise DataError(f"--data: cannot tell the format of '{path.name}'; use one of .{', .'.join(FORMATS)}")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not head:
+        raise DataError(f"--data: {path.name} is empty")
+    if suffix == "npz" and head[:2] != b"PK":
+        raise DataError(f"--data: {path.name} is not an .npz (zip) file")
+    if suffix == "npy" and head[:6] != b"\x93NUMPY":
+        raise DataError(f"--data: {path.name} is not an .npy file")
+    if suffix == "parquet" and head[:4] != b"PAR1":
+        raise DataError(f"--data: {path.name} is not a Parquet file")
+    return suffix
+
+
+def stack_ragged(series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+    """A list of ``(C, T_i)`` arrays -> NaN-padded ``(n, C, max T)`` and lengths (``None`` if all equal)."""
+    series = [np.atleast_2d(np.asarray(s, dtype=np.float32)) for s in series]
+    channels = {s.shape[0] for s in series}
+    if len(channels) != 1:
+        raise DataError(f"--data: every series must have the same number of channels; got {sorted(channels)}")
+    lengths = np.array([s.shape[1] for s in series], np.int64)
+    if (lengths == lengths[0]).all():
+        return np.stack(series), None
+    out = np.full((len(series), channels.pop(), lengths.max()), np.nan, np.float32)
+    for i, s in enumerate(series):
+        out[i, :, : s.shape[1]] = s
+    return out, lengths
+
+
+def _trailing_nan_lengths(X: np.ndarray) -> np.ndarray | None:
+    """Lengths from trailing all-NaN steps (the UCR convention for unequal length), or None."""
+    finite_any = ~np.all(np.isnan(X), axis=1)  # (n, T): a step is present if any channel has a value
+    last = X.shape[2] - np.argmax(finite_any[:, ::-1], axis=1)
+    last[~finite_any.any(1)] = 0
+    return None if (last == X.shape[2]).all() else last.astype(np.int64)
+
+
+def _from_aeon(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    try:
+        from aeon.datasets import load_from_arff_file, load_from_ts_file, load_from_tsv_file
+    except ImportError:
+        raise DataError(f"--data: reading .{fmt} files needs aeon (pip install 'tsattn[aeon]')") from None
+    loader = {"ts": load_from_ts_file, "tsv": load_from_tsv_file, "arff": load_from_arff_file}[fmt]
+    try:
+        X, y = loader(str(path))
+    except Exception as exc:  # aeon raises many kinds for a malformed file
+        raise DataError(f"--data: {path.name} is not a valid .{fmt} file: {str(exc).splitlines()[0]}") from None
+    if isinstance(X, list):
+        X, lengths = stack_ragged(X)
+    else:
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 3 or 0 in X.shape:
+            raise DataError(f"--data: {path.name} is not a valid .{fmt} file: no numeric series in it (shape {X.shape})")
+        lengths = _trailing_nan_lengths(X) if np.isnan(X).any() else None
+    return X, np.asarray(y), lengths
+
+
+def _frame(path: Path, fmt: str):
+    import pandas as pd
+
+    try:
+        if fmt == "csv":
+            return pd.read_csv(path)
+        return pd.read_parquet(path)
+    except ImportError as exc:
+        raise DataError(f"--data: reading .{fmt} needs {exc.name} (pip install 'tsattn[parquet]')") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError, OSError) as exc:
+        raise DataError(f"--data: {path.name} is not a readable {fmt.upper()} file: {str(exc).splitlines()[0]}") from None
+
+
+def _wide(df, path: Path, label_column: str | None):
+    if len(df) == 0:
+        raise DataError(f"--data: {path.name} has a header but no rows")
+    y = None
+    if label_column is not None:
+        if label_column not in df.columns:
+            raise DataError(f"--label-column: '{label_column}' is not a column of {path.name}; "
+                            f"columns are {list(df.columns)[:8]}{' ...' if len(df.columns) > 8 else ''}")
+        y = df[label_column].to_numpy()
+        df = df.drop(columns=[label_column])
+    values = df.apply(lambda col: __import__("pandas").to_numeric(col, errors="coerce"))
+    bad = values.isna() & df.notna()
+    if bad.to_numpy().any():
+        r, c = np.argwhere(bad.to_numpy())[0]
+        raise DataError(f"--data: {path.name} row {r} column '{df.columns[c]}' is not a number: {df.iat[r, c]!r}")
+    X = values.to_numpy(dtype=np.float32)[:, None, :]  # one row per series: (n, 1, T)
+    return X, y, _trailing_nan_lengths(X) if np.isnan(X).any() else None
+
+
+def _long(df, path: Path, id_column: str, time_column: str | None, value_column: str, channel_column: str | None,
+          label_column: str | None):
+    need = [c for c in (id_column, time_column, value_column, channel_column) if c]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise DataError(f"--data: long format needs the columns {need}; {path.name} lacks {missing}")
+    if len(df) == 0:
+        raise DataError(f"--data: {path.name} has a header but no rows")
+    sort = [id_column] + ([channel_column] if channel_column else []) + ([time_column] if time_column else [])
+    df = df.sort_values(sort, kind="stable")
+    ids = df[id_column].unique()
+    channels = df[channel_column].unique() if channel_column else [None]
+    series, labels = [], []
+    for sid, group in df.groupby(id_column, sort=False):
+        rows = []
+        for ch in channels:
+            g = group[group[channel_column] == ch] if channel_column else group
+            rows.append(g[value_column].to_numpy(dtype=np.float32))
+        if len({len(r) for r in rows}) != 1:
+            raise DataError(f"--data: series {sid!r} has channels of different lengths {[len(r) for r in rows]}")
+        series.append(np.stack(rows))
+        if label_column:
+            vals = group[label_column].unique()
+            if len(vals) != 1:
+                raise DataError(f"--label-column: series {sid!r} has several labels {vals[:3].tolist()}")
+            labels.append(vals[0])
+    X, lengths = stack_ragged(series)
+    return X, np.asarray(labels) if label_column else None, lengths, ids
+
+
+def read_series_file(
+    path: str | os.PathLike[str], *, label_column: str | None = "label", id_column: str | None = None,
+    time_column: str | None = None, value_column: str = "value", channel_column: str | None = None,
+    require_labels: bool = True,
+) -> SeriesDataset:
+    """Read a dataset file of any supported format.
+
+    CSV and Parquet come in two layouts: *wide*, one row per series with a
+    label column (``label_column``) and one column per time step; or *long*,
+    one row per observation, chosen by giving ``id_column`` (with
+    ``value_column``, optionally ``time_column`` to order by and
+    ``channel_column`` for several channels).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "d.csv")
+    >>> pd.DataFrame({"label": ["a", "b"], "t0": [1.0, 2.0], "t1": [3.0, 4.0]}).to_csv(path, index=False)
+    >>> read_series_file(path).X.shape
+    (2, 1, 2)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"--data: file not found: {path}")
+    fmt = detect_format(path)
+    lengths = None
+    if fmt == "npz":
+        return load_npz(path)
+    if fmt == "npy":
+        X = np.load(path, allow_pickle=False)
+        if require_labels:
+            raise DataError(f"--data: {path.name} holds series only; training needs labels (use .npz with X and y)")
+        return SeriesDataset(X=X.astype(np.float32), y=np.zeros(len(X), np.int64), class_names=["?"])
+    if fmt in ("ts", "tsv", "arff"):
+        X, y, lengths = _from_aeon(path, fmt)
+        y = np.array([str(v) for v in y])  # class labels as text, whatever the file's type
+    else:
+        df = _frame(path, fmt)
+        if id_column:
+            X, y, lengths, _ = _long(df, path, id_column, time_column, value_column, channel_column,
+                                     label_column if require_labels else None)
+        else:
+            X, y, lengths = _wide(df, path, label_column if (require_labels or label_column in df.columns) else None)
+    if y is None:
+        if require_labels:
+            raise DataError(f"--data: {path.name} has no labels; give --label-column")
+        y = np.zeros(len(X), dtype=object)
+    codes, names = encode_labels(y if y.dtype.kind in "iuUS" else y.astype(str))
+    ds = SeriesDataset(X=X, y=codes, class_names=names)
+    ds.lengths = lengths
+    return ds
+
+
+def apply_nan_policy(X: np.ndarray, lengths: np.ndarray | None, policy: str, what: str = "--data",
+                     offset: int = 0) -> np.ndarray:
+    """Handle missing values inside each series (padding after ``lengths`` is left alone).
+
+    ``error`` raises with a count and the first place (series index plus
+    ``offset``, for chunked data); ``interpolate`` fills
+    linearly along time (the nearest value at the ends); ``zero`` writes 0.0.
+    """
+    from .dataset import check_finite
+
+    if policy not in NAN_POLICIES:
+        raise DataError(f"--nan-policy: must be one of {', '.join(NAN_POLICIES)}; got {policy!r}")
+    valid = np.ones(X.shape[::2], bool) if lengths is None else np.arange(X.shape[2])[None, :] < lengths[:, None]
+    valid = np.broadcast_to(valid[:, None, :], X.shape)
+    bad = ~np.isfinite(X) & valid
+    if not bad.any():
+        return X
+    if policy == "error":
+        check_finite(np.where(valid, X, 0.0), what=what, offset=offset)
+    X = X.copy()
+    if policy == "zero":
+        X[bad] = 0.0
+        return X
+    t = np.arange(X.shape[2])
+    for i, c in zip(*np.nonzero(bad.any(axis=2))):
+        row, ok = X[i, c], valid[i, c] & ~bad[i, c]
+        if not ok.any():
+            raise DataError(f"{what}: series {i} channel {c} has no finite value to interpolate from")
+        fill = bad[i, c]
+        row[fill] = np.interp(t[fill], t[ok], row[ok])
+    return X
