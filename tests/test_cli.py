@@ -198,3 +198,28 @@ def test_train_on_csv_with_string_labels_and_a_test_file(tmp_path):
     assert m["n_test"] == 40 and m["class_names"] == ["bump", "calm"]
     r = invoke("evaluate", "--run", tmp_path / "r", "--data", tmp_path / "test.csv")
     assert r.exit_code == 0 and "bump" in r.output
+
+
+def test_train_from_a_config_then_evaluate_regenerates_the_data(tiny_config_path, tmp_path):
+    r = invoke("train", "--config", tiny_config_path, "--model", "cnn_attention", "--seed", 3, "--out", tmp_path / "r",
+               "--max-epochs", 2, "--quiet")
+    assert r.exit_code == 0, r.output
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert config["data"]["kind"] == "synthetic" and config["data"]["seed"] == 3
+    assert config["data"]["dataset_config"]["num_points"] == 64
+    first = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert "localization" in first and {"pointing_game", "mass_inside", "uniform_mass", "auprc", "shift_median",
+                                        "shift_iqr", "span_iou"} <= set(first["localization"])
+    r = invoke("evaluate", "--run", tmp_path / "r")
+    assert r.exit_code == 0 and "Localization" in r.output
+    again = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert again["confusion_matrix"] == first["confusion_matrix"] and again["localization"] == first["localization"]
+
+
+def test_import_and_help_do_not_import_torch():
+    code = ("import sys\nimport tsattn\nassert 'torch' not in sys.modules\nfrom tsattn.cli import main\n"
+            "sys.argv = ['tsattn', '--help']\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'lightning', 'sklearn', 'matplotlib') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

@@ -112,3 +112,15 @@ def test_nan_policies():
     assert np.isnan(interp[0, 0, 3])  # padding stays padding
     with pytest.raises(DataError, match="--nan-policy: must be one of"):
         apply_nan_policy(X, lengths, "drop")
+
+
+def test_tsv_and_arff_files_written_here(tmp_path):
+    (tmp_path / "d.tsv").write_text("1\t0.5\t1.5\t2.5\n2\t3.0\t2.0\t1.0\n1\t0.1\t0.2\t0.3\n")
+    ds = read_series_file(tmp_path / "d.tsv")
+    assert ds.X.shape == (3, 1, 3) and ds.class_names == ["1", "2"]
+    np.testing.assert_allclose(ds.X[1, 0], [3.0, 2.0, 1.0])
+    (tmp_path / "d.arff").write_text(
+        "@relation d\n@attribute t0 numeric\n@attribute t1 numeric\n@attribute target {a,b}\n@data\n"
+        "1.0,2.0,a\n2.0,1.0,b\n")
+    ds = read_series_file(tmp_path / "d.arff")
+    assert ds.X.shape == (2, 1, 2) and ds.class_names == ["a", "b"]
