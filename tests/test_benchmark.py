@@ -55,3 +55,16 @@ def test_benchmark_with_minirocket(tmp_path):
 def test_benchmark_rejects_unknown_models(tmp_path):
     r = CliRunner().invoke(app, ["benchmark", "--models", "cnn_atention", "--out", str(tmp_path / "b")])
     assert r.exit_code == 2 and "Did you mean 'cnn_attention'" in r.output
+
+
+def test_minirocket_input_pads_variable_length_with_the_last_value():
+    import numpy as np
+
+    from tsattn.benchmark import _aeon_input
+    from tsattn.data import SeriesDataset
+
+    X = np.array([[[1, 2, np.nan]], [[4, 5, 6]]], np.float32)
+    ds = SeriesDataset(X=X, y=np.array([0, 1]), class_names=["a", "b"], lengths=np.array([2, 3]))
+    np.testing.assert_array_equal(_aeon_input(ds, length=5)[:, 0], [[1, 2, 2, 2, 2], [4, 5, 6, 6, 6]])
+    equal = SeriesDataset(X=X[1:], y=np.array([1]), class_names=["a", "b"])
+    assert _aeon_input(equal).shape == (1, 1, 3)
