@@ -20,8 +20,8 @@ CHUNK = 8192
 def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dict | None = None):
     """``(n or None, (C, T), iterator of (X (b, C, T) float32, lengths or None, ids))`` for any supported file.
 
-    ``.npy`` files are memory-mapped and CSV/Parquet (wide layout) read in
-    batches, so only one chunk is in memory at a time; the UCR formats, long
+    ``.npy`` files and CSV/Parquet (wide layout) are read in batches, so only
+    one chunk is in memory at a time; the UCR formats, long
     CSV/Parquet and ``.npz`` are read whole, then chunked.
     """
     from .data.readers import detect_format, read_series_file
@@ -32,20 +32,7 @@ def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dic
     fmt = detect_format(path)
     reader = dict(reader or {})
     if fmt == "npy":
-        try:
-            X = np.load(path, mmap_mode="r", allow_pickle=False)
-        except ValueError as exc:
-            raise DataError(f"--data: {path.name} is not a readable .npy file: {exc}") from None
-        if not np.issubdtype(X.dtype, np.number) or X.ndim not in (2, 3):
-            raise DataError(f"--data: X must be numeric with shape (n, T) or (n, C, T); got {X.dtype} {X.shape}")
-        shape = (1, X.shape[1]) if X.ndim == 2 else X.shape[1:]
-
-        def blocks():
-            for i in range(0, len(X), chunk):
-                block = np.asarray(X[i : i + chunk], dtype=np.float32)
-                yield (block[:, None, :] if block.ndim == 2 else block), None, np.arange(i, i + len(block))
-
-        return len(X), shape, blocks()
+        return _npy_chunks(path, chunk)
     if fmt in ("csv", "parquet") and not reader.get("id_column"):
         return _wide_batches(path, fmt, chunk, reader.get("label_column") or "label")
     ds = read_series_file(path, require_labels=False, **reader)
@@ -56,6 +43,39 @@ def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dic
             yield ds.X[i : i + chunk], lengths, np.arange(i, min(i + chunk, len(ds)))
 
     return len(ds), ds.X.shape[1:], whole()
+
+
+def _npy_chunks(path: Path, chunk: int):
+    """Read a ``.npy`` chunk by chunk with plain file reads.
+
+    A memory map would do, but every page it touches stays mapped and counts in
+    the resident memory until the end: 1M x 500 float32 would show 2 GB. Reading
+    into one chunk-sized buffer at a time keeps memory bounded by the chunk.
+    """
+    with open(path, "rb") as fh:
+        try:
+            major, _ = np.lib.format.read_magic(fh)
+            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(fh)
+        except ValueError as exc:
+            raise DataError(f"--data: {path.name} is not a readable .npy file: {exc}") from None
+        offset = fh.tell()
+    if dtype.hasobject:
+        raise DataError(f"--data: {path.name} holds object arrays, which would need unpickling; refused")
+    if not np.issubdtype(dtype, np.number) or len(shape) not in (2, 3) or fortran:
+        raise DataError(f"--data: X must be a numeric C-ordered array of shape (n, T) or (n, C, T); got {dtype} {shape}")
+    row = tuple(shape[1:])
+    per_row = int(np.prod(row))
+
+    def blocks():
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            for i in range(0, shape[0], chunk):
+                m = min(chunk, shape[0] - i)
+                block = np.fromfile(fh, dtype=dtype, count=m * per_row).reshape(m, *row).astype(np.float32, copy=False)
+                yield (block[:, None, :] if block.ndim == 2 else block), None, np.arange(i, i + m)
+
+    return shape[0], ((1, shape[1]) if len(shape) == 2 else row), blocks()
 
 
 def _wide_batches(path: Path, fmt: str, chunk: int, label_column: str):
