@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,19 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    """The child's own peak RSS since exec (VmHWM). ru_maxrss of children would also count the moment
+    after fork, when the child still shares this process's pages (here the 2 GB file just written)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def write_npy(path: Path, n: int) -> float:
@@ -87,9 +99,14 @@ def main() -> None:
         cmd = ([exe] if exe else [sys.executable, "-m", "tsattn"]) + [
             "predict", "--run", str(args.run), "--data", str(npy), "--out", str(work / "preds.csv"), "--quiet"]
         t = time.perf_counter()
-        subprocess.run(cmd, check=True)
+        proc = subprocess.Popen(cmd)
+        peak_mb = 0.0
+        while proc.poll() is None:
+            peak_mb = max(peak_mb, _vm_hwm_mb(proc.pid))
+            time.sleep(0.2)
         wall = time.perf_counter() - t
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        if proc.returncode:
+            raise SystemExit(f"tsattn predict failed with exit code {proc.returncode}")
         rows = sum(1 for _ in open(work / "preds.csv")) - 1
         predict = {"n_series": args.n, "rows_written": rows, "wall_seconds": wall, "series_per_s": args.n / wall,
                    "peak_rss_mb": peak_mb, "target_peak_rss_mb": 1536, "input_gib": npy.stat().st_size / 2**30}
