@@ -77,7 +77,7 @@ def _aeon_input(ds: SeriesDataset, idx: np.ndarray | None = None, length: int | 
     return np.where(pad, last[:, :, None], X)
 
 
-def _bench_minirocket(ds, test_ds, seed, split, progress):
+def _bench_minirocket(ds, test_ds, seed, split):
     try:
         from aeon.classification.convolution_based import MiniRocketClassifier
     except ImportError:
@@ -149,7 +149,7 @@ def run_benchmark(
     for i, name in enumerate(models, 1):
         _status(f"[{i}/{len(models)}] {name}: training ...")
         if name == "minirocket":
-            row = _bench_minirocket(ds, test_data, seed, split, progress)
+            row = _bench_minirocket(ds, test_data, seed, split)
             if row is None:
                 reason = "aeon is not installed (pip install 'tsattn[aeon]')"
                 skipped.append({"name": name, "reason": reason})

@@ -49,12 +49,10 @@ def _guard(fn):
     return wrapper
 
 
-class ReaderOptions:
+def _reader(label_column, id_column, time_column, value_column, channel_column) -> dict:
     """The reader flags shared by train and benchmark (CSV/Parquet column names)."""
-
-    def __init__(self, label_column, id_column, time_column, value_column, channel_column):
-        self.options = {"label_column": label_column, "id_column": id_column, "time_column": time_column,
-                        "value_column": value_column, "channel_column": channel_column}
+    return {"label_column": label_column, "id_column": id_column, "time_column": time_column,
+            "value_column": value_column, "channel_column": channel_column}
 
 
 LABEL_OPT = typer.Option("label", "--label-column", help="CSV/Parquet: the label column")
@@ -128,7 +126,7 @@ def train(
     tc = _train_config(**base | {k: v for k, v in dict(
         model=model, seed=seed, max_epochs=max_epochs, batch_size=batch_size, lr=lr, patience=patience,
         scaling=scaling, accelerator=accelerator, nan_policy=nan_policy).items() if v is not None})
-    reader = ReaderOptions(label_column, id_column, time_column, value_column, channel_column).options
+    reader = _reader(label_column, id_column, time_column, value_column, channel_column)
     _train(tc, out, config=config, data=data, quiet=quiet, test_data=test_data, reader=reader)
 
 
@@ -251,7 +249,7 @@ def benchmark(
     for name in names:
         if name not in PEERS:
             get_model_class(name)  # an unknown name fails before any data are made
-    reader = ReaderOptions(label_column, id_column, time_column, value_column, channel_column).options
+    reader = _reader(label_column, id_column, time_column, value_column, channel_column)
     ds, test_ds, source = _load(config, data, seed, test_data=test_data, reader=reader)
     overrides = {"max_epochs": max_epochs, "min_steps": 0} if max_epochs else None  # an explicit budget is kept
     result = run_benchmark(ds, names, seed, out, test_data=test_ds, data_source=source, overrides=overrides,

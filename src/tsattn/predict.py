@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from ._errors import DataError
+from ._io import atomic_path
 
 __all__ = ["iter_series", "predict_file"]
 
@@ -147,7 +146,7 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
         bar = tqdm(total=n, unit="series", desc="predict")
     nan_policy = loaded.config["train"].get("nan_policy", "error")
     att_rows: list[np.ndarray] = []  # only when the row count is unknown up front (CSV)
-    with writer_cls(out, names) as writer, _AtomicNpy(att_path if with_attention and n else None, (n or 0, T)) as att_out:
+    with writer_cls(out, names) as writer, _atomic_npy(att_path if with_attention and n else None, (n or 0, T)) as att_out:
         done = 0
         for block, lengths, ids in blocks:
             block = apply_nan_policy(block, lengths, nan_policy, what="--data", offset=done)
@@ -176,9 +175,8 @@ class _CsvWriter:
         self.path, self.names = path, names
 
     def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        self.fh = os.fdopen(fd, "w", newline="")
+        self._atomic = atomic_path(self.path)
+        self.fh = open(self._atomic.__enter__(), "w", newline="")
         self.fh.write(",".join(["id", "predicted"] + [f"proba_{c}" for c in self.names]) + "\n")
         return self
 
@@ -187,13 +185,9 @@ class _CsvWriter:
         lines = [f"{i},{lab}," + ",".join(f"{p:.6g}" for p in row) for i, lab, row in zip(ids, labels, proba)]
         self.fh.write("\n".join(lines) + "\n")
 
-    def __exit__(self, exc_type, *rest) -> None:
+    def __exit__(self, *exc) -> None:
         self.fh.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.tmp)
+        self._atomic.__exit__(*exc)  # renames into place, or removes the temporary file on error
 
 
 class _ParquetWriter(_CsvWriter):
@@ -204,12 +198,10 @@ class _ParquetWriter(_CsvWriter):
         except ImportError:
             raise DataError("--out: writing .parquet needs pyarrow (pip install pyarrow)") from None
         self.pa = pa
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        os.close(fd)
         fields = [("id", pa.int64()), ("predicted", pa.string())] + [(f"proba_{c}", pa.float32()) for c in self.names]
         self.schema = pa.schema(fields)
-        self.fh = pq.ParquetWriter(self.tmp, self.schema)
+        self._atomic = atomic_path(self.path)
+        self.fh = pq.ParquetWriter(self._atomic.__enter__(), self.schema)
         return self
 
     def write(self, ids: np.ndarray, proba: np.ndarray) -> None:
@@ -220,26 +212,14 @@ class _ParquetWriter(_CsvWriter):
         self.fh.write_table(pa.Table.from_arrays(cols, schema=self.schema))
 
 
-class _AtomicNpy:
-    """A memory-mapped ``.npy`` written under a temporary name, renamed when complete."""
-
-    def __init__(self, path: Path | None, shape: tuple[int, int]) -> None:
-        self.path, self.shape = path, shape
-
-    def __enter__(self):
-        if self.path is None:
-            return None
-        self.tmp = self.path.with_name(f".{self.path.name}.tmp")
-        self.arr = np.lib.format.open_memmap(self.tmp, mode="w+", dtype=np.float32, shape=self.shape)
-        return self.arr
-
-    def __exit__(self, exc_type, *rest) -> None:
-        if self.path is None:
-            return
-        self.arr.flush()
-        del self.arr
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.tmp)
+@contextlib.contextmanager
+def _atomic_npy(path: Path | None, shape: tuple[int, int]):
+    """A memory-mapped ``.npy`` written under a temporary name, renamed when complete (None: no file)."""
+    if path is None:
+        yield None
+        return
+    with atomic_path(path) as tmp:
+        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+        yield arr
+        arr.flush()
+        del arr

@@ -105,7 +105,8 @@ def test_nan_policies():
     with pytest.raises(DataError, match="found 3, the first at index \\(0, 0, 1\\)"):
         apply_nan_policy(X, lengths, "error")
     zero = apply_nan_policy(X, lengths, "zero")
-    np.testing.assert_array_equal(zero[0, 0, :3], [1, 0, 3]) and np.isnan(zero[0, 0, 3])
+    np.testing.assert_array_equal(zero[0, 0, :3], [1, 0, 3])
+    assert np.isnan(zero[0, 0, 3])  # padding stays padding
     interp = apply_nan_policy(X, lengths, "interpolate")
     np.testing.assert_allclose(interp[0, 0, :3], [1, 2, 3])
     np.testing.assert_allclose(interp[1, 0], [2, 2, 2, 2])  # the ends take the nearest value

@@ -99,6 +99,8 @@ def _frame(path: Path, fmt: str):
 
 
 def _wide(df, path: Path, label_column: str | None):
+    import pandas as pd
+
     if len(df) == 0:
         raise DataError(f"--data: {path.name} has a header but no rows")
     y = None
@@ -108,7 +110,7 @@ def _wide(df, path: Path, label_column: str | None):
                             f"columns are {list(df.columns)[:8]}{' ...' if len(df.columns) > 8 else ''}")
         y = df[label_column].to_numpy()
         df = df.drop(columns=[label_column])
-    values = df.apply(lambda col: __import__("pandas").to_numeric(col, errors="coerce"))
+    values = df.apply(pd.to_numeric, errors="coerce")
     bad = values.isna() & df.notna()
     if bad.to_numpy().any():
         r, c = np.argwhere(bad.to_numpy())[0]

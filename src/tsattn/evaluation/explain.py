@@ -9,9 +9,8 @@ __all__ = ["METHODS", "explain", "randomized_copy"]
 METHODS = ("attention", "attention_x_gradient", "integrated_gradients")
 
 
-def _target_logit(net, x, mask=None):
+def _predicted_logit(logits):
     """The logit of the class each series is predicted as (binary: the positive-class logit, signed)."""
-    logits, _ = net(x, mask)
     if logits.shape[-1] == 1:
         return logits[:, 0]
     return logits.gather(1, logits.argmax(1, keepdim=True))[:, 0]
@@ -78,13 +77,15 @@ def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int 
         elif method == "attention_x_gradient":
             xb.requires_grad_(True)
             logits, att = net(xb, mask)
-            target = logits[:, 0] if logits.shape[-1] == 1 else logits.gather(1, logits.argmax(1, keepdim=True))[:, 0]
-            (grad,) = torch.autograd.grad(target.sum(), xb)
+            (grad,) = torch.autograd.grad(_predicted_logit(logits).sum(), xb)
             out.append((att * (grad * xb).sum(1).abs()).detach().numpy())
         else:
             from captum.attr import IntegratedGradients
 
-            ig = IntegratedGradients(lambda x, m=mask: _target_logit(net, x, None if m is None else m.repeat(len(x) // len(m), 1)))
+            def forward(x, m=mask):  # captum feeds n_steps copies of the batch at once
+                return _predicted_logit(net(x, None if m is None else m.repeat(len(x) // len(m), 1))[0])
+
+            ig = IntegratedGradients(forward)
             attr = ig.attribute(xb, baselines=torch.zeros_like(xb), n_steps=n_steps, internal_batch_size=len(xb) * 8)
             rel = attr.abs().sum(1)  # (B, T): magnitude over channels
             out.append((rel if mask is None else rel * mask).detach().numpy())

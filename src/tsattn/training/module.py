@@ -13,12 +13,12 @@ class LitClassifier(L.LightningModule):
 
     def __init__(
         self, net: torch.nn.Module, *, lr: float = 3e-3, weight_decay: float = 0.0,
-        lr_schedule: str = "onecycle", max_epochs: int = 50,
+        lr_schedule: str = "onecycle",
     ) -> None:
         super().__init__()
         self.net = net
         self.lr, self.weight_decay = lr, weight_decay
-        self.lr_schedule, self.max_epochs = lr_schedule, max_epochs
+        self.lr_schedule = lr_schedule
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
         return self.net(x, mask)

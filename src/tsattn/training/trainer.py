@@ -111,10 +111,7 @@ def fit(
     """
     result = FitResult()
     max_epochs, patience = budget(config, len(X_train))
-    lit = LitClassifier(
-        net, lr=config.lr, weight_decay=config.weight_decay, lr_schedule=config.lr_schedule,
-        max_epochs=max_epochs,
-    )
+    lit = LitClassifier(net, lr=config.lr, weight_decay=config.weight_decay, lr_schedule=config.lr_schedule)
     keeper = _BestAndHistory(result, Path(history_path) if history_path else None)
     callbacks = [EarlyStopping(monitor="val_loss", patience=patience, mode="min"), keeper]
     if progress:
