@@ -77,28 +77,42 @@ def train_run(
     data_source: dict | None = None,
     progress: bool = True,
     verbose: bool = True,
+    resume: bool = False,
+    logger: str | None = "csv",
 ) -> dict:
     """Split, scale, train, evaluate and save a run in ``out``; return its metrics.
 
     Without ``test_data`` the data are split 70/10/20 (stratified, seeded);
     with it (an official test split), the data are split into train and
     validation only. ``data_source`` records where the data came from, so that
-    ``evaluate_run`` can rebuild the test set.
+    ``evaluate_run`` can rebuild the test set. ``data.X`` may be memory-mapped
+    (``tsattn generate --shards``): it is then checked in chunks and scaled a
+    batch at a time, never loaded whole.
+
+    ``resume`` continues a crashed run in ``out`` from its last checkpoint;
+    its ``config.json`` must match this call's. Under DDP every rank trains
+    on its own shard of each epoch; only rank 0 writes files and evaluates
+    (other ranks return an empty dict).
     """
-    from .data.readers import apply_nan_policy
     from .data.splits import stratified_train_val
     from .models import create_model, get_model_class
+    from .training.data import ArrayDataset
     from .training.scaling import Scaler
-    from .training.trainer import fit, seed_everything
+    from .training.trainer import fit, global_rank, make_logger, seed_everything
 
     out = Path(out)
+    rank0 = global_rank() == 0
     phases: dict[str, float] = {}
     t = time.perf_counter()
     lengths = data.lengths
     if lengths is not None and not get_model_class(config.model).variable_length:
         raise DataError(f"--model: {config.model} needs series of one length; these have lengths "
                         f"{int(lengths.min())}..{int(lengths.max())}. Use cnn_attention, lstm_attention or transformer")
-    X = apply_nan_policy(data.X, lengths, config.nan_policy)
+    make_logger(logger, None)  # an unknown or uninstalled logger fails before any work
+    X, batch_nan = _prepare_X(data.X, lengths, config.nan_policy)
+    present = [data.class_names[c] for c in np.unique(data.y)]
+    if len(present) < 2:
+        raise DataError(f"--data: classification needs at least 2 classes; every label is {present}")
     if test_data is None:
         train_idx, val_idx, test_idx = stratified_split(
             data.y, val_fraction=config.val_fraction, test_fraction=config.test_fraction, seed=config.seed
@@ -107,11 +121,12 @@ def train_run(
         train_idx, val_idx = stratified_train_val(
             data.y, val_share=config.val_fraction / (1 - config.test_fraction), seed=config.seed)
         test_idx = np.arange(0)
-    out.mkdir(parents=True, exist_ok=True)
-    scaler = Scaler(config.scaling, gain=config.scaling_gain).fit(X[train_idx])
-    Xs = scaler.transform(X)
-    phases["prepare_seconds"] = time.perf_counter() - t
+    scaler = Scaler(config.scaling, gain=config.scaling_gain).fit(X, index=train_idx)
 
+    def transform(xb: np.ndarray) -> np.ndarray:
+        return scaler.transform(batch_nan(xb))
+
+    phases["prepare_seconds"] = time.perf_counter() - t
     seed_everything(config.seed, config.deterministic)
     net = create_model(config.model, data.n_channels, len(data.class_names), data.seq_len, **config.model_params)
     resolved = {
@@ -127,33 +142,118 @@ def train_run(
         "split": {"train": len(train_idx), "val": len(val_idx),
                   "test": len(test_idx) if test_data is None else len(test_data), "official_test": test_data is not None},
         "n_params": int(sum(p.numel() for p in net.parameters())),
-        "versions": rundir.versions(),
+        "logger": logger or "none",
     }
-    atomic_write_json(out / rundir.CONFIG, resolved)
-    atomic_save(out / rundir.SPLIT, lambda fh: np.savez(fh, train=train_idx, val=val_idx, test=test_idx,
-                                                          official_test=np.array(test_data is not None)))
-    rundir.write_status(out, "running")
+    digest = _digest(resolved)
+    if resume:
+        _check_resumable(out, resolved, digest, train_idx, val_idx, test_idx)
+    elif rank0:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / rundir.CONFIG, resolved | {"versions": rundir.versions()})
+        atomic_save(out / rundir.SPLIT, lambda fh: np.savez(fh, train=train_idx, val=val_idx, test=test_idx,
+                                                              official_test=np.array(test_data is not None)))
+    if verbose and rank0:
+        print(f"{'Resuming' if resume else 'Training'} {config.model} on {len(train_idx)} + {len(val_idx)} series "
+              f"(train + validation) x {data.n_channels} channel(s) x {data.seq_len} points -> {out}")
+    if rank0:
+        rundir.write_status(out, "running", **({"resumed": True} if resume else {}))
     try:
-        sub = (lambda idx: None) if lengths is None else (lambda idx: lengths[idx])
         result = fit(
-            net, Xs[train_idx], data.y[train_idx], Xs[val_idx], data.y[val_idx], config,
-            history_path=out / rundir.HISTORY, progress=progress, lengths_train=sub(train_idx), lengths_val=sub(val_idx),
+            net,
+            ArrayDataset(X, data.y, lengths, index=train_idx, transform=transform),
+            ArrayDataset(X, data.y, lengths, index=val_idx, transform=transform),
+            config, run_dir=out, progress=progress and rank0, resume=resume, logger=logger, config_digest=digest,
         )
+        if not result.is_global_zero:
+            return {}
         phases["train_seconds"] = result.train_seconds
         rundir.save_weights(net, out / rundir.WEIGHTS)
         fit_info = {
             "train_seconds": result.train_seconds, "epochs_run": result.epochs_run,
             "best_epoch": result.best_epoch, "best_val_loss": result.best_val_loss,
+            "resumed_from_epoch": result.resumed_from_epoch,
         }
         atomic_write_json(out / "fit.json", fit_info)
         rundir.write_status(out, "done")
     except BaseException as exc:
-        rundir.write_status(out, "failed", error=f"{type(exc).__name__}: {exc}")
+        if rank0:
+            rundir.write_status(out, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
     from .evaluation.plots import plot_history
 
     plot_history(result.history, out / "curves.png")
     return evaluate_run(out, data=data, test_data=test_data, verbose=verbose, phases=phases)
+
+
+def _prepare_X(X: np.ndarray, lengths: np.ndarray | None, policy: str):
+    """Apply the NaN policy: to the whole array in memory, or per batch to a memory-mapped one.
+
+    Returns ``(X, per-batch function)``. A memory-mapped ``X`` under the
+    default policy is checked chunk by chunk, so a bad value is reported
+    before training starts without loading the file.
+    """
+    from .data.readers import apply_nan_policy
+
+    if not isinstance(X, np.memmap):
+        return apply_nan_policy(X, lengths, policy), lambda xb: xb
+    if policy == "error":
+        for i in range(0, len(X), 65536):
+            check_finite(np.asarray(X[i : i + 65536]), what="--data", offset=i)
+        return X, lambda xb: xb
+    return X, lambda xb: apply_nan_policy(xb, None, policy)
+
+
+def _digest(resolved: dict) -> str:
+    """A fingerprint of what a run is (not the package versions or the logger): a checkpoint carries it."""
+    import hashlib
+    import json
+
+    core = {k: v for k, v in resolved.items() if k not in ("logger", "versions")}
+    return hashlib.sha256(json.dumps(_json_roundtrip(core), sort_keys=True).encode()).hexdigest()
+
+
+def _check_resumable(out: Path, resolved: dict, digest: str, train_idx, val_idx, test_idx) -> None:
+    """A run resumes only with the config, split and checkpoint it started with; this writes nothing."""
+    from .training.trainer import read_checkpoint_meta
+
+    config = rundir.read_config(out)
+    state = rundir.read_status(out).get("state")
+    if state in ("done", "evaluated"):
+        raise RunError(f"--resume: {out} already finished training (state '{state}'); nothing to resume")
+    changed = sorted(k for k in resolved if k != "logger" and config.get(k) != _json_roundtrip(resolved[k]))
+    meta = read_checkpoint_meta(out)  # refuses a checkpoint that would need unpickling
+    if not changed and meta and meta.get("config_digest") not in (None, digest):
+        changed = ["train"] if config.get("train") else ["config"]
+    if changed:
+        raise RunError(f"--resume: {out / rundir.CONFIG} differs from the run that wrote the checkpoint in "
+                       f"{changed}; it was edited or the data changed")
+    split = out / rundir.SPLIT
+    if not split.is_file():
+        raise RunError(f"--resume: {split} is missing; the run directory is incomplete")
+    for part, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx)):
+        saved = _split_part(split, part)
+        if saved is None or not np.array_equal(saved, idx):
+            raise RunError(f"--resume: the {part} split in {split} differs from the data's; the data changed")
+
+
+def _json_roundtrip(value):
+    import json
+
+    return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+
+
+def resume_run(run: str | os.PathLike[str], *, progress: bool = True, verbose: bool = True) -> dict:
+    """Continue a crashed or killed run from ``checkpoints/last.ckpt`` with its own config, seed and data."""
+    run = Path(run)
+    config = rundir.read_config(run)
+    try:
+        tc = TrainConfig.model_validate(config["train"])
+    except Exception as exc:  # pydantic's ValidationError: the stored config was edited
+        raise RunError(f"--resume: {run / rundir.CONFIG} has an invalid train config: "
+                       f"{str(exc).splitlines()[0]}") from None
+    data, test_data = _data_source(config)
+    return train_run(data, tc, run, test_data=test_data, data_source=config.get("data"), progress=progress,
+                     verbose=verbose, resume=True, logger=config.get("logger", "csv"))
 
 
 def evaluate_run(

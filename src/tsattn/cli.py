@@ -70,22 +70,36 @@ def _train_config(**overrides):
     return TrainConfig.from_dict(values, source="options")
 
 
-@app.command(epilog="Example: tsattn generate --config configs/seed_default.json --seed 0 --out data.npz")
+@app.command(epilog="Examples:\n\n  tsattn generate --config configs/seed_default.json --seed 0 --out data.npz\n\n"
+                    "  tsattn generate --config big.json --shards 64 --workers 2 --out data/  (memory-mapped, any size)")
 @_guard
 def generate(
     config: Optional[Path] = typer.Option(None, "--config", help="dataset config JSON (the seed's keys); defaults to the seed's"),
     seed: int = typer.Option(0, "--seed", min=0, help="random seed; the same seed gives byte-identical data"),
-    out: Path = typer.Option(..., "--out", help="output .npz file"),
+    out: Path = typer.Option(..., "--out", help="output .npz file, or a directory with --shards"),
+    shards: Optional[int] = typer.Option(None, "--shards", help="write a directory of memory-mappable .npy files "
+                                         "in this many shards, never holding the dataset in memory"),
+    workers: int = typer.Option(1, "--workers", help="processes filling shards (the bytes do not depend on it)"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Generate the sine / rectified-sine dataset with its ground-truth segments."""
     import time
 
     from .config import DatasetConfig, load_dataset_config
-    from .data import generate as gen
-    from .data import save_npz
 
     cfg = load_dataset_config(config) if config else DatasetConfig()
     t = time.perf_counter()
+    if shards is not None or workers != 1:
+        from .data.shards import write_shards
+
+        m = write_shards(cfg, seed, out, shards=shards if shards is not None else 1, workers=workers,
+                         progress=not quiet)
+        typer.echo(f"Wrote {out}/: {m['n_series']} series x {m['seq_len']} points in {len(m['shards'])} shard(s) "
+                   f"in {time.perf_counter() - t:.2f} s (train with --data {out})")
+        return
+    from .data import generate as gen
+    from .data import save_npz
+
     ds = gen(cfg, seed=seed)
     save_npz(ds, out)
     n1 = int(ds.y.sum())
@@ -94,7 +108,9 @@ def generate(
 
 
 @app.command(epilog="Examples:\n\n  tsattn train --config configs/seed_default.json --out runs/seed0\n\n"
-                    "  tsattn train --data data.npz --model lstm_attention --seed 1 --max-epochs 20 --out runs/s1")
+                    "  tsattn train --data data.npz --model lstm_attention --seed 1 --max-epochs 20 --out runs/s1\n\n"
+                    "  tsattn train --resume runs/s1   (after a crash: continue from the last epoch)\n\n"
+                    "  tsattn train --data data/ --accelerator cpu --devices 2 --strategy ddp --out runs/ddp")
 @_guard
 def train(
     config: Optional[Path] = typer.Option(None, "--config", help="dataset config JSON: generate the data first"),
@@ -102,49 +118,84 @@ def train(
     test_data: Optional[Path] = typer.Option(None, "--test-data", help="a separate test file (else a 20% split)"),
     model: str = typer.Option("lstm_attention", "--model", help="registered model name (see `tsattn models`)"),
     seed: int = typer.Option(0, "--seed", min=0, help="seeds data generation, split, weights and batch order"),
-    out: Path = typer.Option(..., "--out", help="run directory to create"),
+    out: Optional[Path] = typer.Option(None, "--out", help="run directory to create"),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="continue this run directory from its last "
+                                          "checkpoint, with its own config, seed and data"),
     max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="epoch budget [default: 50]"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="batch size [default: the model's recipe]"),
     lr: Optional[float] = typer.Option(None, "--lr", help="peak learning rate [default: the model's recipe]"),
     patience: Optional[int] = typer.Option(None, "--patience", help="early-stopping patience [default: 5]"),
     scaling: Optional[str] = typer.Option(None, "--scaling", help="znorm | standard | none [default: the model's recipe]"),
     accelerator: Optional[str] = typer.Option(None, "--accelerator", help="Lightning accelerator [default: auto]"),
+    devices: Optional[str] = typer.Option(None, "--devices", help="Lightning devices: a count, a list or auto"),
+    num_nodes: Optional[int] = typer.Option(None, "--num-nodes", help="Lightning num_nodes (multi-node DDP)"),
+    strategy: Optional[str] = typer.Option(None, "--strategy", help="Lightning strategy: auto, ddp, ..."),
+    logger: str = typer.Option("csv", "--logger", help="csv | tensorboard | mlflow | none (under RUN/logs)"),
     nan_policy: Optional[str] = typer.Option(None, "--nan-policy", help="error | interpolate | zero [default: error]"),
     label_column: str = LABEL_OPT, id_column: Optional[str] = ID_OPT, time_column: Optional[str] = TIME_OPT,
     value_column: str = VALUE_OPT, channel_column: Optional[str] = CHANNEL_OPT,
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar or report"),
 ) -> None:
     """Train a model and write a run directory (config, weights, metrics, plots, logs)."""
+    from .training.trainer import global_rank
+
+    quiet = quiet or global_rank() != 0  # DDP: only rank 0 talks
+    if resume is not None:
+        if config is not None or data is not None or out is not None:
+            _fail("--resume: takes the run's own config and data; give no --config, --data or --out with it")
+        from . import api
+
+        m = api.resume_run(resume, progress=not quiet, verbose=not quiet)
+        if m and not quiet:
+            typer.echo(f"\nRun {resume}/ resumed and finished ({m['epochs_run']} epochs, best {m['best_epoch']})")
+        return
     if (config is None) == (data is None):
         _fail("train: give exactly one of --config CFG.json (generate data) or --data FILE")
+    if out is None:
+        _fail("--out: required (the run directory to create)")
     from .training.recipes import recipe_for
 
     # The model's recipe gives the optimisation defaults; the epoch budget stays at 50 unless asked.
     base = {k: v for k, v in recipe_for(model).items() if k != "max_epochs"}
     if max_epochs is not None:
         base["min_steps"] = 0  # an explicit epoch budget is kept as given
+    dev = None if devices is None else (int(devices) if devices.isdigit() else devices)
     tc = _train_config(**base | {k: v for k, v in dict(
         model=model, seed=seed, max_epochs=max_epochs, batch_size=batch_size, lr=lr, patience=patience,
-        scaling=scaling, accelerator=accelerator, nan_policy=nan_policy).items() if v is not None})
+        scaling=scaling, accelerator=accelerator, devices=dev, num_nodes=num_nodes, strategy=strategy,
+        nan_policy=nan_policy).items() if v is not None})
     reader = _reader(label_column, id_column, time_column, value_column, channel_column)
-    _train(tc, out, config=config, data=data, quiet=quiet, test_data=test_data, reader=reader)
+    _train(tc, out, config=config, data=data, quiet=quiet, test_data=test_data, reader=reader, logger=logger)
 
 
 def _train(tc, out: Path, *, config: Path | None, data: str | None, quiet: bool, test_data: Path | None = None,
-           reader: dict | None = None) -> dict:
+           reader: dict | None = None, logger: str = "csv", replace: bool = False) -> dict:
     from . import api
     from .models import get_model_class
+    from .training.trainer import global_rank
 
     get_model_class(tc.model)  # fail on an unknown model before generating anything
+    if not replace and global_rank() == 0:  # DDP's other ranks start after rank 0 has written the run's config
+        _refuse_finished_run(out)
     ds, test_ds, source = _load(config, data, tc.seed, test_data=test_data, reader=reader)
-    if not quiet:
-        typer.echo(f"Training {tc.model} on {len(ds)} series x {ds.n_channels} channel(s) x {ds.seq_len} points "
-                   f"-> {out}")
-    m = api.train_run(ds, tc, out, test_data=test_ds, data_source=source, progress=not quiet, verbose=not quiet)
-    if not quiet:
+    m = api.train_run(ds, tc, out, test_data=test_ds, data_source=source, progress=not quiet, verbose=not quiet,
+                      logger=logger)
+    if m and not quiet:
         typer.echo(f"\nRun saved in {out}/ ({m['epochs_run']} epochs, best {m['best_epoch']}, "
                    f"{m['train_seconds']:.1f} s of training)")
     return m
+
+
+def _refuse_finished_run(out: Path) -> None:
+    """Nothing already saved is lost: training into another run's directory is refused."""
+    from .run import CONFIG, read_status
+
+    if out.exists() and not out.is_dir():
+        _fail(f"--out: {out} exists and is not a directory")
+    if (out / CONFIG).is_file():
+        state = read_status(out).get("state")
+        hint = f"tsattn train --resume {out}" if state in ("running", "failed", "unknown") else "another --out"
+        _fail(f"--out: {out} already holds a run (state '{state}'); use {hint}, or remove it first")
 
 
 @app.command(epilog="Example: tsattn evaluate --run runs/demo")
@@ -213,7 +264,7 @@ def demo(
 
     t = time.perf_counter()
     tc = _train_config(model="lstm_attention", seed=seed, **SEED_TASK_RECIPE)
-    m = _train(tc, out, config=None, data=None, quiet=quiet)
+    m = _train(tc, out, config=None, data=None, quiet=quiet, replace=True)  # the tutorial re-runs in place
     typer.echo(f"\nDemo done in {time.perf_counter() - t:.1f} s: accuracy {m['accuracy']:.4f}, "
                f"ROC AUC {m['roc_auc']:.4f}.\nLook at {out}/attention.png and {out}/curves.png.")
 

@@ -117,6 +117,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         from .data.readers import apply_nan_policy
         from .models import create_model
         from .training.scaling import Scaler
+        from .training.data import ArrayDataset
         from .training.trainer import fit, seed_everything
 
         cfg = self._train_config()
@@ -143,8 +144,8 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         self.model_ = create_model(cfg.model, X3.shape[1], len(self.classes_), X3.shape[2], **cfg.model_params)
         lt = lengths[train] if lengths is not None else None
         lv = lengths[val] if lengths is not None else None
-        result = fit(self.model_, Xs[train], codes[train], Xs[val], codes[val], cfg, progress=self.verbose,
-                     lengths_train=lt, lengths_val=lv)
+        result = fit(self.model_, ArrayDataset(Xs[train], codes[train], lt), ArrayDataset(Xs[val], codes[val], lv), cfg,
+                     progress=self.verbose)
         self.history_ = result.history
         self.n_channels_, self.seq_len_ = X3.shape[1], X3.shape[2]
         self.config_ = cfg

@@ -99,6 +99,7 @@ def _easy_set(n=160, T=48, seed=0):
 def test_tiny_fit_beats_chance(name):
     from tsattn.config import TrainConfig
     from tsattn.inference import predict_arrays
+    from tsattn.training.data import ArrayDataset
     from tsattn.training.trainer import fit, seed_everything
 
     X, y = _easy_set()
@@ -106,6 +107,6 @@ def test_tiny_fit_beats_chance(name):
     seed_everything(0)
     net = create_model(name, n_channels=1, n_classes=2, seq_len=48)
     cfg = TrainConfig(model=name, max_epochs=12, batch_size=16, lr=3e-3, patience=12)
-    fit(net, X, y, Xv, yv, cfg, progress=False)
+    fit(net, ArrayDataset(X, y), ArrayDataset(Xv, yv), cfg, progress=False)
     proba, _ = predict_arrays(net, Xv)
     assert (proba.argmax(1) == yv).mean() >= 0.8

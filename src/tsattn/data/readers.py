@@ -170,7 +170,11 @@ def read_series_file(
     >>> read_series_file(path).X.shape
     (2, 1, 2)
     """
+    from .shards import is_shard_dir, open_shards
+
     path = Path(path)
+    if is_shard_dir(path):
+        return open_shards(path)  # written by `tsattn generate --shards`: memory-mapped
     if not path.is_file():
         raise DataError(f"--data: file not found: {path}")
     fmt = detect_format(path)

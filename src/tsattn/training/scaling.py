@@ -27,10 +27,24 @@ class Scaler:
     mean: list[float] = field(default_factory=list)  # per channel, for "standard"
     std: list[float] = field(default_factory=list)
 
-    def fit(self, X: np.ndarray) -> Scaler:
+    def fit(self, X: np.ndarray, index: np.ndarray | None = None, chunk: int = 65536) -> Scaler:
+        """Fit on ``X`` (or its rows ``index``); a memory-mapped ``X`` is read ``chunk`` rows at a time."""
         if self.method == "standard":
-            self.mean = np.nanmean(X, axis=(0, 2)).astype(float).tolist()
-            self.std = (np.nanstd(X, axis=(0, 2)) + EPS).astype(float).tolist()
+            if not isinstance(X, np.memmap):
+                Xf = X if index is None else X[index]
+                self.mean = np.nanmean(Xf, axis=(0, 2)).astype(float).tolist()
+                self.std = (np.nanstd(Xf, axis=(0, 2)) + EPS).astype(float).tolist()
+                return self
+            rows = np.arange(len(X)) if index is None else np.sort(np.asarray(index))
+            n = s1 = s2 = 0.0
+            for i in range(0, len(rows), chunk):  # float64 sums: one pass, exact enough at any size
+                xb = np.asarray(X[rows[i : i + chunk]], dtype=np.float64)
+                n = n + np.sum(~np.isnan(xb), axis=(0, 2))
+                s1 = s1 + np.nansum(xb, axis=(0, 2))
+                s2 = s2 + np.nansum(xb * xb, axis=(0, 2))
+            mean = s1 / n
+            self.mean = mean.tolist()
+            self.std = (np.sqrt(np.maximum(s2 / n - mean * mean, 0.0)) + EPS).tolist()
         elif self.method not in ("znorm", "none"):
             raise ValueError(f"scaling must be one of 'znorm', 'standard', 'none'; got {self.method!r}")
         return self

@@ -1,4 +1,13 @@
-"""Build a Lightning Trainer and fit a network, keeping the best weights."""
+"""Build a Lightning Trainer and fit a network, keeping the best weights.
+
+With a run directory, Lightning writes ``checkpoints/last.ckpt`` after every
+epoch (atomically: a temporary file renamed over the old one). The
+checkpoint holds the weights, optimiser and schedule, early stopping, the
+best weights so far, the history and the RNG states, so
+``fit(..., resume=True)`` continues to the same end as a run that never
+stopped. Checkpoints are loaded with ``weights_only=True``: a checkpoint
+that carries a pickled object is refused, not executed.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,7 @@ import csv
 import io
 import logging
 import os
+import random
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -15,13 +25,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .._io import atomic_write_text
+from .._errors import RunError
+from .._io import atomic_save, atomic_write_text
 from ..config import TrainConfig
 from .data import ArrayDataset, make_loader
 from .module import LitClassifier
 
 import lightning as L
+from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch.callbacks import Callback, EarlyStopping
+
+CHECKPOINT_DIR = "checkpoints"
+LAST = "last.ckpt"
+LOGGERS = ("csv", "tensorboard", "mlflow", "none")
 
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
 
@@ -33,13 +49,16 @@ class FitResult:
     best_val_loss: float = float("inf")
     epochs_run: int = 0
     train_seconds: float = 0.0
+    is_global_zero: bool = True
+    resumed_from_epoch: int | None = None
 
 
 class _BestAndHistory(Callback):
     """Keep the best weights in memory, log one row per epoch, restore the best at the end."""
 
-    def __init__(self, result: FitResult, history_path: Path | None) -> None:
+    def __init__(self, result: FitResult, history_path: Path | None, config_digest: str | None = None) -> None:
         self.result = result
+        self.config_digest = config_digest
         self.history_path = history_path
         self.best_state: dict | None = None
         self._t0 = time.perf_counter()
@@ -71,6 +90,61 @@ class _BestAndHistory(Callback):
         if self.best_state is not None:
             pl_module.net.load_state_dict(self.best_state)
 
+    # What a checkpoint keeps of this callback: plain lists, numbers and tensors only (weights_only loading).
+    def state_dict(self) -> dict:
+        return {
+            "history": [[row[c] for c in HISTORY_COLUMNS] for row in self.result.history],
+            "best_epoch": self.result.best_epoch,
+            "best_val_loss": self.result.best_val_loss,
+            "best_state": self.best_state,
+            "rng": _rng_state(),
+            "config_digest": self.config_digest,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.result.history = [dict(zip(HISTORY_COLUMNS, row)) for row in state["history"]]
+        self.result.best_epoch, self.result.best_val_loss = state["best_epoch"], state["best_val_loss"]
+        self.best_state = state["best_state"]
+        if self.result.history:  # the clock goes on from where the crashed run stopped
+            self._t0 = time.perf_counter() - float(self.result.history[-1]["seconds"])
+        _set_rng_state(state["rng"])
+
+
+def _rng_state() -> dict:
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, py_state, py_gauss = random.getstate()
+    return {"torch": torch.get_rng_state(), "numpy": [torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
+            "python": [version, list(py_state), py_gauss]}
+
+
+def _set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state(("MT19937", keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    version, py_state, py_gauss = state["python"]
+    random.setstate((version, tuple(py_state), py_gauss))
+
+
+class _LastCheckpoint(Callback):
+    """Save Lightning's full checkpoint to ``last.ckpt`` at the end of every training epoch.
+
+    It runs after the other callbacks have recorded the epoch (it is last in
+    the list), so the checkpoint holds the epoch's history row and best weights.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        trainer.save_checkpoint(self.path, weights_only=False)  # False: the full state, to resume from
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Write each checkpoint to a temporary file and rename it into place: a kill never leaves half a file."""
+
+    def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
+        atomic_save(path, lambda fh: torch.save(checkpoint, fh))
+
 
 def budget(config: TrainConfig, n_train: int) -> tuple[int, int]:
     """``(max_epochs, patience)``: with ``min_steps``, small datasets get enough optimiser steps.
@@ -91,33 +165,127 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
         torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+
+
+def global_rank() -> int:
+    """This process's rank in a distributed job, from the launcher's environment (0 when not distributed)."""
+    for var in ("RANK", "SLURM_PROCID", "JSM_NAMESPACE_RANK"):
+        if var in os.environ:
+            return int(os.environ[var])
+    return int(os.environ.get("NODE_RANK", 0)) * int(os.environ.get("LOCAL_WORLD_SIZE", 1)) + int(
+        os.environ.get("LOCAL_RANK", 0))
+
+
+def make_logger(kind: str | None, run_dir: Path | None):
+    """Lightning's CSV, TensorBoard or MLflow logger, writing under ``run_dir/logs``."""
+    kind = kind or "none"
+    if kind not in LOGGERS:
+        raise RunError(f"--logger: must be one of {', '.join(LOGGERS)}; got {kind!r}")
+    if kind == "none" or run_dir is None:
+        return False
+    save_dir = run_dir / "logs"
+    if kind == "csv":
+        return _csv_logger(save_dir)
+    if kind == "tensorboard":
+        try:
+            from lightning.pytorch.loggers import TensorBoardLogger
+
+            return TensorBoardLogger(save_dir, name="", version="", default_hp_metric=False)
+        except ModuleNotFoundError:
+            raise RunError("--logger: tensorboard needs the tensorboard package (pip install 'tsattn[tensorboard]')") from None
+    try:
+        import mlflow  # noqa: F401
+    except ImportError:
+        raise RunError("--logger: mlflow needs the mlflow package (pip install 'tsattn[mlflow]')") from None
+    from lightning.pytorch.loggers import MLFlowLogger
+
+    # MLFLOW_TRACKING_URI, when set, names a tracking server; otherwise a SQLite store inside the run.
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(save_dir / 'mlflow.db').resolve()}"
+    save_dir.mkdir(parents=True, exist_ok=True)
+    return MLFlowLogger(experiment_name="tsattn", run_name=run_dir.name, tracking_uri=uri)
+
+
+def _csv_logger(save_dir: Path):
+    """Lightning's CSVLogger writing ``logs/metrics.csv`` atomically, and keeping earlier rows on resume.
+
+    Lightning's own writer appends to the file in place and deletes an
+    existing one; a kill mid-append would leave half a row, and a resumed run
+    would lose the rows before the crash.
+    """
+    from lightning.pytorch.loggers import CSVLogger
+    from lightning.pytorch.loggers.csv_logs import ExperimentWriter
+
+    class AtomicWriter(ExperimentWriter):
+        def _check_log_dir_exists(self) -> None:  # keep what a crashed run logged
+            self._rows: list[dict] = []
+            if os.path.isfile(self.metrics_file_path):
+                with open(self.metrics_file_path, newline="") as fh:
+                    self._rows = list(csv.DictReader(fh))
+                for row in self._rows:
+                    for key in row:
+                        if key not in self.metrics_keys:
+                            self.metrics_keys.append(key)
+
+        def save(self) -> None:
+            if not self.metrics:
+                return
+            self._rows += self.metrics
+            self.metrics_keys = sorted(set(self.metrics_keys).union(*self.metrics))
+            self.metrics = []
+            buf = io.StringIO()
+            writer = csv.DictWriter(buf, fieldnames=self.metrics_keys)
+            writer.writeheader()
+            writer.writerows(self._rows)
+            atomic_write_text(self.metrics_file_path, buf.getvalue())
+
+    class AtomicCSVLogger(CSVLogger):
+        @property
+        def experiment(self):
+            if self._experiment is None:
+                self._fs.makedirs(self.root_dir, exist_ok=True)
+                self._experiment = AtomicWriter(log_dir=self.log_dir)
+            return self._experiment
+
+    return AtomicCSVLogger(save_dir, name="", version="")
+
+
 def fit(
     net: torch.nn.Module,
-    X_train: np.ndarray,
-    y_train: np.ndarray,
-    X_val: np.ndarray,
-    y_val: np.ndarray,
+    train: ArrayDataset,
+    val: ArrayDataset,
     config: TrainConfig,
     *,
-    history_path: str | os.PathLike[str] | None = None,
+    run_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
-    lengths_train: np.ndarray | None = None,
-    lengths_val: np.ndarray | None = None,
+    resume: bool = False,
+    logger: str | None = None,
+    config_digest: str | None = None,
 ) -> FitResult:
     """Train ``net`` in place; on return it holds the weights of the best validation epoch.
 
     Early stopping watches the validation loss with ``config.patience``.
-    ``history_path`` receives a CSV row per epoch as training goes.
+    With ``run_dir``, ``history.csv`` gets a row per epoch as training goes,
+    ``checkpoints/last.ckpt`` is rewritten after every epoch, and ``logger``
+    (csv, tensorboard, mlflow) writes under ``logs/``. ``resume`` continues
+    from ``last.ckpt`` when it exists.
     """
     result = FitResult()
-    max_epochs, patience = budget(config, len(X_train))
+    run_dir = Path(run_dir) if run_dir is not None else None
+    max_epochs, patience = budget(config, len(train))
     lit = LitClassifier(net, lr=config.lr, weight_decay=config.weight_decay, lr_schedule=config.lr_schedule)
-    keeper = _BestAndHistory(result, Path(history_path) if history_path else None)
+    keeper = _BestAndHistory(result, run_dir / "history.csv" if run_dir else None, config_digest)
     callbacks = [EarlyStopping(monitor="val_loss", patience=patience, mode="min"), keeper]
+    ckpt_path = None
+    if run_dir is not None:
+        ckpt_dir = run_dir / CHECKPOINT_DIR
+        callbacks.append(_LastCheckpoint(ckpt_dir / LAST))
+        if resume and (ckpt_dir / LAST).is_file():
+            ckpt_path = ckpt_dir / LAST
+            result.resumed_from_epoch = checkpoint_epochs(run_dir)
     if progress:
         from lightning.pytorch.callbacks import TQDMProgressBar
 
-        callbacks.append(TQDMProgressBar(leave=False))
+        callbacks.insert(0, TQDMProgressBar(leave=False))
     # Lightning's start-up chatter (device summary, tips) is noise in a CLI; warnings still show.
     logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
     trainer = L.Trainer(
@@ -127,22 +295,67 @@ def fit(
         num_nodes=config.num_nodes,
         strategy=config.strategy,
         callbacks=callbacks,
-        logger=False,
-        enable_checkpointing=False,
+        logger=make_logger(logger, run_dir),
+        log_every_n_steps=10,
+        enable_checkpointing=False,  # our _LastCheckpoint writes last.ckpt; no stray lightning_logs/
+        default_root_dir=run_dir,
         enable_model_summary=False,
         enable_progress_bar=progress,
         num_sanity_val_steps=0,
         gradient_clip_val=config.grad_clip or None,
         deterministic=config.deterministic,
+        plugins=[AtomicCheckpointIO()] if run_dir is not None else None,
     )
-    train_loader = make_loader(ArrayDataset(X_train, y_train, lengths_train), config.batch_size, shuffle=True, seed=config.seed)
-    val_loader = make_loader(ArrayDataset(X_val, y_val, lengths_val), max(config.batch_size, 512), shuffle=False)
+    train_loader = make_loader(train, config.batch_size, shuffle=True, seed=config.seed)
+    val_loader = make_loader(val, max(config.batch_size, 512), shuffle=False)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
         warnings.filterwarnings("ignore", message=".*treespec, LeafSpec.*")
-        trainer.fit(lit, train_loader, val_loader)
+        warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
+        try:
+            trainer.fit(lit, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
+        except Exception as exc:
+            if ckpt_path is not None and _is_unsafe_checkpoint(exc):
+                raise RunError(f"--resume: {ckpt_path} holds pickled objects beyond tensors and plain values; "
+                               "refused (loading it could run arbitrary code)") from None
+            raise
     result.train_seconds = time.perf_counter() - t0
     result.epochs_run = trainer.current_epoch
+    result.is_global_zero = trainer.is_global_zero
     return result
+
+
+def _is_unsafe_checkpoint(exc: BaseException) -> bool:
+    import pickle
+
+    return isinstance(exc, pickle.UnpicklingError) or "weights_only" in str(exc) or "Unsupported global" in str(exc)
+
+
+def read_checkpoint_meta(run_dir: str | os.PathLike[str]) -> dict | None:
+    """``{"epochs": completed epochs, "config_digest": ...}`` of ``checkpoints/last.ckpt``, or None without one.
+
+    The file is loaded with ``weights_only=True``: one that carries pickled
+    objects is refused with a :class:`RunError`, never executed.
+    """
+    path = Path(run_dir) / CHECKPOINT_DIR / LAST
+    if not path.is_file():
+        return None
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to read it safely is a refusal
+        if _is_unsafe_checkpoint(exc):
+            raise RunError(f"--resume: {path} holds pickled objects beyond tensors and plain values; refused "
+                           "(loading it could run arbitrary code)") from None
+        raise RunError(f"--resume: {path} is not a readable checkpoint ({type(exc).__name__}); it may be truncated") from None
+    if not isinstance(ckpt, dict) or "epoch" not in ckpt:
+        raise RunError(f"--resume: {path} is not a Lightning checkpoint (no 'epoch' key)")
+    keeper = next((v for k, v in ckpt.get("callbacks", {}).items() if "_BestAndHistory" in k), {})
+    return {"epochs": int(ckpt["epoch"]) + 1, "config_digest": keeper.get("config_digest")}
+
+
+def checkpoint_epochs(run_dir: str | os.PathLike[str]) -> int:
+    """How many epochs ``checkpoints/last.ckpt`` has completed (0 when there is none)."""
+    meta = read_checkpoint_meta(run_dir)
+    return 0 if meta is None else meta["epochs"]
