@@ -157,13 +157,16 @@ def train_run(
               f"(train + validation) x {data.n_channels} channel(s) x {data.seq_len} points -> {out}")
     if rank0:
         rundir.write_status(out, "running", **({"resumed": True} if resume else {}))
+    from ._memory import PeakMemory
+
     try:
-        result = fit(
-            net,
-            ArrayDataset(X, data.y, lengths, index=train_idx, transform=transform),
-            ArrayDataset(X, data.y, lengths, index=val_idx, transform=transform),
-            config, run_dir=out, progress=progress and rank0, resume=resume, logger=logger, config_digest=digest,
-        )
+        with PeakMemory(interval=0.1) as peak:
+            result = fit(
+                net,
+                ArrayDataset(X, data.y, lengths, index=train_idx, transform=transform),
+                ArrayDataset(X, data.y, lengths, index=val_idx, transform=transform),
+                config, run_dir=out, progress=progress and rank0, resume=resume, logger=logger, config_digest=digest,
+            )
         if not result.is_global_zero:
             return {}
         phases["train_seconds"] = result.train_seconds
@@ -171,7 +174,7 @@ def train_run(
         fit_info = {
             "train_seconds": result.train_seconds, "epochs_run": result.epochs_run,
             "best_epoch": result.best_epoch, "best_val_loss": result.best_val_loss,
-            "resumed_from_epoch": result.resumed_from_epoch,
+            "resumed_from_epoch": result.resumed_from_epoch, "peak_rss_mb": round(peak.peak_mb, 1),
         }
         atomic_write_json(out / "fit.json", fit_info)
         rundir.write_status(out, "done")
