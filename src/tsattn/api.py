@@ -172,7 +172,7 @@ def train_run(
         phases["train_seconds"] = result.train_seconds
         rundir.save_weights(net, out / rundir.WEIGHTS)
         fit_info = {
-            "train_seconds": result.train_seconds, "epochs_run": result.epochs_run,
+            "prepare_seconds": phases["prepare_seconds"], "train_seconds": result.train_seconds, "epochs_run": result.epochs_run,
             "best_epoch": result.best_epoch, "best_val_loss": result.best_val_loss,
             "resumed_from_epoch": result.resumed_from_epoch, "peak_rss_mb": round(peak.peak_mb, 1),
         }
@@ -303,7 +303,8 @@ def evaluate_run(
     m.update({k: fit_info.get(k) for k in ("train_seconds", "epochs_run", "best_epoch")})
     m["model"] = loaded.model_name
     m["evaluated_on"] = evaluated_on
-    phases = dict(phases or {})
+    # Training's phases come from fit.json when this is a later, separate evaluation.
+    phases = dict(phases or {k: fit_info[k] for k in ("prepare_seconds", "train_seconds") if k in fit_info})
     phases["evaluate_seconds"] = time.perf_counter() - t
     m["phases"] = phases
     if att is not None and ds.has_segments and (ds.extras["segment_start"] >= 0).any():
@@ -315,6 +316,8 @@ def evaluate_run(
             print(format_localization(m["localization"]))
     atomic_write_json(run / rundir.METRICS, m)
     atomic_write_text(run / "report.txt", format_report(m) + "\n")
+    if evaluated_on in ("test split", "official test split"):  # the run's own test set: kept for the report's curves
+        atomic_save(run / "predictions.npz", lambda fh: np.savez(fh, y=ds.y, proba=proba.astype(np.float32)))
     if plots and len(loaded.class_names) > 2:
         from .evaluation.plots import plot_confusion_matrix
 
@@ -329,6 +332,10 @@ def evaluate_run(
         span_mass = m.get("localization", {}).get("span_mass", 0.9)
         plot_gallery(ds.X, att, ds.y, pred, loaded.class_names, run / "gallery.png",
                      spans=spans_from_mass(att, span_mass), **seg)
+    if plots:
+        from .report import write_run_report
+
+        write_run_report(run)
     return m
 
 

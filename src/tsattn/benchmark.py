@@ -182,6 +182,9 @@ def run_benchmark(
     atomic_write_text(out / "benchmark.md", markdown_table(result))
     if rows:
         plot_benchmark(result, out / "benchmark.png")
+    from .report import write_benchmark_report
+
+    write_benchmark_report(out)
     return result
 
 
@@ -201,8 +204,9 @@ def markdown_table(result: dict) -> str:
     return head + "\n".join(lines) + "\n" + tail
 
 
-def plot_benchmark(result: dict, path: Path) -> None:
-    from .evaluation.plots import _pyplot, save_figure
+def benchmark_figure(result: dict):
+    """Accuracy, training time and inference throughput per model, side by side."""
+    from .evaluation.plots import _pyplot
 
     plt = _pyplot()
     rows = result["models"]
@@ -216,9 +220,15 @@ def plot_benchmark(result: dict, path: Path) -> None:
         ax.set_title(label, fontsize=10)
         if log:
             ax.set_yscale("log")
-        if key == "accuracy":
+        if key == "accuracy" and vals:
             ax.set_ylim(max(0.0, min(vals) - 0.05), 1.0)
         ax.bar_label(bars, fmt="%.3f" if key == "accuracy" else "%.0f", fontsize=7)
         ax.tick_params(axis="x", rotation=30, labelsize=8)
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig
+
+
+def plot_benchmark(result: dict, path: Path) -> None:
+    from .evaluation.plots import save_figure
+
+    save_figure(benchmark_figure(result), path)

@@ -362,6 +362,27 @@ def export(
                f"time axis {'dynamic' if r['dynamic_time'] else 'fixed'}). Max |ONNX - PyTorch|: {diffs}")
 
 
+@app.command(epilog="Examples:\n\n  tsattn report runs/demo --open\n\n  tsattn report runs/bench")
+@_guard
+def report(
+    run: Path = typer.Argument(..., help="a run directory, or a `tsattn benchmark` output directory"),
+    open_it: bool = typer.Option(False, "--open", help="open the report in the default web browser"),
+) -> None:
+    """(Re)build the self-contained report.html of a run or benchmark, and optionally open it."""
+    import time
+
+    from .report import write_report
+
+    t = time.perf_counter()
+    path = write_report(run)
+    typer.echo(f"Wrote {path} ({path.stat().st_size / 1024:.0f} KiB) in {time.perf_counter() - t:.1f} s")
+    if open_it:
+        import webbrowser
+
+        if not webbrowser.open(path.resolve().as_uri()):
+            typer.echo(f"No browser found; open {path.resolve().as_uri()} yourself", err=True)
+
+
 @app.command(name="models")
 @_guard
 def models_cmd() -> None:

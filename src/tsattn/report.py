@@ -1,0 +1,238 @@
+"""A self-contained ``report.html`` for a run or a benchmark.
+
+Rendered with Jinja2 from ``templates/``. Every figure is inline: charts as
+SVG drawn by matplotlib, the attention gallery as an embedded PNG. The page
+loads nothing from the network (its Content-Security-Policy forbids it), so
+it can be mailed, archived or opened offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import run as rundir
+from ._errors import RunError
+from ._io import atomic_write_text
+
+REPORT = "report.html"
+PREDICTIONS = "predictions.npz"
+
+LOCALIZATION_ROWS = [
+    ("pointing_game", "pointing game", "share of series whose attention peak lies in the true segment (±1% of T)"),
+    ("mass_inside", "mass inside", "mean share of attention inside the segment"),
+    ("uniform_mass", "uniform mass", "what uniform attention would put inside (the segment's share of T)"),
+    ("auprc", "AUPRC", "attention as a per-step score against the segment mask"),
+    ("shift_median", "shift median", "attention centre minus segment centre, in time steps"),
+    ("shift_iqr", "shift IQR", "spread of that shift, in time steps"),
+    ("span_iou", "span IoU", "overlap of the predicted span with the true segment"),
+]
+
+
+def _env():
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(loader=PackageLoader("tsattn", "templates"), autoescape=select_autoescape(["html", "j2"]))
+
+
+def hardware() -> dict[str, str]:
+    info = {"platform": platform.platform(), "cpus": str(os.cpu_count())}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory"] = f"{int(line.split()[1]) / 2**20:.1f} GiB"
+                break
+    except OSError:
+        pass
+    try:
+        import torch
+
+        info["torch threads"] = str(torch.get_num_threads())
+        info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    except ImportError:
+        pass
+    return info
+
+
+def _svg(fig) -> str:
+    """A matplotlib figure as inline SVG markup (no XML prolog, stable ids)."""
+    import matplotlib
+
+    from .evaluation.plots import _pyplot
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "tsattn", "svg.fonttype": "path"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight")
+    _pyplot().close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _png_data_uri(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _confusion_svg(cm: list[list[int]], names: list[str]) -> str:
+    from .evaluation.plots import _pyplot
+
+    plt = _pyplot()
+    cm = np.asarray(cm)
+    share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    k = len(names)
+    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * k, 1.0 + 0.8 * k))
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color="white" if share[i, j] > 0.6 else "black")
+    ax.set_xticks(range(k), names, rotation=30, ha="right")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    return _svg(fig)
+
+
+def _roc_pr_svg(y: np.ndarray, proba: np.ndarray, names: list[str]) -> str:
+    from sklearn.metrics import auc, precision_recall_curve, roc_curve
+
+    from .evaluation.plots import _pyplot
+
+    plt = _pyplot()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.6))
+    classes = [1] if len(names) == 2 else range(len(names))
+    for c in classes:
+        truth = (y == c).astype(int)
+        if truth.min() == truth.max():
+            continue
+        fpr, tpr, _ = roc_curve(truth, proba[:, c])
+        prec, rec, _ = precision_recall_curve(truth, proba[:, c])
+        ax1.plot(fpr, tpr, label=f"{names[c]} (AUC {auc(fpr, tpr):.3f})")
+        ax2.plot(rec, prec, label=f"{names[c]} (AP {auc(rec, prec):.3f})")
+    ax1.plot([0, 1], [0, 1], ls=":", c="grey")
+    ax1.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    ax2.set(xlabel="recall", ylabel="precision", title="precision-recall", ylim=(0, 1.02))
+    for ax in (ax1, ax2):
+        ax.legend(fontsize=8, loc="lower right" if ax is ax1 else "lower left")
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def _history_svg(rows: list[dict], best_epoch: int | None) -> str:
+    from .evaluation.plots import _pyplot
+
+    plt = _pyplot()
+    ep = [int(r["epoch"]) for r in rows]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.2))
+    for ax, key in ((ax1, "loss"), (ax2, "acc")):
+        ax.plot(ep, [float(r[f"train_{key}"]) for r in rows], marker="o", ms=3, label="train")
+        ax.plot(ep, [float(r[f"val_{key}"]) for r in rows], marker="o", ms=3, label="validation")
+        if best_epoch is not None and best_epoch >= 0:
+            ax.axvline(best_epoch, ls="--", c="grey", lw=1)
+        ax.set(xlabel="epoch", title="loss" if key == "loss" else "accuracy")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if isinstance(value, float):
+        return "nan" if value != value else f"{value:.{digits}f}"
+    return str(value)
+
+
+def write_run_report(run: str | os.PathLike[str]) -> Path:
+    """Render ``report.html`` in the run directory from what the run holds; return its path."""
+    run = Path(run)
+    config = rundir.read_config(run)
+    metrics_path = run / rundir.METRICS
+    if not metrics_path.is_file():
+        raise RunError(f"--run: {run} has no {rundir.METRICS}; run `tsattn evaluate --run {run}` first")
+    m = json.loads(metrics_path.read_text())
+    fit = json.loads((run / "fit.json").read_text()) if (run / "fit.json").is_file() else {}
+    names = m["class_names"]
+    figures: dict[str, str | None] = {"confusion": _confusion_svg(m["confusion_matrix"], names)}
+    pred_path = run / PREDICTIONS
+    if pred_path.is_file():
+        with np.load(pred_path, allow_pickle=False) as z:
+            figures["roc_pr"] = _roc_pr_svg(z["y"], z["proba"], names)
+    else:
+        figures["roc_pr"] = "<p class='note'>No predictions.npz in this run: run tsattn evaluate to draw the curves.</p>"
+    history = list(csv.DictReader((run / rundir.HISTORY).open())) if (run / rundir.HISTORY).is_file() else []
+    figures["history"] = _history_svg(history, fit.get("best_epoch")) if history else None
+    figures["gallery"] = _png_data_uri(run / "gallery.png")
+    figures["attention"] = _png_data_uri(run / "attention.png")
+    loc = m.get("localization")
+    localization = [(label, _fmt(loc[key], 1 if key.startswith("shift") else 4), meaning)
+                    for key, label, meaning in LOCALIZATION_ROWS if loc and key in loc]
+    headline = [("accuracy", _fmt(m["accuracy"])), ("ROC AUC", _fmt(m["roc_auc"])), ("F1", _fmt(m["f1"])),
+                ("precision", _fmt(m["precision"])), ("recall", _fmt(m["recall"]))]
+    if loc:
+        headline.append(("pointing game", _fmt(loc["pointing_game"], 3)))
+    phases = [(k.removesuffix("_seconds"), float(v)) for k, v in (m.get("phases") or {}).items() if v is not None]
+    sections = [("metrics", "metrics"), ("confusion", "confusion & curves"), ("curves", "training"),
+                ("localization", "localization"), ("gallery", "attention"), ("timing", "timing"),
+                ("environment", "config & environment")]
+    html = _env().get_template("run.html.j2").render(
+        model=m.get("model", config["model"]), run_name=run.resolve().name, evaluated_on=m.get("evaluated_on", ""),
+        n_test=m["n_test"], seed=config.get("seed"), state=rundir.read_status(run).get("state"),
+        generated=time.strftime("%Y-%m-%d %H:%M:%S"), sections=sections, headline=headline,
+        per_class=m.get("per_class", {}), figures=figures, n_classes=len(names), best_epoch=fit.get("best_epoch"),
+        localization=localization,
+        localization_note="This dataset has no ground-truth segments (or the model has no attention), "
+                          "so attention cannot be scored here.",
+        phases=phases, epochs_run=fit.get("epochs_run"), resumed_from=fit.get("resumed_from_epoch"),
+        peak_rss=fit.get("peak_rss_mb"), versions=config.get("versions", {}), hardware=hardware(),
+        config_json=json.dumps(config, indent=2),
+    )
+    atomic_write_text(run / REPORT, html)
+    return run / REPORT
+
+
+def write_benchmark_report(out: str | os.PathLike[str]) -> Path:
+    """Render ``report.html`` for a ``tsattn benchmark`` output directory from its ``benchmark.json``."""
+    out = Path(out)
+    path = out / "benchmark.json"
+    if not path.is_file():
+        raise RunError(f"--run: {out} has no benchmark.json")
+    result = json.loads(path.read_text())
+    rows = []
+    for r in result["models"]:
+        loc = r.get("localization") or {}
+        rows.append(r | {"pointing": _fmt(loc["pointing_game"], 3) if "pointing_game" in loc else "-",
+                         "mass": _fmt(loc["mass_inside"], 3) if "mass_inside" in loc else "-"})
+    from .benchmark import benchmark_figure
+
+    from .run import versions
+
+    html = _env().get_template("benchmark.html.j2").render(
+        n_models=len(rows), dataset=result["dataset"], seed=result["seed"], date=result.get("date", ""),
+        sections=[("table", "comparison"), ("charts", "charts"), ("environment", "environment")],
+        rows=rows, skipped=result.get("skipped", []), figures={"comparison": _svg(benchmark_figure(result))},
+        versions=versions(), hardware=hardware(), source_json=json.dumps(result["dataset"], indent=2),
+    )
+    atomic_write_text(out / REPORT, html)
+    return out / REPORT
+
+
+def write_report(path: str | os.PathLike[str]) -> Path:
+    """A run directory or a benchmark directory: whichever ``path`` is."""
+    path = Path(path)
+    if (path / "benchmark.json").is_file():
+        return write_benchmark_report(path)
+    if not path.is_dir():
+        raise RunError(f"--run: not a directory: {path}")
+    return write_run_report(path)
+
