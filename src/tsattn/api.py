@@ -85,7 +85,7 @@ def train_run(
     Without ``test_data`` the data are split 70/10/20 (stratified, seeded);
     with it (an official test split), the data are split into train and
     validation only. ``data_source`` records where the data came from, so that
-    ``evaluate_run`` can rebuild the test set. ``data.X`` may be memory-mapped
+    ``evaluate_run`` can rebuild the test set. ``data.X`` may be out of core
     (``tsattn generate --shards``): it is then checked in chunks and scaled a
     batch at a time, never loaded whole.
 
@@ -188,20 +188,20 @@ def train_run(
     return evaluate_run(out, data=data, test_data=test_data, verbose=verbose, phases=phases)
 
 
-def _prepare_X(X: np.ndarray, lengths: np.ndarray | None, policy: str):
-    """Apply the NaN policy: to the whole array in memory, or per batch to a memory-mapped one.
+def _prepare_X(X, lengths: np.ndarray | None, policy: str):
+    """Apply the NaN policy: to the whole array in memory, or per batch to an out-of-core one.
 
-    Returns ``(X, per-batch function)``. A memory-mapped ``X`` under the
-    default policy is checked chunk by chunk, so a bad value is reported
-    before training starts without loading the file.
+    Returns ``(X, per-batch function)``. Out-of-core ``X`` (a shard directory,
+    read on demand) under the default policy is checked chunk by chunk, so a
+    bad value is reported before training starts without loading the file.
     """
     from .data.readers import apply_nan_policy
 
-    if not isinstance(X, np.memmap):
+    if isinstance(X, np.ndarray):
         return apply_nan_policy(X, lengths, policy), lambda xb: xb
     if policy == "error":
         for i in range(0, len(X), 65536):
-            check_finite(np.asarray(X[i : i + 65536]), what="--data", offset=i)
+            check_finite(X[i : i + 65536], what="--data", offset=i)
         return X, lambda xb: xb
     return X, lambda xb: apply_nan_policy(xb, None, policy)
 

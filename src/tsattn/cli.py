@@ -71,7 +71,7 @@ def _train_config(**overrides):
 
 
 @app.command(epilog="Examples:\n\n  tsattn generate --config configs/seed_default.json --seed 0 --out data.npz\n\n"
-                    "  tsattn generate --config big.json --shards 64 --workers 2 --out data/  (memory-mapped, any size)")
+                    "  tsattn generate --config big.json --shards 64 --workers 2 --out data/  (read on demand, any size)")
 @_guard
 def generate(
     config: Optional[Path] = typer.Option(None, "--config", help="dataset config JSON (the seed's keys); defaults to the seed's"),
@@ -322,7 +322,7 @@ def _load(config: Path | None, data: str | None, seed: int, *, test_data: Path |
 @_guard
 def predict(
     run: Path = typer.Option(..., "--run", help="run directory"),
-    data: Path = typer.Option(..., "--data", help="series to classify: .npy (memory-mapped), .csv/.parquet (read in batches), .ts, .npz ..."),
+    data: Path = typer.Option(..., "--data", help="series to classify: .npy (read in chunks), .csv/.parquet (read in batches), .ts, .npz ..."),
     out: Path = typer.Option(..., "--out", help="predictions: .csv or .parquet, one row per series"),
     with_attention: bool = typer.Option(False, "--with-attention", help="also write <out>.attention.npy, row-aligned"),
     chunk: int = typer.Option(8192, "--chunk", min=1, help="series per chunk (bounds memory)"),

@@ -45,36 +45,19 @@ def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dic
 
 
 def _npy_chunks(path: Path, chunk: int):
-    """Read a ``.npy`` chunk by chunk with plain file reads.
+    """Read a ``.npy`` chunk by chunk with positioned reads (:class:`~tsattn.data.npyrows.NpyRows`), never mapped."""
+    from .data.npyrows import NpyRows
 
-    A memory map would do, but every page it touches stays mapped and counts in
-    the resident memory until the end: 1M x 500 float32 would show 2 GB. Reading
-    into one chunk-sized buffer at a time keeps memory bounded by the chunk.
-    """
-    with open(path, "rb") as fh:
-        try:
-            major, _ = np.lib.format.read_magic(fh)
-            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-            shape, fortran, dtype = read_header(fh)
-        except ValueError as exc:
-            raise DataError(f"--data: {path.name} is not a readable .npy file: {exc}") from None
-        offset = fh.tell()
-    if dtype.hasobject:
-        raise DataError(f"--data: {path.name} holds object arrays, which would need unpickling; refused")
-    if not np.issubdtype(dtype, np.number) or len(shape) not in (2, 3) or fortran:
-        raise DataError(f"--data: X must be a numeric C-ordered array of shape (n, T) or (n, C, T); got {dtype} {shape}")
-    row = tuple(shape[1:])
-    per_row = int(np.prod(row))
+    X = NpyRows(path)
+    if not np.issubdtype(X.dtype, np.number) or X.ndim not in (2, 3):
+        raise DataError(f"--data: X must be a numeric C-ordered array of shape (n, T) or (n, C, T); got {X.dtype} {X.shape}")
 
     def blocks():
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            for i in range(0, shape[0], chunk):
-                m = min(chunk, shape[0] - i)
-                block = np.fromfile(fh, dtype=dtype, count=m * per_row).reshape(m, *row).astype(np.float32, copy=False)
-                yield (block[:, None, :] if block.ndim == 2 else block), None, np.arange(i, i + m)
+        for i in range(0, len(X), chunk):
+            block = X[i : i + chunk].astype(np.float32, copy=False)
+            yield (block[:, None, :] if block.ndim == 2 else block), None, np.arange(i, i + len(block))
 
-    return shape[0], ((1, shape[1]) if len(shape) == 2 else row), blocks()
+    return len(X), ((1, X.shape[1]) if X.ndim == 2 else X.row_shape), blocks()
 
 
 def _wide_batches(path: Path, fmt: str, chunk: int, label_column: str):

@@ -174,7 +174,7 @@ def read_series_file(
 
     path = Path(path)
     if is_shard_dir(path):
-        return open_shards(path)  # written by `tsattn generate --shards`: memory-mapped
+        return open_shards(path)  # written by `tsattn generate --shards`: read on demand
     if not path.is_file():
         raise DataError(f"--data: file not found: {path}")
     fmt = detect_format(path)

@@ -165,7 +165,9 @@ def is_shard_dir(path: str | os.PathLike[str]) -> bool:
 
 
 def open_shards(path: str | os.PathLike[str]) -> SeriesDataset:
-    """Open a shard directory (or its manifest): ``X`` memory-mapped read-only, labels and truth in memory."""
+    """Open a shard directory (or its manifest): ``X`` read on demand (:class:`NpyRows`), labels and truth in memory."""
+    from .npyrows import NpyRows
+
     path = Path(path)
     folder = path.parent if path.name == MANIFEST else path
     try:
@@ -177,7 +179,7 @@ def open_shards(path: str | os.PathLike[str]) -> SeriesDataset:
     arrays = {}
     for key, name in manifest["arrays"].items():
         try:
-            arrays[key] = np.load(folder / name, mmap_mode="r" if key == "X" else None, allow_pickle=False)
+            arrays[key] = NpyRows(folder / name) if key == "X" else np.load(folder / name, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise DataError(f"--data: {folder / name} is not a readable .npy file: {exc}") from None
         if len(arrays[key]) != manifest["n_series"]:

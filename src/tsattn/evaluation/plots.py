@@ -16,9 +16,12 @@ __all__ = ["plot_attention", "plot_attention_examples", "plot_history", "save_fi
 
 
 def _pyplot():
+    import sys
+
     import matplotlib
 
-    matplotlib.use("Agg", force=False)
+    if "matplotlib.pyplot" not in sys.modules:  # a script or the CLI: draw off-screen; a notebook keeps its backend
+        matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     return plt

@@ -1,9 +1,9 @@
-"""Batches straight from in-memory or memory-mapped arrays.
+"""Batches straight from in-memory arrays or out-of-core ones (:class:`~tsattn.data.npyrows.NpyRows`).
 
 ``ArrayDataset.__getitems__`` returns a whole batch with one fancy-index,
 which is far faster than collating series one by one. With ``index`` the
 dataset is a view of some rows of ``X`` (a split) without copying them, and
-``transform`` (the fitted scaler) runs per batch, so a memory-mapped file of
+``transform`` (the fitted scaler) runs per batch, so a file of
 any size is read only a batch at a time. The DataLoader still owns shuffling
 and sharding, so Lightning's DDP sampler works unchanged.
 """

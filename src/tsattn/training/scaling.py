@@ -28,9 +28,9 @@ class Scaler:
     std: list[float] = field(default_factory=list)
 
     def fit(self, X: np.ndarray, index: np.ndarray | None = None, chunk: int = 65536) -> Scaler:
-        """Fit on ``X`` (or its rows ``index``); a memory-mapped ``X`` is read ``chunk`` rows at a time."""
+        """Fit on ``X`` (or its rows ``index``); an out-of-core ``X`` is read ``chunk`` rows at a time."""
         if self.method == "standard":
-            if not isinstance(X, np.memmap):
+            if isinstance(X, np.ndarray):
                 Xf = X if index is None else X[index]
                 self.mean = np.nanmean(Xf, axis=(0, 2)).astype(float).tolist()
                 self.std = (np.nanstd(Xf, axis=(0, 2)) + EPS).astype(float).tolist()
