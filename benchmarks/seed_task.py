@@ -4,7 +4,10 @@ Runs the real command in a subprocess, so the wall time includes start-up,
 data generation, training, evaluation and plots, then reads the run's
 metrics.json. Writes benchmarks/results/seed_task.json.
 
-    python benchmarks/seed_task.py [--seeds 0 1 2]
+    python benchmarks/seed_task.py [--seeds 0 1 2] [--keep DIR]
+
+The first seed's report.html is then opened in headless Chromium (report_check.py):
+its weight, load time, figures and a full-page screenshot (benchmarks/results/demo_report.png).
 """
 
 from __future__ import annotations
@@ -59,30 +62,39 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--out", type=Path, default=HERE / "results" / "seed_task.json")
+    ap.add_argument("--keep", type=Path, default=None, help="keep the demo run directories here")
     args = ap.parse_args()
     results = []
+    report = None
     with tempfile.TemporaryDirectory() as tmp:
+        base = args.keep or Path(tmp)
         for seed in args.seeds:
-            r = run_demo(seed, Path(tmp) / f"seed{seed}")
+            r = run_demo(seed, base / f"seed{seed}")
             r["meets_targets"] = all(
                 r[k] <= v if k.endswith("seconds") else r[k] >= v for k, v in TARGETS.items()
             )
             print(json.dumps(r), flush=True)
             results.append(r)
+            if report is None and shutil.which("chromium"):
+                from report_check import measure_report
+
+                report = measure_report(base / f"seed{seed}" / "report.html", HERE / "results" / "demo_report.png")
+                print(json.dumps({k: v for k, v in report.items() if k not in ("figures", "sections")}), flush=True)
     from tsattn.training.recipes import SEED_TASK_RECIPE
 
-    report = {
+    summary = {
         "benchmark": "seed_task",
         "command": "tsattn demo --seed S (seed's default config, lstm_attention)",
         "recipe": SEED_TASK_RECIPE,
         "targets": TARGETS,
         "reference_code_on_this_machine": REFERENCE,
         "results": results,
+        "demo_report": report,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "date": time.strftime("%Y-%m-%d"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    args.out.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"wrote {args.out}")
 
 
