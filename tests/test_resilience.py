@@ -203,6 +203,9 @@ def test_train_from_memory_mapped_shards_matches_in_memory(tmp_path):
     assert _sha(tmp_path / "mm" / "weights.safetensors") == _sha(tmp_path / "mem" / "weights.safetensors")
     r = runner.invoke(app, ["evaluate", "--run", str(tmp_path / "mm")])  # the data source is the shard directory
     assert r.exit_code == 0, r.output
+    a, b = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("mm", "mem"))
+    assert a["confusion_matrix"] == b["confusion_matrix"] and a["roc_auc"] == pytest.approx(b["roc_auc"], abs=1e-6)
+    assert a["localization"]["pointing_game"] == b["localization"]["pointing_game"]
 
 
 @pytest.mark.parametrize("logger, module, produced", [

@@ -278,6 +278,7 @@ def evaluate_run(
     loaded = rundir.load_run(run)
     t = time.perf_counter()
     val_ds = None
+    scored = None  # (labels, probabilities) of every test series, when they differ from ds's
     if data is None or isinstance(data, SeriesDataset):
         if data is None:
             data, test_data = _data_source(loaded.config)
@@ -287,6 +288,12 @@ def evaluate_run(
         val_idx, test_idx = _split_part(split_path, "val"), _split_part(split_path, "test")
         if max(val_idx.max(initial=-1), test_idx.max(initial=-1)) >= len(data):
             raise RunError("--run: the recorded split does not fit the data; pass --data FILE")
+        if test_data is None and not isinstance(data.X, np.ndarray):
+            # Out of core: every test series is scored chunk by chunk; attention, localization and plots
+            # use the first OUT_OF_CORE_ATTENTION of them, so memory stays bounded.
+            nan_policy = loaded.config["train"].get("nan_policy", "error")
+            scored = (data.y[test_idx], _chunked_proba(loaded, data.X, test_idx, nan_policy))
+            val_idx, test_idx = val_idx[:OUT_OF_CORE_ATTENTION], test_idx[:OUT_OF_CORE_ATTENTION]
         val_ds = data.subset(val_idx)
         ds = test_data if test_data is not None else data.subset(test_idx)
         evaluated_on = "official test split" if test_data is not None else "test split"
@@ -298,7 +305,10 @@ def evaluate_run(
     nan_policy = loaded.config["train"].get("nan_policy", "error")
     Xs = loaded.scaler.transform(apply_nan_policy(ds.X, ds.lengths, nan_policy))
     proba, att = predict_arrays(loaded.net, Xs, lengths=ds.lengths)
-    m = classification_metrics(ds.y, proba, loaded.class_names)
+    y_all, proba_all = scored if scored is not None else (ds.y, proba)
+    m = classification_metrics(y_all, proba_all, loaded.class_names)
+    if scored is not None:
+        m["attention_scored_on"] = f"the first {len(ds)} test series (out-of-core data)"
     fit_info = json.loads((run / "fit.json").read_text()) if (run / "fit.json").is_file() else {}
     m.update({k: fit_info.get(k) for k in ("train_seconds", "epochs_run", "best_epoch")})
     m["model"] = loaded.model_name
@@ -317,7 +327,7 @@ def evaluate_run(
     atomic_write_json(run / rundir.METRICS, m)
     atomic_write_text(run / "report.txt", format_report(m) + "\n")
     if evaluated_on in ("test split", "official test split"):  # the run's own test set: kept for the report's curves
-        atomic_save(run / "predictions.npz", lambda fh: np.savez(fh, y=ds.y, proba=proba.astype(np.float32)))
+        atomic_save(run / "predictions.npz", lambda fh: np.savez(fh, y=y_all, proba=proba_all.astype(np.float32)))
     if plots and len(loaded.class_names) > 2:
         from .evaluation.plots import plot_confusion_matrix
 
@@ -337,6 +347,21 @@ def evaluate_run(
 
         write_run_report(run)
     return m
+
+
+OUT_OF_CORE_ATTENTION = 20000
+
+
+def _chunked_proba(loaded, X, rows: np.ndarray, nan_policy: str, chunk: int = 8192) -> np.ndarray:
+    """Probabilities for ``X[rows]``, read, cleaned, scaled and predicted ``chunk`` rows at a time."""
+    from .data.readers import apply_nan_policy
+    from .inference import predict_arrays
+
+    out = []
+    for i in range(0, len(rows), chunk):
+        xb = apply_nan_policy(np.asarray(X[rows[i : i + chunk]], np.float32), None, nan_policy)
+        out.append(predict_arrays(loaded.net, loaded.scaler.transform(xb), with_attention=False)[0])
+    return np.concatenate(out) if out else np.zeros((0, len(loaded.class_names)), np.float32)
 
 
 def _split_part(path: Path, part: str) -> np.ndarray | None:
