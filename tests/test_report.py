@@ -51,7 +51,9 @@ def test_run_report_is_self_contained_and_complete(run):
         assert f'data-section="{section}"' in html
     metrics = json.loads((run / "metrics.json").read_text())
     assert f"{metrics['accuracy']:.4f}" in html  # the headline is the run's own number
-    assert "pointing game" in html and '"model": "cnn_attention"' in html
+    import html as htmllib
+
+    assert "pointing game" in html and '"model": "cnn_attention"' in htmllib.unescape(html)
     assert (run / "report.html").stat().st_size < 3 * 2**20
 
 

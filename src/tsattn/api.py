@@ -156,6 +156,8 @@ def train_run(
         print(f"{'Resuming' if resume else 'Training'} {config.model} on {len(train_idx)} + {len(val_idx)} series "
               f"(train + validation) x {data.n_channels} channel(s) x {data.seq_len} points -> {out}")
     if rank0:
+        if resume:
+            _remove_stale_temporaries(out)
         rundir.write_status(out, "running", **({"resumed": True} if resume else {}))
     from ._memory import PeakMemory
 
@@ -204,6 +206,12 @@ def _prepare_X(X, lengths: np.ndarray | None, policy: str):
             check_finite(X[i : i + 65536], what="--data", offset=i)
         return X, lambda xb: xb
     return X, lambda xb: apply_nan_policy(xb, None, policy)
+
+
+def _remove_stale_temporaries(run: Path) -> None:
+    """Delete the temporary files a killed process was writing (``.NAME.XXXX.tmp``); their targets are intact."""
+    for tmp in [*run.glob(".*.tmp"), *run.glob("*/.*.tmp")]:
+        tmp.unlink(missing_ok=True)
 
 
 def _digest(resolved: dict) -> str:
