@@ -87,22 +87,9 @@ def _png_data_uri(path: Path) -> str | None:
 
 
 def _confusion_svg(cm: list[list[int]], names: list[str]) -> str:
-    from .evaluation.plots import _pyplot
+    from .evaluation.plots import confusion_matrix_figure
 
-    plt = _pyplot()
-    cm = np.asarray(cm)
-    share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    k = len(names)
-    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * k, 1.0 + 0.8 * k))
-    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    for i in range(k):
-        for j in range(k):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color="white" if share[i, j] > 0.6 else "black")
-    ax.set_xticks(range(k), names, rotation=30, ha="right")
-    ax.set_yticks(range(k), names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    return _svg(fig)
+    return _svg(confusion_matrix_figure(cm, names))
 
 
 def _roc_pr_svg(y: np.ndarray, proba: np.ndarray, names: list[str]) -> str:

@@ -154,13 +154,13 @@ def plot_gallery(
     return chosen
 
 
-def plot_confusion_matrix(cm: list[list[int]], class_names: list[str], path: str | os.PathLike[str]) -> None:
+def confusion_matrix_figure(cm: list[list[int]], class_names: list[str]):
     """The confusion matrix with class names, counts in the cells and rows normalised for colour."""
     plt = _pyplot()
     cm = np.asarray(cm)
     share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
     k = len(class_names)
-    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * k, 1.0 + 0.6 * k))
+    fig, ax = plt.subplots(figsize=(1.6 + 0.7 * k, 1.4 + 0.6 * k))
     ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for i in range(k):
         for j in range(k):
@@ -171,4 +171,8 @@ def plot_confusion_matrix(cm: list[list[int]], class_names: list[str], path: str
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig
+
+
+def plot_confusion_matrix(cm: list[list[int]], class_names: list[str], path: str | os.PathLike[str]) -> None:
+    save_figure(confusion_matrix_figure(cm, class_names), path)
