@@ -334,8 +334,8 @@ def evaluate_run(
             print(format_localization(m["localization"]))
     atomic_write_json(run / rundir.METRICS, m)
     atomic_write_text(run / "report.txt", format_report(m) + "\n")
-    if evaluated_on in ("test split", "official test split"):  # the run's own test set: kept for the report's curves
-        atomic_save(run / "predictions.npz", lambda fh: np.savez(fh, y=y_all, proba=proba_all.astype(np.float32)))
+    # What metrics.json scored, for the report's ROC and precision-recall curves.
+    atomic_save(run / "predictions.npz", lambda fh: np.savez(fh, y=y_all, proba=proba_all.astype(np.float32)))
     if plots and len(loaded.class_names) > 2:
         from .evaluation.plots import plot_confusion_matrix
 
