@@ -248,9 +248,12 @@ def _check_resumable(out: Path, resolved: dict, digest: str, train_idx, val_idx,
 
 
 def _json_roundtrip(value):
+    """``value`` as config.json stores it (numpy values and paths as atomic_write_json writes them)."""
     import json
 
-    return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+    from ._io import _json_default
+
+    return json.loads(json.dumps(value, default=_json_default))
 
 
 def resume_run(run: str | os.PathLike[str], *, progress: bool = True, verbose: bool = True) -> dict:

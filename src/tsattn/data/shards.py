@@ -99,7 +99,9 @@ def write_shards(config: DatasetConfig, seed: int, out: str | os.PathLike[str], 
         ranges = shard_ranges(config.dataset_size, shards)
         jobs = [(i, str(tmp), config.model_dump(), seed, b0, b1, offsets) for i, (b0, b1) in enumerate(ranges)]
         digests = [""] * len(jobs)
-        bar = _bar(len(jobs), progress)
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), desc="shards", unit="shard", disable=not progress)
         if workers == 1:
             for job in jobs:
                 i, d = _fill_shard(job)
@@ -141,22 +143,6 @@ def _swap_in(tmp: Path, out: Path) -> None:
     os.replace(tmp, out)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _bar(total: int, enabled: bool):
-    if enabled:
-        from tqdm.auto import tqdm
-
-        return tqdm(total=total, desc="shards", unit="shard")
-    return _NoBar()
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def is_shard_dir(path: str | os.PathLike[str]) -> bool:

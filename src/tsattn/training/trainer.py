@@ -105,6 +105,7 @@ class _BestAndHistory(Callback):
         self.result.history = [dict(zip(HISTORY_COLUMNS, row)) for row in state["history"]]
         self.result.best_epoch, self.result.best_val_loss = state["best_epoch"], state["best_val_loss"]
         self.best_state = state["best_state"]
+        self.result.resumed_from_epoch = len(self.result.history)  # one row per completed epoch
         if self.result.history:  # the clock goes on from where the crashed run stopped
             self._t0 = time.perf_counter() - float(self.result.history[-1]["seconds"])
         _set_rng_state(state["rng"])
@@ -281,7 +282,6 @@ def fit(
         callbacks.append(_LastCheckpoint(ckpt_dir / LAST))
         if resume and (ckpt_dir / LAST).is_file():
             ckpt_path = ckpt_dir / LAST
-            result.resumed_from_epoch = checkpoint_epochs(run_dir)
     if progress:
         from lightning.pytorch.callbacks import TQDMProgressBar
 
