@@ -5,7 +5,10 @@ scores every relevance method on their test splits, and merges the noisy-data
 benchmarks (results/noisy_05.json, results/noisy_10.json) when present.
 Writes benchmarks/results/localization.json.
 
-    python benchmarks/localization.py --runs DIR/runs
+    python benchmarks/localization.py --runs DIR/runs [--models cnn_attention]
+
+With --models, only those models are scored again; the others keep their
+entries (each dated) from the existing results/localization.json.
 """
 
 from __future__ import annotations
@@ -28,13 +31,27 @@ PLAN = {  # model -> relevance methods
 }
 
 
+def _commit() -> str:
+    import subprocess
+
+    r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True)
+    return r.stdout.strip() or "unknown"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=Path, required=True)
     ap.add_argument("--max-series", type=int, default=1000)
+    ap.add_argument("--models", default=",".join(PLAN), help="comma-separated; the rest keep their old entries")
     args = ap.parse_args()
-    reports = {}
+    out = HERE / "results" / "localization.json"
+    old = json.loads(out.read_text()).get("seed_task", {}) if out.is_file() else {}
+    chosen = args.models.split(",")
+    reports = {m: old[m] | {"commit": old[m].get("commit", "a1345f3 or earlier")}
+               for m in PLAN if m not in chosen and m in old}
     for model, methods in PLAN.items():
+        if model not in chosen:
+            continue
         run = args.runs / model
         if not run.is_dir():
             print(f"{model}: no run in {args.runs}, skipped")
@@ -42,6 +59,8 @@ def main() -> None:
         t = time.perf_counter()
         reports[model] = relevance_report(run, methods=methods, max_series=args.max_series)
         reports[model]["seconds"] = time.perf_counter() - t
+        reports[model]["date"] = time.strftime("%Y-%m-%d")
+        reports[model]["commit"] = _commit()
         for method, r in reports[model]["methods"].items():
             tr, rnd = r["trained"], r["randomized"]
             print(f"{model:15s} {method:22s} pointing {tr['pointing_game']:.3f} (random {rnd['pointing_game']:.3f})  "
@@ -56,11 +75,12 @@ def main() -> None:
             noisy[name] = [{"name": m["name"], "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
                             "train_seconds": m["train_seconds"],
                             "pointing_game": (m.get("localization") or {}).get("pointing_game")} for m in res["models"]]
-    result = {"benchmark": "localization", "command": f"python benchmarks/localization.py --runs {args.runs}",
+    result = {"benchmark": "localization",
+              "command": f"python benchmarks/localization.py --runs {args.runs} --models {args.models}",
               "data": "seed default config, seed 0, test split (anomalous series only)", "targets": TARGETS,
               "seed_task": reports, "noisy": noisy, "date": time.strftime("%Y-%m-%d")}
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "localization.json").write_text(json.dumps(result, indent=2) + "\n")
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

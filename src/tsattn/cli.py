@@ -126,6 +126,8 @@ def train(
     lr: Optional[float] = typer.Option(None, "--lr", help="peak learning rate [default: the model's recipe]"),
     patience: Optional[int] = typer.Option(None, "--patience", help="early-stopping patience [default: 5]"),
     scaling: Optional[str] = typer.Option(None, "--scaling", help="znorm | standard | none [default: the model's recipe]"),
+    attention_smoothing: Optional[float] = typer.Option(
+        None, "--attention-smoothing", help="total-variation penalty on the attention [default: the model's recipe]"),
     accelerator: Optional[str] = typer.Option(None, "--accelerator", help="Lightning accelerator [default: auto]"),
     devices: Optional[str] = typer.Option(None, "--devices", help="Lightning devices: a count, a list or auto"),
     num_nodes: Optional[int] = typer.Option(None, "--num-nodes", help="Lightning num_nodes (multi-node DDP)"),
@@ -162,7 +164,7 @@ def train(
     dev = None if devices is None else (int(devices) if devices.isdigit() else devices)
     tc = _train_config(**base | {k: v for k, v in dict(
         model=model, seed=seed, max_epochs=max_epochs, batch_size=batch_size, lr=lr, patience=patience,
-        scaling=scaling, accelerator=accelerator, devices=dev, num_nodes=num_nodes, strategy=strategy,
+        scaling=scaling, attention_smoothing=attention_smoothing, accelerator=accelerator, devices=dev, num_nodes=num_nodes, strategy=strategy,
         nan_policy=nan_policy).items() if v is not None})
     reader = _reader(label_column, id_column, time_column, value_column, channel_column)
     _train(tc, out, config=config, data=data, quiet=quiet, test_data=test_data, reader=reader, logger=logger)

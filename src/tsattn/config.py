@@ -158,6 +158,10 @@ class TrainConfig(_Strict):
         "onecycle", description="onecycle: warm up then anneal over max_epochs"
     )
     grad_clip: float = Field(1.0, ge=0, description="clip the gradient norm to this (0: off)")
+    attention_smoothing: float = Field(
+        0.0, ge=0, description="weight of a penalty on the attention's total variation (attention "
+                               "models; see training.module.attention_variation): spreads attention evenly over an "
+                               "anomalous stretch instead of piling it on its sharpest edge")
     scaling: Scaling = Field("znorm", description="znorm: each series to mean 0, std 1; standard: dataset mean/std")
     scaling_gain: float = Field(1.0, gt=0, description="standard deviation of the scaled input")
     nan_policy: Literal["error", "interpolate", "zero"] = Field(

@@ -42,7 +42,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
     ----------
     model : str
         A registered model name (``tsattn.models.list_models()``).
-    max_epochs, batch_size, lr, scaling, scaling_gain : optional
+    max_epochs, batch_size, lr, scaling, scaling_gain, attention_smoothing : optional
         Training settings; ``None`` takes the model's recipe
         (``tsattn.training.recipes``).
     patience : int
@@ -83,6 +83,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self, model: str = "cnn_attention", *, max_epochs: int | None = None, batch_size: int | None = None,
         lr: float | None = None, patience: int = 5, scaling: str | None = None, scaling_gain: float | None = None,
+        attention_smoothing: float | None = None,
         val_fraction: float = 0.1, model_params: dict | None = None, nan_policy: str = "error", random_state: int = 0,
         verbose: bool = False,
     ) -> None:
@@ -93,6 +94,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         self.patience = patience
         self.scaling = scaling
         self.scaling_gain = scaling_gain
+        self.attention_smoothing = attention_smoothing
         self.val_fraction = val_fraction
         self.model_params = model_params
         self.nan_policy = nan_policy
@@ -104,7 +106,8 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         from .training.recipes import recipe_for
 
         given = {"max_epochs": self.max_epochs, "batch_size": self.batch_size, "lr": self.lr,
-                 "scaling": self.scaling, "scaling_gain": self.scaling_gain}
+                 "scaling": self.scaling, "scaling_gain": self.scaling_gain,
+                 "attention_smoothing": self.attention_smoothing}
         values = recipe_for(self.model) | {k: v for k, v in given.items() if v is not None}
         if self.max_epochs is not None:
             values["min_steps"] = 0  # an explicit epoch budget is kept as given

@@ -28,8 +28,13 @@ SEED_TASK_RECIPE: dict = {
 # series): with 7,000 training series they change nothing.
 RECIPES: dict[str, dict] = {
     "lstm_attention": SEED_TASK_RECIPE,
-    # 1.000 on the seed task at 6 epochs (seed 0); 8 leaves a margin.
-    "cnn_attention": {"max_epochs": 8, "min_steps": 800, "batch_size": 64, "lr": 3e-3, "lr_schedule": "onecycle"},
+    # 1.000 on the seed task at 6 epochs (seed 0); 8 leaves a margin. attention_smoothing (see
+    # training.module.attention_variation): without it the attention piles up at the end of the flat
+    # segment, where the sine jumps back (seed task, seed 0: median shift +21.8 steps, span IoU 0.69);
+    # with 0.002, seeds 0/1/2 (1 thread each): shift -3.4/-1.6/+7.5, pointing game 1.00/1.00/0.97,
+    # span IoU 0.89/0.91/0.85, accuracy unchanged. 0.03 flattens the attention to uniform.
+    "cnn_attention": {"max_epochs": 8, "min_steps": 800, "batch_size": 64, "lr": 3e-3, "lr_schedule": "onecycle",
+                      "attention_smoothing": 0.002},
     "transformer": {"max_epochs": 20, "min_steps": 1500, "batch_size": 64, "lr": 1e-3, "lr_schedule": "onecycle"},
     "mlp": {"max_epochs": 30, "min_steps": 1500, "batch_size": 64, "lr": 1e-3, "lr_schedule": "onecycle"},
     "cnn": {"max_epochs": 10, "min_steps": 1000, "batch_size": 64, "lr": 3e-3, "lr_schedule": "onecycle"},

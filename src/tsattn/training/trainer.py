@@ -273,7 +273,8 @@ def fit(
     result = FitResult()
     run_dir = Path(run_dir) if run_dir is not None else None
     max_epochs, patience = budget(config, len(train))
-    lit = LitClassifier(net, lr=config.lr, weight_decay=config.weight_decay, lr_schedule=config.lr_schedule)
+    lit = LitClassifier(net, lr=config.lr, weight_decay=config.weight_decay, lr_schedule=config.lr_schedule,
+                        attention_smoothing=config.attention_smoothing)
     keeper = _BestAndHistory(result, run_dir / "history.csv" if run_dir else None, config_digest)
     callbacks = [EarlyStopping(monitor="val_loss", patience=patience, mode="min"), keeper]
     ckpt_path = None
