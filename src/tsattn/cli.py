@@ -164,8 +164,8 @@ def train(
     dev = None if devices is None else (int(devices) if devices.isdigit() else devices)
     tc = _train_config(**base | {k: v for k, v in dict(
         model=model, seed=seed, max_epochs=max_epochs, batch_size=batch_size, lr=lr, patience=patience,
-        scaling=scaling, attention_smoothing=attention_smoothing, accelerator=accelerator, devices=dev, num_nodes=num_nodes, strategy=strategy,
-        nan_policy=nan_policy).items() if v is not None})
+        scaling=scaling, attention_smoothing=attention_smoothing, accelerator=accelerator, devices=dev,
+        num_nodes=num_nodes, strategy=strategy, nan_policy=nan_policy).items() if v is not None})
     reader = _reader(label_column, id_column, time_column, value_column, channel_column)
     _train(tc, out, config=config, data=data, quiet=quiet, test_data=test_data, reader=reader, logger=logger)
 

@@ -46,14 +46,14 @@ class LitClassifier(L.LightningModule):
         x, y, mask = batch
         logits, att = self.net(x, mask)
         loss = classification_loss(logits, y)
+        objective = loss  # what is logged (train and val alike) stays the plain classification loss
         if stage == "train" and self.attention_smoothing > 0 and att is not None:
-            # The validation loss stays the plain classification loss that early stopping compares.
-            loss = loss + self.attention_smoothing * attention_variation(att, mask)
+            objective = loss + self.attention_smoothing * attention_variation(att, mask)
         pred = (logits.squeeze(-1) > 0).long() if logits.shape[-1] == 1 else logits.argmax(-1)
         acc = (pred == y).float().mean()
         self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
         self.log(f"{stage}_acc", acc, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
-        return loss
+        return objective
 
     def training_step(self, batch, batch_idx):
         return self._step(batch, "train")
