@@ -59,6 +59,20 @@ def test_save_load_round_trip(fitted, tmp_path):
     assert back.get_params()["max_epochs"] == 4
 
 
+def test_runs_saved_before_the_length_offsets_still_load(fitted, tmp_path):
+    """Weights without the ``length.*`` entries load as zero offsets: the same predictions."""
+    from safetensors.numpy import load_file, save_file
+
+    clf, X, _ = fitted
+    clf.save(tmp_path / "run")
+    path = tmp_path / "run" / "weights.safetensors"
+    state = load_file(path)
+    assert {"length.weight", "length.stats"} <= state.keys()
+    save_file({k: v for k, v in state.items() if not k.startswith("length.")}, path)
+    back = AttentionClassifier.load(tmp_path / "run")
+    np.testing.assert_allclose(back.predict_proba(X), clf.predict_proba(X), atol=0, rtol=0)
+
+
 def test_three_d_and_variable_length_inputs():
     X, y = _easy(n=60)
     X3 = np.stack([X, -X], axis=1)  # (n, 2, T)

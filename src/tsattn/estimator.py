@@ -146,6 +146,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         seed_everything(cfg.seed, cfg.deterministic)
         self.model_ = create_model(cfg.model, X3.shape[1], len(self.classes_), X3.shape[2], **cfg.model_params)
         lt = lengths[train] if lengths is not None else None
+        self.model_.fit_lengths(lt)
         lv = lengths[val] if lengths is not None else None
         result = fit(self.model_, ArrayDataset(Xs[train], codes[train], lt), ArrayDataset(Xs[val], codes[val], lv), cfg,
                      progress=self.verbose)

@@ -69,6 +69,7 @@ def save_weights(net, path: Path) -> None:
 
 
 def load_weights(net, path: Path) -> None:
+    import torch
     from safetensors import SafetensorError
     from safetensors.torch import load
 
@@ -78,6 +79,10 @@ def load_weights(net, path: Path) -> None:
         state = load(path.read_bytes())
     except (SafetensorError, ValueError, OSError) as exc:
         raise RunError(f"--run: {path.name} is not a valid safetensors file ({exc}); it may be truncated") from None
+    # Runs saved before the length offsets existed lack them; zero offsets are exactly what those models computed.
+    for key, value in net.state_dict().items():
+        if key.split(".")[-2:-1] == ["length"] and key not in state:
+            state[key] = torch.zeros_like(value)
     try:
         net.load_state_dict(state, strict=True)
     except RuntimeError as exc:

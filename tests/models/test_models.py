@@ -38,6 +38,7 @@ def test_forward_contract(name, n_classes, n_channels):
 def test_backward_pass_reaches_every_parameter(name):
     torch.manual_seed(0)
     net = create_model(name, n_channels=1, n_classes=2, seq_len=40)
+    net.fit_lengths(np.array([30, 40, 50]))  # variable lengths: the length offsets are live too
     logits, _ = net(_x())
     classification_loss(logits, torch.tensor([0, 1, 0, 1])).backward()
     for pname, p in net.named_parameters():
@@ -46,9 +47,13 @@ def test_backward_pass_reaches_every_parameter(name):
 
 
 @pytest.mark.parametrize("name", [m for m in MODELS if get_model_class(m).variable_length])
-def test_padding_gets_zero_attention_and_does_not_change_the_prediction(name):
+@pytest.mark.parametrize("lengths", [None, np.array([20, 30, 45])], ids=["equal-lengths", "variable-lengths"])
+def test_padding_gets_zero_attention_and_does_not_change_the_prediction(name, lengths):
     torch.manual_seed(0)
     net = create_model(name, n_channels=1, n_classes=2, seq_len=40).eval()
+    net.fit_lengths(lengths)
+    if lengths is not None:  # live length offsets: they must see the series' own length, not the padded one
+        torch.nn.init.normal_(net.length.weight)
     x = _x(B=2, T=30)
     padded = torch.cat([x, torch.full((2, 1, 10), 123.0)], dim=-1)  # garbage in the padding
     mask = torch.zeros(2, 40, dtype=torch.bool)
@@ -110,3 +115,35 @@ def test_tiny_fit_beats_chance(name):
     fit(net, ArrayDataset(X, y), ArrayDataset(Xv, yv), cfg, progress=False)
     proba, _ = predict_arrays(net, Xv)
     assert (proba.argmax(1) == yv).mean() >= 0.8
+
+
+@pytest.mark.parametrize("name", [m for m in MODELS if get_model_class(m).variable_length])
+def test_length_offsets_are_exactly_zero_on_equal_length_data(name):
+    """Equal lengths (None, or all alike): the offsets add 0.0 whatever their weights, so nothing changes."""
+    from tsattn.layers import LengthLogits
+
+    torch.manual_seed(0)
+    net = create_model(name, n_channels=1, n_classes=3, seq_len=40)
+    assert isinstance(net.length, LengthLogits) and not net.length.weight.any()  # starts at zero
+    for lengths in (None, np.array([40, 40, 40])):
+        net.fit_lengths(lengths)
+        torch.nn.init.normal_(net.length.weight)
+        for T in (40, 17, 90):
+            assert (net.length(_x(T=T)) == 0.0).all()
+    net.fit_lengths(np.array([20, 40]))
+    assert net.length.stats.tolist() == pytest.approx([np.log(800) / 2, np.log(2) / 2])
+    assert (net.length(_x(T=40)) != 0.0).all()
+
+
+def test_length_offsets_learn_which_lengths_mean_which_class():
+    """Noise whose class is only its length (short, middle, long): each length range gets its class."""
+    from tsattn.estimator import AttentionClassifier
+
+    rng = np.random.default_rng(0)
+    y = np.arange(90) % 3
+    lengths = np.choose(y, [rng.integers(12, 18, 90), rng.integers(24, 30, 90), rng.integers(36, 42, 90)])
+    X = [rng.normal(size=n).astype(np.float32) for n in lengths]
+    net = AttentionClassifier("cnn_attention", max_epochs=15, batch_size=16).fit(X, y).model_
+    with torch.no_grad():
+        favoured = [int(net.length(torch.zeros(1, 1, n)).argmax()) for n in (15, 27, 39)]
+    assert favoured == [0, 1, 2]

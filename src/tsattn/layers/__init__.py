@@ -1,6 +1,7 @@
 """Building blocks shared by the models."""
 
 from .attention import AdditiveAttention, masked_softmax
+from .length import LengthLogits
 from .masking import apply_mask, upsample_attention
 
-__all__ = ["AdditiveAttention", "apply_mask", "masked_softmax", "upsample_attention"]
+__all__ = ["AdditiveAttention", "LengthLogits", "apply_mask", "masked_softmax", "upsample_attention"]

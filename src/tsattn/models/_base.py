@@ -29,6 +29,14 @@ class TSClassifierNet(nn.Module):
             )
         self.n_channels, self.n_classes, self.seq_len = n_channels, n_classes, seq_len
 
+    def fit_lengths(self, lengths) -> None:
+        """Give the training series' lengths (``None`` when all are alike) to every :class:`LengthLogits`."""
+        from ..layers import LengthLogits
+
+        for m in self.modules():
+            if isinstance(m, LengthLogits):
+                m.fit(lengths)
+
     @property
     def n_outputs(self) -> int:
         return 1 if self.n_classes == 2 else self.n_classes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..layers import apply_mask
+from ..layers import LengthLogits, apply_mask
 from ._base import TSClassifierNet
 from ._registry import register_model
 
@@ -29,6 +29,7 @@ class CNN(TSClassifierNet):
         self.convs = nn.ModuleList(nn.Conv1d(widths[i], widths[i + 1], k, padding="same") for i, k in enumerate(kernels))
         self.norms = nn.ModuleList(nn.BatchNorm1d(c) for c in channels)
         self.head = nn.Linear(channels[-1], self.n_outputs)
+        self.length = LengthLogits(self.n_outputs)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
         h = apply_mask(x, mask)  # (B, C, T)
@@ -38,4 +39,4 @@ class CNN(TSClassifierNet):
             pooled = h.mean(-1)
         else:
             pooled = h.sum(-1) / mask.sum(-1, keepdim=True).clamp_min(1).to(h.dtype)  # mean over real steps
-        return self.head(pooled), None
+        return self.head(pooled) + self.length(x, mask), None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..layers import AdditiveAttention, apply_mask, upsample_attention
+from ..layers import AdditiveAttention, LengthLogits, apply_mask, upsample_attention
 from ._base import TSClassifierNet
 from ._registry import register_model
 
@@ -51,6 +51,7 @@ class CNNAttention(TSClassifierNet):
         )
         self.attention = AdditiveAttention(channels[-1], attn_dim)
         self.head = nn.Linear(channels[-1], self.n_outputs)
+        self.length = LengthLogits(self.n_outputs)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
         T = x.shape[-1]
@@ -63,4 +64,4 @@ class CNNAttention(TSClassifierNet):
         for block in self.blocks:
             h = block(h, coarse_mask)  # (B, F, T')
         context, alpha = self.attention(h.transpose(1, 2), coarse_mask)  # (B, F), (B, T')
-        return self.head(context), upsample_attention(alpha, T, mask)
+        return self.head(context) + self.length(x, mask), upsample_attention(alpha, T, mask)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..layers import AdditiveAttention
+from ..layers import AdditiveAttention, LengthLogits
 from ._base import TSClassifierNet
 from ._registry import register_model
 
@@ -31,6 +31,7 @@ class LSTMAttention(TSClassifierNet):
         self.lstm = nn.LSTM(n_channels, hidden_size, batch_first=True, bidirectional=True)
         self.attention = AdditiveAttention(2 * hidden_size, attn_dim)
         self.head = nn.Linear(2 * hidden_size, self.n_outputs)
+        self.length = LengthLogits(self.n_outputs)
         if init == "orthogonal":
             self._init_lstm(hidden_size)
         elif init != "torch":
@@ -56,4 +57,4 @@ class LSTMAttention(TSClassifierNet):
         else:
             h, _ = self.lstm(seq)  # (B, T, 2H)
         context, alpha = self.attention(h, mask)  # (B, 2H), (B, T)
-        return self.head(context), alpha
+        return self.head(context) + self.length(x, mask), alpha

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from ..layers import AdditiveAttention, apply_mask, upsample_attention
+from ..layers import AdditiveAttention, LengthLogits, apply_mask, upsample_attention
 from ._base import TSClassifierNet
 from ._registry import register_model
 
@@ -53,9 +53,11 @@ class Transformer(TSClassifierNet):
         self.norm = nn.LayerNorm(d_model)
         self.attention = AdditiveAttention(d_model, attn_dim)
         self.head = nn.Linear(d_model, self.n_outputs)
+        self.length = LengthLogits(self.n_outputs)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
         T = x.shape[-1]
+        length_logits = self.length(x, mask)
         pad = (-T) % self.patch_size
         x = apply_mask(x, mask)
         if pad:
@@ -71,4 +73,4 @@ class Transformer(TSClassifierNet):
         if mask is not None:
             fine = fine * mask.to(fine.dtype)
         fine = fine / fine.sum(-1, keepdim=True).clamp_min(1e-12)
-        return self.head(context), fine
+        return self.head(context) + length_logits, fine
