@@ -31,7 +31,7 @@ PLAN = {  # model -> relevance methods
 }
 
 
-def _commit() -> str:
+def git_commit() -> str:
     import subprocess
 
     r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True)
@@ -60,7 +60,7 @@ def main() -> None:
         reports[model] = relevance_report(run, methods=methods, max_series=args.max_series)
         reports[model]["seconds"] = time.perf_counter() - t
         reports[model]["date"] = time.strftime("%Y-%m-%d")
-        reports[model]["commit"] = _commit()
+        reports[model]["commit"] = git_commit()
         for method, r in reports[model]["methods"].items():
             tr, rnd = r["trained"], r["randomized"]
             print(f"{model:15s} {method:22s} pointing {tr['pointing_game']:.3f} (random {rnd['pointing_game']:.3f})  "
