@@ -33,11 +33,12 @@ DATASETS = ("GunPoint", "ItalyPowerDemand", "BasicMotions", "PickupGestureWiimot
 PUBLISHED_MINIROCKET = {"GunPoint": 0.993, "ItalyPowerDemand": 0.963}
 
 
-def run_one(name: str, models: str, seed: int, out: Path) -> dict:
+def run_one(name: str, models: str, seed: int, out: Path, scaling: str | None = None) -> dict:
     """One ``tsattn benchmark`` run; each model's scores."""
     exe = shutil.which("tsattn")
     cmd = ([exe] if exe else [sys.executable, "-m", "tsattn"]) + [
-        "benchmark", "--data", f"ucr:{name}", "--models", models, "--seed", str(seed), "--out", str(out), "--quiet"]
+        "benchmark", "--data", f"ucr:{name}", "--models", models, "--seed", str(seed), "--out", str(out), "--quiet"] + (
+        ["--scaling", scaling] if scaling else [])
     subprocess.run(cmd, check=True)
     res = json.loads((out / "benchmark.json").read_text())
     return res["dataset"], {m["name"]: {k: m[k] for k in ("accuracy", "f1", "roc_auc", "train_seconds", "epochs",
@@ -49,6 +50,8 @@ def main() -> None:
     ap.add_argument("--models", default="cnn_attention,minirocket")
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--seeds", default="0", help="comma-separated; more than one writes ucr_seeds.json")
+    ap.add_argument("--scaling", default=None, help="every model's input scaling (default: each recipe's); "
+                    "the results file gets a _scaling_<method> suffix")
     ap.add_argument("--keep", type=Path, default=None)
     args = ap.parse_args()
     keep = args.keep or Path(tempfile.mkdtemp())
@@ -58,7 +61,7 @@ def main() -> None:
         if len(seeds) > 1:
             per_seed = {}
             for seed in seeds:
-                dataset, models = run_one(name, args.models, seed, keep / name / f"seed{seed}")
+                dataset, models = run_one(name, args.models, seed, keep / name / f"seed{seed}", args.scaling)
                 per_seed[seed] = {m: v["accuracy"] for m, v in models.items()}
                 print(name, seed, json.dumps(per_seed[seed]), flush=True)
             summary = {}
@@ -68,7 +71,7 @@ def main() -> None:
                               "min": float(acc.min()), "max": float(acc.max())}
             rows[name] = {"dataset": dataset, "accuracy_by_seed": per_seed, "summary": summary}
             continue
-        dataset, models = run_one(name, args.models, seeds[0], keep / name)
+        dataset, models = run_one(name, args.models, seeds[0], keep / name, args.scaling)
         ours = models.get("cnn_attention", {}).get("accuracy")
         peer = models.get("minirocket", {}).get("accuracy")
         rows[name] = {"dataset": dataset, "models": models,
@@ -77,12 +80,14 @@ def main() -> None:
                       "published_minirocket": PUBLISHED_MINIROCKET.get(name)}
         print(name, json.dumps(rows[name]["models"]), flush=True)
     command = "python benchmarks/ucr.py" + "".join(
-        f" --{k} {v}" for k, v in (("models", args.models), ("datasets", args.datasets), ("seeds", args.seeds))
+        f" --{k} {v}" for k, v in (("models", args.models), ("datasets", args.datasets), ("seeds", args.seeds),
+                           ("scaling", args.scaling))
         if v != ap.get_default(k))
     result = {"benchmark": "ucr" if len(seeds) == 1 else "ucr_seeds", "command": command, "models": args.models,
-              "results": rows, "runs_kept_in": str(keep), "date": time.strftime("%Y-%m-%d"), "commit": git_commit()}
+              "scaling": args.scaling or "each recipe's", "results": rows, "runs_kept_in": str(keep),
+              "date": time.strftime("%Y-%m-%d"), "commit": git_commit()}
     (HERE / "results").mkdir(exist_ok=True)
-    target = "ucr.json" if len(seeds) == 1 else "ucr_seeds.json"
+    target = ("ucr" if len(seeds) == 1 else "ucr_seeds") + (f"_scaling_{args.scaling}" if args.scaling else "") + ".json"
     (HERE / "results" / target).write_text(json.dumps(result, indent=2) + "\n")
 
 

@@ -33,6 +33,9 @@ def runs(tmp_path_factory):
         train_run(ds, TrainConfig(model=name, max_epochs=2, batch_size=32, scaling_gain=2.0), tmp / name,
                   progress=False, verbose=False)
         out[name] = tmp / name
+    train_run(ds, TrainConfig(model="cnn_attention", max_epochs=2, batch_size=32, scaling="both"), tmp / "both",
+              progress=False, verbose=False)
+    out["both"] = tmp / "both"
     return tmp, ds, out
 
 
@@ -109,6 +112,29 @@ def test_onnx_export_parity(runs, tmp_path, name):
     if not report["dynamic_time"]:
         with pytest.raises(Exception, match="series"):  # fixed time axis: a mismatched shape is rejected
             sess.run(None, {"series": ds.X[:5, :, :40]})
+
+
+def test_both_scaling_predicts_and_exports_from_raw_series(runs, tmp_path):
+    """scaling="both": the net sees 2C channels; predict and the ONNX graph still take the raw C channels."""
+    pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+
+    from tsattn.export import export_onnx
+    from tsattn.inference import predict_arrays
+    from tsattn.run import load_run
+
+    tmp, ds, out = runs
+    loaded = load_run(out["both"])
+    assert loaded.net.n_channels == 2 * ds.n_channels
+    proba, _ = predict_arrays(loaded.net, loaded.scaler.transform(ds.X))
+    r = invoke("predict", "--run", out["both"], "--data", tmp / "X.npy", "--out", tmp_path / "p.csv", "--quiet")
+    assert r.exit_code == 0, r.output
+    got = np.array([[float(row["proba_normal"]), float(row["proba_rectified"])] for row in _read_csv(tmp_path / "p.csv")])
+    np.testing.assert_allclose(got, proba, atol=1e-5)
+    report = export_onnx(out["both"], tmp_path / "m.onnx")
+    assert report["max_abs_diff_probabilities"] <= 1e-5 and report["max_abs_diff_attention"] <= 1e-5
+    sess = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(sess.run(None, {"series": ds.X[:5]})[0], proba[:5], atol=1e-5)
 
 
 def test_export_cli(runs, tmp_path):

@@ -61,3 +61,20 @@ def test_smoothing_spreads_the_attention_over_the_segment():
     # Too strong a penalty: the network pools evenly and the attention stops pointing anywhere,
     # which the localization scores show (mass inside falls to what uniform attention gets).
     assert inside[0.03] < uniform + 0.05, inside
+
+
+def test_both_scaling_gives_each_channel_z_normalised_and_standardised():
+    from tsattn.training.scaling import Scaler
+
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(6, 2, 9)) * np.array([1.0, 5.0])[:, None] + np.array([0.0, 3.0])[:, None]).astype(np.float32)
+    X[0, :, 6:] = np.nan  # padding of a shorter series
+    both = Scaler("both", gain=2.0).fit(X)
+    out = both.transform(X)
+    assert out.shape == (6, 4, 9) and both.out_channels(2) == 4 and Scaler("znorm").out_channels(2) == 2
+    np.testing.assert_array_equal(out[:, :2], Scaler("znorm", gain=2.0).fit(X).transform(X))
+    np.testing.assert_array_equal(out[:, 2:], Scaler("standard", gain=2.0).fit(X).transform(X))
+    assert (out[0, :, 6:] == 0.0).all()
+    assert not np.allclose(out[1:, 3].mean(-1), 0, atol=0.1)  # each series' level survives in the standardised half
+    back = Scaler.from_dict(both.to_dict())
+    np.testing.assert_array_equal(back.transform(X), out)

@@ -128,7 +128,8 @@ def train_run(
 
     phases["prepare_seconds"] = time.perf_counter() - t
     seed_everything(config.seed, config.deterministic)
-    net = create_model(config.model, data.n_channels, len(data.class_names), data.seq_len, **config.model_params)
+    net = create_model(config.model, scaler.out_channels(data.n_channels), len(data.class_names), data.seq_len,
+                       **config.model_params)
     net.fit_lengths(lengths[train_idx] if lengths is not None else None)
     resolved = {
         "model": config.model,

@@ -125,7 +125,7 @@ def train(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="batch size [default: the model's recipe]"),
     lr: Optional[float] = typer.Option(None, "--lr", help="peak learning rate [default: the model's recipe]"),
     patience: Optional[int] = typer.Option(None, "--patience", help="early-stopping patience [default: 5]"),
-    scaling: Optional[str] = typer.Option(None, "--scaling", help="znorm | standard | none [default: the model's recipe]"),
+    scaling: Optional[str] = typer.Option(None, "--scaling", help="znorm | standard | both | none [default: the model's recipe]"),
     attention_smoothing: Optional[float] = typer.Option(
         None, "--attention-smoothing", help="total-variation penalty on the attention [default: the model's recipe]"),
     accelerator: Optional[str] = typer.Option(None, "--accelerator", help="Lightning accelerator [default: auto]"),
@@ -284,6 +284,8 @@ def benchmark(
     seed: int = typer.Option(0, "--seed", min=0, help="random seed: the same split for every model"),
     out: Path = typer.Option(..., "--out", help="output directory"),
     max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="override every model's epoch budget"),
+    scaling: Optional[str] = typer.Option(None, "--scaling",
+                                          help="znorm | standard | both | none for every model [default: each recipe's]"),
     label_column: str = LABEL_OPT, id_column: Optional[str] = ID_OPT, time_column: Optional[str] = TIME_OPT,
     value_column: str = VALUE_OPT, channel_column: Optional[str] = CHANNEL_OPT,
     quiet: bool = typer.Option(False, "--quiet", help="status lines only, no progress bars"),
@@ -302,10 +304,18 @@ def benchmark(
     for name in names:
         if name not in PEERS:
             get_model_class(name)  # an unknown name fails before any data are made
+    from typing import get_args
+
+    from .config import Scaling
+
+    if scaling is not None and scaling not in get_args(Scaling):
+        _fail(f"--scaling: must be one of {', '.join(get_args(Scaling))}; got {scaling!r}")
     reader = _reader(label_column, id_column, time_column, value_column, channel_column)
     ds, test_ds, source = _load(config, data, seed, test_data=test_data, reader=reader)
-    overrides = {"max_epochs": max_epochs, "min_steps": 0} if max_epochs else None  # an explicit budget is kept
-    result = run_benchmark(ds, names, seed, out, test_data=test_ds, data_source=source, overrides=overrides,
+    overrides = {"max_epochs": max_epochs, "min_steps": 0} if max_epochs else {}  # an explicit budget is kept
+    if scaling is not None:
+        overrides["scaling"] = scaling
+    result = run_benchmark(ds, names, seed, out, test_data=test_ds, data_source=source, overrides=overrides or None,
                            progress=not quiet)
     typer.echo("\n" + markdown_table(result))
     typer.echo(f"Wrote {out}/benchmark.json, benchmark.md and benchmark.png")

@@ -144,7 +144,8 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         self.scaler_ = Scaler(cfg.scaling, gain=cfg.scaling_gain).fit(X3[train])
         Xs = self.scaler_.transform(X3)  # NaN padding comes out as 0.0
         seed_everything(cfg.seed, cfg.deterministic)
-        self.model_ = create_model(cfg.model, X3.shape[1], len(self.classes_), X3.shape[2], **cfg.model_params)
+        self.model_ = create_model(cfg.model, self.scaler_.out_channels(X3.shape[1]), len(self.classes_), X3.shape[2],
+                                   **cfg.model_params)
         lt = lengths[train] if lengths is not None else None
         self.model_.fit_lengths(lt)
         lv = lengths[val] if lengths is not None else None

@@ -26,7 +26,7 @@ def _scaled_net_class():
             self.net = net
             self.method = scaler.method
             self.gain = float(scaler.gain)
-            C = net.n_channels
+            C = len(scaler.mean) or net.n_channels  # the data's channels (the net has 2C under "both")
             mean = torch.tensor(scaler.mean if scaler.mean else [0.0] * C, dtype=torch.float32)
             std = torch.tensor(scaler.std if scaler.std else [1.0] * C, dtype=torch.float32)
             self.register_buffer("mean", mean.view(1, C, 1))
@@ -34,14 +34,19 @@ def _scaled_net_class():
 
         def forward(self, x: torch.Tensor):
             if self.method == "znorm":
-                mu = x.mean(dim=2, keepdim=True)
-                sd = (x - mu).pow(2).mean(dim=2, keepdim=True).sqrt()  # population std, as numpy's
-                x = (x - mu) * (self.gain / (sd + 1e-8))
+                x = self._znorm(x)
             elif self.method == "standard":
                 x = (x - self.mean) * (self.gain / self.std)
+            elif self.method == "both":
+                x = torch.cat([self._znorm(x), (x - self.mean) * (self.gain / self.std)], dim=1)
             logits, att = self.net(x)
             proba = logits_to_proba(logits)
             return (proba, att) if att is not None else (proba,)
+
+        def _znorm(self, x: torch.Tensor) -> torch.Tensor:
+            mu = x.mean(dim=2, keepdim=True)
+            sd = (x - mu).pow(2).mean(dim=2, keepdim=True).sqrt()  # population std, as numpy's
+            return (x - mu) * (self.gain / (sd + 1e-8))
 
     return ScaledNet
 

@@ -137,9 +137,9 @@ def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> L
     if require_done and state not in ("done", "evaluated"):
         raise RunError(f"--run: {run_dir} is in state '{state}', not 'done'; it did not finish training")
     try:
-        net = create_model(config["model"], config["n_channels"], len(config["class_names"]), config["seq_len"],
-                           **config.get("model_params", {}))
         scaler = Scaler.from_dict(config["scaler"])
+        net = create_model(config["model"], scaler.out_channels(config["n_channels"]), len(config["class_names"]),
+                           config["seq_len"], **config.get("model_params", {}))
     except (KeyError, TypeError, ValueError) as exc:
         raise RunError(f"--run: {run_dir / CONFIG} is inconsistent: {exc}") from None
     load_weights(net, run_dir / WEIGHTS)

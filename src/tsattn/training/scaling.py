@@ -2,7 +2,11 @@
 
 ``znorm`` scales each series (and channel) to mean 0 and std ``gain`` on its
 own; it makes the seed task amplitude-free. ``standard`` uses per-channel
-statistics of the training set; ``none`` passes data through.
+statistics of the training set; ``none`` passes data through. ``both`` gives
+the network each channel twice, z-normalised and standardised (``2C``
+channels): the shape, and the level and scale that z-normalisation throws
+away (on PickupGestureWiimoteZ the series' mean, the pull of gravity on the
+accelerometer, tells the gestures apart; see benchmarks/README.md).
 
 ``gain`` is the standard deviation of the scaled input. For the seed task the
 BiLSTM learns several times faster with ``gain=4`` than with 1: the flat part
@@ -29,7 +33,7 @@ class Scaler:
 
     def fit(self, X: np.ndarray, index: np.ndarray | None = None, chunk: int = 65536) -> Scaler:
         """Fit on ``X`` (or its rows ``index``); an out-of-core ``X`` is read ``chunk`` rows at a time."""
-        if self.method == "standard":
+        if self.method in ("standard", "both"):
             if isinstance(X, np.ndarray):
                 Xf = X if index is None else X[index]
                 self.mean = np.nanmean(Xf, axis=(0, 2)).astype(float).tolist()
@@ -46,8 +50,12 @@ class Scaler:
             self.mean = mean.tolist()
             self.std = (np.sqrt(np.maximum(s2 / n - mean * mean, 0.0)) + EPS).tolist()
         elif self.method not in ("znorm", "none"):
-            raise ValueError(f"scaling must be one of 'znorm', 'standard', 'none'; got {self.method!r}")
+            raise ValueError(f"scaling must be one of 'znorm', 'standard', 'both', 'none'; got {self.method!r}")
         return self
+
+    def out_channels(self, n_channels: int) -> int:
+        """How many channels the network sees for ``n_channels`` in the data."""
+        return 2 * n_channels if self.method == "both" else n_channels
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Scale ``X`` of shape ``(n, C, T)``; returns float32.
@@ -56,6 +64,8 @@ class Scaler:
         and it comes out as 0.0, which the models' masks then keep out.
         """
         X = np.asarray(X, dtype=np.float32)
+        if self.method == "both":
+            return np.concatenate([self._with("znorm").transform(X), self._with("standard").transform(X)], axis=1)
         padded = bool(np.isnan(X).any())
         if self.method == "znorm":
             mean, std = (np.nanmean, np.nanstd) if padded else (np.mean, np.std)
@@ -73,6 +83,9 @@ class Scaler:
         if padded:
             out = np.nan_to_num(out, nan=0.0)
         return out.astype(np.float32, copy=False)
+
+    def _with(self, method: str) -> Scaler:
+        return Scaler(method=method, gain=self.gain, mean=self.mean, std=self.std)
 
     def to_dict(self) -> dict:
         return {"method": self.method, "gain": self.gain, "mean": self.mean, "std": self.std}
