@@ -69,7 +69,7 @@ def main() -> None:
                 acc = np.array([per_seed[s][m] for s in seeds])
                 summary[m] = {"mean": round(float(acc.mean()), 4), "std": round(float(acc.std(ddof=1)), 4),
                               "min": float(acc.min()), "max": float(acc.max())}
-            rows[name] = {"dataset": dataset, "accuracy_by_seed": per_seed, "summary": summary}
+            rows[name] = {"dataset": dataset, "accuracy_by_seed": per_seed, "summary": summary, "commit": git_commit()}
             continue
         dataset, models = run_one(name, args.models, seeds[0], keep / name, args.scaling)
         ours = models.get("cnn_attention", {}).get("accuracy")
@@ -83,11 +83,17 @@ def main() -> None:
         f" --{k} {v}" for k, v in (("models", args.models), ("datasets", args.datasets), ("seeds", args.seeds),
                            ("scaling", args.scaling))
         if v != ap.get_default(k))
+    if len(seeds) > 1:
+        for row in rows.values():
+            row["command"] = command
     result = {"benchmark": "ucr" if len(seeds) == 1 else "ucr_seeds", "command": command, "models": args.models,
               "scaling": args.scaling or "each recipe's", "results": rows, "runs_kept_in": str(keep),
               "date": time.strftime("%Y-%m-%d"), "commit": git_commit()}
     (HERE / "results").mkdir(exist_ok=True)
     target = ("ucr" if len(seeds) == 1 else "ucr_seeds") + (f"_scaling_{args.scaling}" if args.scaling else "") + ".json"
+    if len(seeds) > 1 and (HERE / "results" / target).is_file():  # other datasets keep their earlier entries
+        earlier = json.loads((HERE / "results" / target).read_text())["results"]
+        result["results"] = {k: v for k, v in earlier.items() if k not in rows} | rows
     (HERE / "results" / target).write_text(json.dumps(result, indent=2) + "\n")
 
 
