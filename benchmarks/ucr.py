@@ -92,8 +92,10 @@ def main() -> None:
     (HERE / "results").mkdir(exist_ok=True)
     target = ("ucr" if len(seeds) == 1 else "ucr_seeds") + (f"_scaling_{args.scaling}" if args.scaling else "") + ".json"
     if len(seeds) > 1 and (HERE / "results" / target).is_file():  # other datasets keep their earlier entries
-        earlier = json.loads((HERE / "results" / target).read_text())["results"]
-        result["results"] = {k: v for k, v in earlier.items() if k not in rows} | rows
+        earlier = json.loads((HERE / "results" / target).read_text())
+        kept = {k: {"command": earlier["command"], "commit": earlier["commit"]} | v
+                for k, v in earlier["results"].items() if k not in rows}
+        result["results"] = kept | rows
     (HERE / "results" / target).write_text(json.dumps(result, indent=2) + "\n")
 
 
