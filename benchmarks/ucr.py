@@ -69,7 +69,7 @@ def main() -> None:
                 acc = np.array([per_seed[s][m] for s in seeds])
                 summary[m] = {"mean": round(float(acc.mean()), 4), "std": round(float(acc.std(ddof=1)), 4),
                               "min": float(acc.min()), "max": float(acc.max())}
-            rows[name] = {"dataset": dataset, "accuracy_by_seed": per_seed, "summary": summary, "commit": git_commit()}
+            rows[name] = {"dataset": dataset, "accuracy_by_seed": per_seed, "summary": summary}
             continue
         dataset, models = run_one(name, args.models, seeds[0], keep / name, args.scaling)
         ours = models.get("cnn_attention", {}).get("accuracy")
@@ -83,12 +83,13 @@ def main() -> None:
         f" --{k} {v}" for k, v in (("models", args.models), ("datasets", args.datasets), ("seeds", args.seeds),
                            ("scaling", args.scaling))
         if v != ap.get_default(k))
-    if len(seeds) > 1:
+    commit = git_commit()
+    if len(seeds) > 1:  # a seeds file gathers runs of several commands: each entry says which made it
         for row in rows.values():
-            row["command"] = command
+            row |= {"command": command, "commit": commit}
     result = {"benchmark": "ucr" if len(seeds) == 1 else "ucr_seeds", "command": command, "models": args.models,
               "scaling": args.scaling or "each recipe's", "results": rows, "runs_kept_in": str(keep),
-              "date": time.strftime("%Y-%m-%d"), "commit": git_commit()}
+              "date": time.strftime("%Y-%m-%d"), "commit": commit}
     (HERE / "results").mkdir(exist_ok=True)
     target = ("ucr" if len(seeds) == 1 else "ucr_seeds") + (f"_scaling_{args.scaling}" if args.scaling else "") + ".json"
     if len(seeds) > 1 and (HERE / "results" / target).is_file():  # other datasets keep their earlier entries
