@@ -95,7 +95,8 @@ def train_run(
     (other ranks return an empty dict).
     """
     from .data.splits import stratified_train_val
-    from .models import create_model, get_model_class
+    from .models import create_network, get_model_class
+    from .models._level import fit_levels
     from .training.data import ArrayDataset
     from .training.scaling import Scaler
     from .training.trainer import fit, global_rank, make_logger, seed_everything
@@ -128,9 +129,10 @@ def train_run(
 
     phases["prepare_seconds"] = time.perf_counter() - t
     seed_everything(config.seed, config.deterministic)
-    net = create_model(config.model, scaler.out_channels(data.n_channels), len(data.class_names), data.seq_len,
-                       **config.model_params)
+    net = create_network(config.model, config.scaling, data.n_channels, len(data.class_names), data.seq_len,
+                         **config.model_params)
     net.fit_lengths(lengths[train_idx] if lengths is not None else None)
+    fit_levels(net, X, train_idx, lengths, transform)
     resolved = {
         "model": config.model,
         "model_params": config.model_params,

@@ -125,7 +125,7 @@ def train(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="batch size [default: the model's recipe]"),
     lr: Optional[float] = typer.Option(None, "--lr", help="peak learning rate [default: the model's recipe]"),
     patience: Optional[int] = typer.Option(None, "--patience", help="early-stopping patience [default: 5]"),
-    scaling: Optional[str] = typer.Option(None, "--scaling", help="znorm | standard | both | none [default: the model's recipe]"),
+    scaling: Optional[str] = typer.Option(None, "--scaling", help="znorm | znorm_level | standard | both | none [default: the model's recipe]"),
     attention_smoothing: Optional[float] = typer.Option(
         None, "--attention-smoothing", help="total-variation penalty on the attention [default: the model's recipe]"),
     accelerator: Optional[str] = typer.Option(None, "--accelerator", help="Lightning accelerator [default: auto]"),
@@ -285,7 +285,7 @@ def benchmark(
     out: Path = typer.Option(..., "--out", help="output directory"),
     max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="override every model's epoch budget"),
     scaling: Optional[str] = typer.Option(None, "--scaling",
-                                          help="znorm | standard | both | none for every model [default: each recipe's]"),
+                                          help="znorm | znorm_level | standard | both | none for every model [default: each recipe's]"),
     label_column: str = LABEL_OPT, id_column: Optional[str] = ID_OPT, time_column: Optional[str] = TIME_OPT,
     value_column: str = VALUE_OPT, channel_column: Optional[str] = CHANNEL_OPT,
     quiet: bool = typer.Option(False, "--quiet", help="status lines only, no progress bars"),

@@ -138,7 +138,7 @@ class DatasetConfig(_Strict):
         )
 
 
-Scaling = Literal["znorm", "standard", "both", "none"]
+Scaling = Literal["znorm", "znorm_level", "standard", "both", "none"]
 
 
 class TrainConfig(_Strict):
@@ -162,8 +162,9 @@ class TrainConfig(_Strict):
         0.0, ge=0, description="weight of a penalty on the attention's total variation (attention "
                                "models; see training.module.attention_variation): spreads attention evenly over an "
                                "anomalous stretch instead of piling it on its sharpest edge")
-    scaling: Scaling = Field("znorm", description="znorm: each series to mean 0, std 1; standard: dataset mean/std; "
-                                             "both: each channel twice, z-normalised and standardised")
+    scaling: Scaling = Field("znorm", description="znorm: each series to mean 0, std 1; znorm_level: znorm, plus "
+                                             "logit offsets from each series' level and scale; standard: dataset "
+                                             "mean/std; both: each channel twice, z-normalised and standardised")
     scaling_gain: float = Field(1.0, gt=0, description="standard deviation of the scaled input")
     nan_policy: Literal["error", "interpolate", "zero"] = Field(
         "error", description="missing values inside a series: error, interpolate along time, or zero")

@@ -118,7 +118,8 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y) -> AttentionClassifier:
         """Train on ``X`` (``(n, T)``, ``(n, C, T)`` or a list of series) and labels ``y``."""
         from .data.readers import apply_nan_policy
-        from .models import create_model
+        from .models import create_network
+        from .models._level import fit_levels
         from .training.scaling import Scaler
         from .training.data import ArrayDataset
         from .training.trainer import fit, seed_everything
@@ -144,10 +145,11 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         self.scaler_ = Scaler(cfg.scaling, gain=cfg.scaling_gain).fit(X3[train])
         Xs = self.scaler_.transform(X3)  # NaN padding comes out as 0.0
         seed_everything(cfg.seed, cfg.deterministic)
-        self.model_ = create_model(cfg.model, self.scaler_.out_channels(X3.shape[1]), len(self.classes_), X3.shape[2],
-                                   **cfg.model_params)
+        self.model_ = create_network(cfg.model, cfg.scaling, X3.shape[1], len(self.classes_), X3.shape[2],
+                                     **cfg.model_params)
         lt = lengths[train] if lengths is not None else None
         self.model_.fit_lengths(lt)
+        fit_levels(self.model_, Xs, train, lengths, lambda xb: xb)
         lv = lengths[val] if lengths is not None else None
         result = fit(self.model_, ArrayDataset(Xs[train], codes[train], lt), ArrayDataset(Xs[val], codes[val], lv), cfg,
                      progress=self.verbose)

@@ -26,7 +26,7 @@ def _scaled_net_class():
             self.net = net
             self.method = scaler.method
             self.gain = float(scaler.gain)
-            C = len(scaler.mean) or net.n_channels  # the data's channels (the net has 2C under "both")
+            C = len(scaler.mean) or net.n_channels  # the data's channels (the net takes 2C under "both", "znorm_level")
             mean = torch.tensor(scaler.mean if scaler.mean else [0.0] * C, dtype=torch.float32)
             std = torch.tensor(scaler.std if scaler.std else [1.0] * C, dtype=torch.float32)
             self.register_buffer("mean", mean.view(1, C, 1))
@@ -37,7 +37,7 @@ def _scaled_net_class():
                 x = self._znorm(x)
             elif self.method == "standard":
                 x = (x - self.mean) * (self.gain / self.std)
-            elif self.method == "both":
+            elif self.method in ("both", "znorm_level"):
                 x = torch.cat([self._znorm(x), (x - self.mean) * (self.gain / self.std)], dim=1)
             logits, att = self.net(x)
             proba = logits_to_proba(logits)

@@ -128,7 +128,7 @@ def read_config(run_dir: str | os.PathLike[str]) -> dict:
 
 def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> LoadedRun:
     """Load a trained run: its config, scaler and network (weights via safetensors, no pickle)."""
-    from .models import create_model
+    from .models import create_network
     from .training.scaling import Scaler
 
     run_dir = Path(run_dir)
@@ -138,8 +138,8 @@ def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> L
         raise RunError(f"--run: {run_dir} is in state '{state}', not 'done'; it did not finish training")
     try:
         scaler = Scaler.from_dict(config["scaler"])
-        net = create_model(config["model"], scaler.out_channels(config["n_channels"]), len(config["class_names"]),
-                           config["seq_len"], **config.get("model_params", {}))
+        net = create_network(config["model"], scaler.method, config["n_channels"], len(config["class_names"]),
+                             config["seq_len"], **config.get("model_params", {}))
     except (KeyError, TypeError, ValueError) as exc:
         raise RunError(f"--run: {run_dir / CONFIG} is inconsistent: {exc}") from None
     load_weights(net, run_dir / WEIGHTS)

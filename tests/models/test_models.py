@@ -147,3 +147,98 @@ def test_length_offsets_learn_which_lengths_mean_which_class():
     with torch.no_grad():
         favoured = [int(net.length(torch.zeros(1, 1, n)).argmax()) for n in (15, 27, 39)]
     assert favoured == [0, 1, 2]
+
+
+def test_level_features_are_each_channels_masked_mean_and_log_std():
+    from tsattn.layers import LevelLogits
+    from tsattn.layers.level import STD_FLOOR
+
+    x = _x(B=3, C=2, T=30).double()
+    x[:, :, 20:] = 99.0  # padding, masked out below
+    mask = torch.zeros(3, 30, dtype=torch.bool)
+    mask[:, :20] = True
+    f = LevelLogits.features(x, mask).numpy()
+    real = x[:, :, :20].numpy()
+    np.testing.assert_allclose(f[:, :2], real.mean(-1), atol=1e-12)
+    np.testing.assert_allclose(f[:, 2:], np.log(real.std(-1) + STD_FLOOR), atol=1e-12)
+
+
+def test_level_offsets_are_off_where_the_training_series_share_one_level_and_scale():
+    """z-normalised data (UCR's GunPoint spreads its means and stds by ~1e-9): exactly 0, whatever the weights."""
+    from tsattn.layers import LevelLogits
+
+    rng = np.random.default_rng(0)
+    layer = LevelLogits(n_channels=2, n_outputs=3)
+    torch.nn.init.normal_(layer.weight)
+    flat = np.column_stack([rng.normal(0, 1e-9, 50), rng.normal(5, 1.0, 50), rng.normal(0, 1e-9, 50),
+                            rng.normal(0, 1e-9, 50)])  # only channel 2's mean varies
+    layer.fit(flat)
+    assert layer.stats[1].tolist()[0] == 0 and layer.stats[1].tolist()[1] > 0
+    assert layer.stats[1].tolist()[2:] == [0, 0]
+    x = torch.zeros(4, 2, 30)
+    x[:, 1] = torch.arange(4.0)[:, None] + 3.0  # channel 2 at levels 3..6: its bumps are live
+    assert (layer(x) != 0).any()
+    x[:, 1] = 0.0
+    x[:, 0] = torch.arange(4.0)[:, None]  # channel 1 moves, but its features are off
+    z = layer.fit(np.zeros((50, 4)))(x)  # every feature off
+    assert (z == 0.0).all()
+    with pytest.raises(ValueError, match=r"features must have shape \(n, 4\)"):
+        layer.fit(np.zeros((5, 3)))
+
+
+def test_znorm_level_equals_znorm_bit_for_bit_on_z_normalised_data():
+    """The offsets are off, draw no random numbers and stay frozen: same weights, same predictions.
+
+    On two threads too: a live zero gradient would enter gradient clipping's
+    total norm, whose sum is then rounded differently (weights 4e-3 apart
+    after 3 epochs here before the offsets were frozen while off).
+    """
+    from tsattn.estimator import AttentionClassifier
+
+    rng = np.random.default_rng(0)
+    y = np.arange(40) % 2
+    X = rng.normal(size=(40, 32)) + np.where(y[:, None] == 1, np.sin(np.arange(32) / 3), 0)
+    X = ((X - X.mean(1, keepdims=True)) / X.std(1, keepdims=True)).astype(np.float32)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        plain = AttentionClassifier("cnn_attention", max_epochs=3, batch_size=8, scaling="znorm").fit(X, y)
+        level = AttentionClassifier("cnn_attention", max_epochs=3, batch_size=8, scaling="znorm_level").fit(X, y)
+    finally:
+        torch.set_num_threads(threads)
+    assert (level.model_.level.stats[1] == 0).all() and not level.model_.level.weight.requires_grad
+    body = level.model_.body.state_dict()
+    for key, value in plain.model_.state_dict().items():
+        assert torch.equal(body[key], value), key
+    np.testing.assert_array_equal(level.predict_proba(X), plain.predict_proba(X))
+
+
+def test_level_offsets_learn_a_class_that_only_the_level_tells():
+    """Noise at level 0 or 3: z-normalisation erases the class, the level offsets recover it."""
+    from tsattn.estimator import AttentionClassifier
+
+    rng = np.random.default_rng(0)
+    y = np.arange(120) % 2
+    X = (rng.normal(size=(120, 24)) + 3.0 * y[:, None]).astype(np.float32)
+    train, test = slice(0, 80), slice(80, None)
+    scores = {s: AttentionClassifier("cnn_attention", max_epochs=6, batch_size=16, scaling=s)
+              .fit(X[train], y[train]).score(X[test], y[test]) for s in ("znorm", "znorm_level")}
+    assert scores["znorm"] <= 0.75 and scores["znorm_level"] >= 0.95, scores
+
+
+def test_level_offsets_see_only_the_real_steps_of_a_padded_series():
+    from tsattn.models import create_network
+
+    torch.manual_seed(0)
+    net = create_network("cnn_attention", "znorm_level", n_channels=1, n_classes=2, seq_len=40).eval()
+    net.fit_levels([(_x(B=8, C=2, T=40) * torch.arange(1.0, 9.0)[:, None, None], None)])
+    torch.nn.init.normal_(net.level.weight)
+    x = _x(B=2, C=2, T=30)
+    padded = torch.cat([x, torch.full((2, 2, 10), 123.0)], dim=-1)
+    mask = torch.zeros(2, 40, dtype=torch.bool)
+    mask[:, :30] = True
+    with torch.no_grad():
+        (lo_ref, att_ref), (lo_pad, att_pad) = net(x), net(padded, mask)
+        assert (net.level(x[:, 1:]) != 0).all()
+    torch.testing.assert_close(lo_pad, lo_ref, atol=1e-5, rtol=0)
+    assert (att_pad[:, 30:] == 0.0).all()

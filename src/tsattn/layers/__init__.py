@@ -2,6 +2,7 @@
 
 from .attention import AdditiveAttention, masked_softmax
 from .length import LengthLogits
+from .level import LevelLogits
 from .masking import apply_mask, upsample_attention
 
-__all__ = ["AdditiveAttention", "LengthLogits", "apply_mask", "masked_softmax", "upsample_attention"]
+__all__ = ["AdditiveAttention", "LengthLogits", "LevelLogits", "apply_mask", "masked_softmax", "upsample_attention"]

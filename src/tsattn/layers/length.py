@@ -28,12 +28,15 @@ class LengthLogits(nn.Module):
     The weights start at zero, and while every training series has one length
     the encoding is 0, so on equal-length data the offsets stay exactly 0: the
     model computes the same function from the same initial weights (this
-    module draws no random numbers) as one without it.
+    module draws no random numbers) as one without it. While off, the
+    weights are also frozen (``requires_grad`` False): a zero gradient would
+    still enter gradient clipping's total norm and, on several threads,
+    change how that sum is rounded.
     """
 
     def __init__(self, n_outputs: int) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.zeros(N_BUMPS, n_outputs))
+        self.weight = nn.Parameter(torch.zeros(N_BUMPS, n_outputs), requires_grad=False)  # off until fit
         self.register_buffer("stats", torch.zeros(2))  # mean and std of the training log lengths; std 0: off
 
     @torch.no_grad()
@@ -44,14 +47,23 @@ class LengthLogits(nn.Module):
         else:
             log_n = np.log(np.asarray(lengths, dtype=np.float64))
             self.stats.copy_(torch.tensor([log_n.mean(), log_n.std()], dtype=self.stats.dtype))
+        self.weight.requires_grad_(bool(self.stats[1] > 0))
         return self
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         valid = mask.to(x.dtype) if mask is not None else torch.ones_like(x[:, 0, :])  # traced with a dynamic T
-        mean, std = self.stats[0], self.stats[1]
-        on = (std > 0).to(x.dtype)
-        z = (valid.sum(-1).clamp_min(1).log() - mean) / std.clamp_min(1e-6)  # (B,)
-        centres = torch.linspace(-SPAN, SPAN, N_BUMPS, dtype=x.dtype, device=x.device)
-        width = 2 * SPAN / (N_BUMPS - 1)
-        bumps = torch.exp(-0.5 * ((z[:, None] - centres) / width) ** 2) * on  # (B, N_BUMPS); 0 when off
-        return bumps @ self.weight * GAIN
+        log_n = valid.sum(-1).clamp_min(1).log()[:, None]  # (B, 1)
+        return bumps(log_n, self.stats[0:1], self.stats[1:2]) @ self.weight * GAIN
+
+
+def bumps(f: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """Encode features ``f`` ``(B, F)`` by ``N_BUMPS`` Gaussian bumps each: ``(B, F * N_BUMPS)``.
+
+    Each feature is standardised with its training ``mean`` and ``std``
+    (``(F,)``); a feature whose ``std`` is 0 is off and encodes to exact zeros.
+    """
+    z = (f - mean) / std.clamp_min(1e-6)
+    centres = torch.linspace(-SPAN, SPAN, N_BUMPS, dtype=f.dtype, device=f.device)
+    width = 2 * SPAN / (N_BUMPS - 1)
+    out = torch.exp(-0.5 * ((z[..., None] - centres) / width) ** 2) * (std > 0).to(f.dtype)[:, None]
+    return out.flatten(1)

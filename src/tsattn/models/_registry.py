@@ -66,3 +66,21 @@ def create_model(name: str, n_channels: int, n_classes: int, seq_len: int, **hyp
         return cls(n_channels=n_channels, n_classes=n_classes, seq_len=seq_len, **hyperparameters)
     except TypeError as exc:
         raise ConfigError(f"model_params: {name} rejected its hyperparameters: {exc}") from None
+
+
+def create_network(name: str, scaling: str, n_channels: int, n_classes: int, seq_len: int, **hyperparameters: Any):
+    """Build model ``name`` for data of ``n_channels`` channels scaled by ``scaling`` (see ``Scaler``).
+
+    Under ``"both"`` the model takes ``2C`` channels; under ``"znorm_level"``
+    it takes ``C`` and is wrapped in a :class:`~tsattn.models._level.LevelNet`,
+    which routes the other ``C`` (standardised) channels to level and scale
+    logit offsets. Otherwise this is :func:`create_model`.
+    """
+    if scaling == "both":
+        return create_model(name, 2 * n_channels, n_classes, seq_len, **hyperparameters)
+    net = create_model(name, n_channels, n_classes, seq_len, **hyperparameters)
+    if scaling == "znorm_level":
+        from ._level import LevelNet
+
+        return LevelNet(net)
+    return net

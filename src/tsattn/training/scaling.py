@@ -7,6 +7,10 @@ the network each channel twice, z-normalised and standardised (``2C``
 channels): the shape, and the level and scale that z-normalisation throws
 away (on PickupGestureWiimoteZ the series' mean, the pull of gravity on the
 accelerometer, tells the gestures apart; see benchmarks/README.md).
+``znorm_level`` gives the same ``2C`` channels, but the network body sees
+only the z-normalised half: the standardised half feeds logit offsets from
+each series' level and scale (``tsattn.layers.LevelLogits``), never the
+attention.
 
 ``gain`` is the standard deviation of the scaled input. For the seed task the
 BiLSTM learns several times faster with ``gain=4`` than with 1: the flat part
@@ -33,7 +37,7 @@ class Scaler:
 
     def fit(self, X: np.ndarray, index: np.ndarray | None = None, chunk: int = 65536) -> Scaler:
         """Fit on ``X`` (or its rows ``index``); an out-of-core ``X`` is read ``chunk`` rows at a time."""
-        if self.method in ("standard", "both"):
+        if self.method in ("standard", "both", "znorm_level"):
             if isinstance(X, np.ndarray):
                 Xf = X if index is None else X[index]
                 self.mean = np.nanmean(Xf, axis=(0, 2)).astype(float).tolist()
@@ -50,12 +54,9 @@ class Scaler:
             self.mean = mean.tolist()
             self.std = (np.sqrt(np.maximum(s2 / n - mean * mean, 0.0)) + EPS).tolist()
         elif self.method not in ("znorm", "none"):
-            raise ValueError(f"scaling must be one of 'znorm', 'standard', 'both', 'none'; got {self.method!r}")
+            raise ValueError(
+                f"scaling must be one of 'znorm', 'znorm_level', 'standard', 'both', 'none'; got {self.method!r}")
         return self
-
-    def out_channels(self, n_channels: int) -> int:
-        """How many channels the network sees for ``n_channels`` in the data."""
-        return 2 * n_channels if self.method == "both" else n_channels
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Scale ``X`` of shape ``(n, C, T)``; returns float32.
@@ -64,7 +65,7 @@ class Scaler:
         and it comes out as 0.0, which the models' masks then keep out.
         """
         X = np.asarray(X, dtype=np.float32)
-        if self.method == "both":
+        if self.method in ("both", "znorm_level"):
             return np.concatenate([self._with("znorm").transform(X), self._with("standard").transform(X)], axis=1)
         padded = bool(np.isnan(X).any())
         if self.method == "znorm":
