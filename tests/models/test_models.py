@@ -143,7 +143,7 @@ def test_length_offsets_learn_which_lengths_mean_which_class():
     y = np.arange(90) % 3
     lengths = np.choose(y, [rng.integers(12, 18, 90), rng.integers(24, 30, 90), rng.integers(36, 42, 90)])
     X = [rng.normal(size=n).astype(np.float32) for n in lengths]
-    net = AttentionClassifier("cnn_attention", max_epochs=15, batch_size=16).fit(X, y).model_
+    net = AttentionClassifier("cnn_attention", max_epochs=15, batch_size=16, scaling="znorm").fit(X, y).model_
     with torch.no_grad():
         favoured = [int(net.length(torch.zeros(1, 1, n)).argmax()) for n in (15, 27, 39)]
     assert favoured == [0, 1, 2]

@@ -36,13 +36,12 @@ class Scaler:
     std: list[float] = field(default_factory=list)
 
     def fit(self, X: np.ndarray, index: np.ndarray | None = None, chunk: int = 65536) -> Scaler:
-        """Fit on ``X`` (or its rows ``index``); an out-of-core ``X`` is read ``chunk`` rows at a time."""
+        """Fit on ``X`` (or its rows ``index``), read ``chunk`` rows at a time.
+
+        In memory or out of core, the same float64 sums over the same chunks:
+        the same statistics to the last bit either way.
+        """
         if self.method in ("standard", "both", "znorm_level"):
-            if isinstance(X, np.ndarray):
-                Xf = X if index is None else X[index]
-                self.mean = np.nanmean(Xf, axis=(0, 2)).astype(float).tolist()
-                self.std = (np.nanstd(Xf, axis=(0, 2)) + EPS).astype(float).tolist()
-                return self
             rows = np.arange(len(X)) if index is None else np.sort(np.asarray(index))
             n = s1 = s2 = 0.0
             for i in range(0, len(rows), chunk):  # float64 sums: one pass, exact enough at any size
