@@ -242,3 +242,26 @@ def test_level_offsets_see_only_the_real_steps_of_a_padded_series():
         assert (net.level(x[:, 1:]) != 0).all()
     torch.testing.assert_close(lo_pad, lo_ref, atol=1e-5, rtol=0)
     assert (att_pad[:, 30:] == 0.0).all()
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_model_takes_znorm_level_and_keeps_its_own_attention(name):
+    """LevelNet: the body sees the first C channels only; the offsets move the logits, never the attention."""
+    from tsattn.models import create_network
+
+    torch.manual_seed(0)
+    net = create_network(name, "znorm_level", n_channels=2, n_classes=3, seq_len=40).eval()
+    assert (net.name, net.n_channels, net.has_attention) == (name, 2, get_model_class(name).has_attention)
+    x = _x(C=4)
+    net.fit_levels([(x * torch.arange(1.0, 5.0)[:, None, None], None)])
+    torch.nn.init.normal_(net.level.weight)
+    with torch.no_grad():
+        logits, att = net(x)
+        body_logits, body_att = net.body(x[:, :2])
+        x2 = x.clone()
+        x2[:, 2:] += 5.0  # another level: other logits, the same attention
+        logits2, att2 = net(x2)
+    torch.testing.assert_close(logits - body_logits, net.level(x[:, 2:]).detach())
+    assert not torch.allclose(logits2, logits)
+    if att is not None:
+        assert torch.equal(att, body_att) and torch.equal(att2, att)
