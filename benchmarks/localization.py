@@ -61,6 +61,7 @@ def main() -> None:
         reports[model]["seconds"] = time.perf_counter() - t
         reports[model]["date"] = time.strftime("%Y-%m-%d")
         reports[model]["commit"] = git_commit()
+        reports[model]["command"] = f"python benchmarks/localization.py --runs {args.runs} --models {model}"
         for method, r in reports[model]["methods"].items():
             tr, rnd = r["trained"], r["randomized"]
             print(f"{model:15s} {method:22s} pointing {tr['pointing_game']:.3f} (random {rnd['pointing_game']:.3f})  "
