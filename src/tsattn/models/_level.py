@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import torch
 
 from ..layers import LevelLogits
@@ -35,7 +36,7 @@ class LevelNet(TSClassifierNet):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
         C = self.n_channels
-        logits, attention = self.body(x[:, :C].contiguous(), mask)  # strided input: other kernels, other bits
+        logits, attention = self.body(x[:, :C].contiguous(), mask)  # laid out as the plain model's input
         return logits + self.level(x[:, C:], mask), attention
 
 
@@ -47,8 +48,6 @@ def fit_levels(net: TSClassifierNet, X, rows, lengths, transform, *, max_rows: i
     spaced subset of them is used: the statistics of ``2C`` numbers per series
     need no more, and out-of-core data is then not read twice.
     """
-    import numpy as np
-
     if not isinstance(net, LevelNet):
         return
     rows = np.sort(np.asarray(rows))
