@@ -33,11 +33,12 @@ RECIPES: dict[str, dict] = {
     # segment, where the sine jumps back (seed task, seed 0: median shift +21.8 steps, span IoU 0.69);
     # with 0.002, seeds 0/1/2 (1 thread each): shift -3.4/-1.6/+7.5, pointing game 1.00/1.00/0.97,
     # span IoU 0.89/0.91/0.85, accuracy unchanged. 0.03 flattens the attention to uniform.
-    # scaling znorm_level (see layers.LevelLogits): on PickupGestureWiimoteZ, seeds 0-4 (1 thread each),
-    # 0.78/0.72/0.80/0.80/0.76 against 0.70/0.64/0.66/0.64/0.70 with znorm; on data whose series share one
+    # scaling znorm_level (see layers.LevelLogits): on PickupGestureWiimoteZ, seeds 0-4 (benchmarks/ucr.py),
+    # 0.78/0.68/0.74/0.80/0.76 against 0.70/0.64/0.66/0.64/0.70 with znorm (at 9cfb17f); on data whose series share one
     # level and scale (GunPoint, ItalyPowerDemand) it trains to znorm's weights. On the seed task
     # (amplitudes 1-10) the offsets are live and cost some localization: seeds 0/1/2 (1 thread each) shift
-    # -5.1/-8.6/+7.9, pointing game 0.99/1.00/0.91, span IoU 0.88/0.83/0.82 (benchmarks/results/localization.json).
+    # -5.1/-8.6/+7.9, pointing game 0.994/0.998/0.914, span IoU 0.882/0.830/0.815; seed 0 on 2 threads:
+    # benchmarks/results/localization.json.
     "cnn_attention": {"max_epochs": 8, "min_steps": 800, "batch_size": 64, "lr": 3e-3, "lr_schedule": "onecycle",
                       "attention_smoothing": 0.002, "scaling": "znorm_level"},
     "transformer": {"max_epochs": 20, "min_steps": 1500, "batch_size": 64, "lr": 1e-3, "lr_schedule": "onecycle"},
