@@ -17,6 +17,7 @@ def _scaled_net_class():
     from torch import nn
 
     from .models._base import logits_to_proba
+    from .training.scaling import TWO_VIEWS
 
     class ScaledNet(nn.Module):
         """Scaling + network + probabilities in one module, so that the exported graph takes raw series."""
@@ -26,7 +27,7 @@ def _scaled_net_class():
             self.net = net
             self.method = scaler.method
             self.gain = float(scaler.gain)
-            C = len(scaler.mean) or net.n_channels  # the data's channels (the net takes 2C under "both", "znorm_level")
+            C = len(scaler.mean) or net.n_channels  # the data's channels (the net takes 2C under TWO_VIEWS)
             mean = torch.tensor(scaler.mean if scaler.mean else [0.0] * C, dtype=torch.float32)
             std = torch.tensor(scaler.std if scaler.std else [1.0] * C, dtype=torch.float32)
             self.register_buffer("mean", mean.view(1, C, 1))
@@ -37,7 +38,7 @@ def _scaled_net_class():
                 x = self._znorm(x)
             elif self.method == "standard":
                 x = (x - self.mean) * (self.gain / self.std)
-            elif self.method in ("both", "znorm_level"):
+            elif self.method in TWO_VIEWS:
                 x = torch.cat([self._znorm(x), (x - self.mean) * (self.gain / self.std)], dim=1)
             logits, att = self.net(x)
             proba = logits_to_proba(logits)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 EPS = 1e-8
+#: Methods that hand the network each channel twice: z-normalised, then standardised (``2C`` channels).
+TWO_VIEWS = ("both", "znorm_level")
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Scaler:
         In memory or out of core, the same float64 sums over the same chunks:
         the same statistics to the last bit either way.
         """
-        if self.method in ("standard", "both", "znorm_level"):
+        if self.method == "standard" or self.method in TWO_VIEWS:
             rows = np.arange(len(X)) if index is None else np.sort(np.asarray(index))
             n = s1 = s2 = 0.0
             for i in range(0, len(rows), chunk):  # float64 sums: one pass, exact enough at any size
@@ -53,8 +55,11 @@ class Scaler:
             self.mean = mean.tolist()
             self.std = (np.sqrt(np.maximum(s2 / n - mean * mean, 0.0)) + EPS).tolist()
         elif self.method not in ("znorm", "none"):
-            raise ValueError(
-                f"scaling must be one of 'znorm', 'znorm_level', 'standard', 'both', 'none'; got {self.method!r}")
+            from typing import get_args
+
+            from ..config import Scaling
+
+            raise ValueError(f"scaling must be one of {', '.join(map(repr, get_args(Scaling)))}; got {self.method!r}")
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
@@ -64,7 +69,7 @@ class Scaler:
         and it comes out as 0.0, which the models' masks then keep out.
         """
         X = np.asarray(X, dtype=np.float32)
-        if self.method in ("both", "znorm_level"):
+        if self.method in TWO_VIEWS:
             return np.concatenate([self._with("znorm").transform(X), self._with("standard").transform(X)], axis=1)
         padded = bool(np.isnan(X).any())
         if self.method == "znorm":
