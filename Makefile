@@ -1,18 +1,22 @@
 # Two commands do all the set-up on a fresh machine with only Python on it:
 #   make demo   create .venv, install tsattn, run the whole tutorial
-#   make test   create .venv, install tsattn with its test extras, run the tests
+#   make test   create .venv, install tsattn with its test extras, run the fast tests (a few minutes)
+#   make test-all   the fast tests and the slow tier (SIGKILL/resume, DDP, notebook, browser, sklearn checks)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: demo test test-all bench install clean
+.PHONY: demo test test-slow test-all bench install clean
 
 demo: $(VENV)/.core
 	$(BIN)/tsattn demo
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest
+
+test-slow: $(VENV)/.test
+	$(BIN)/python -m pytest -m slow
 
 test-all: $(VENV)/.test
 	$(BIN)/python -m pytest -m ""

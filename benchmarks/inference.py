@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from localization import git_commit  # noqa: E402
 
 
 def _vm_hwm_mb(pid: int) -> float:
@@ -56,11 +58,11 @@ def onnx_vs_torch(run: Path, batch: int = 1024, seconds: float = 3.0) -> dict:
     import onnxruntime as ort
     import torch
 
-    from tsattn.export import _scaled_net_class, export_onnx
+    from tsattn.export import export_onnx
+    from tsattn.inference import predict_arrays
     from tsattn.run import load_run
 
     loaded = load_run(run)
-    wrapped = _scaled_net_class()(loaded.net, loaded.scaler).eval()
     with tempfile.TemporaryDirectory() as tmp:
         report = export_onnx(run, Path(tmp) / "m.onnx")
         sess = ort.InferenceSession(str(Path(tmp) / "m.onnx"), providers=["CPUExecutionProvider"])
@@ -74,9 +76,8 @@ def onnx_vs_torch(run: Path, batch: int = 1024, seconds: float = 3.0) -> dict:
             n += batch
         return n / (time.perf_counter() - t)
 
-    def torch_call():
-        with torch.inference_mode():
-            wrapped(torch.from_numpy(x))
+    def torch_call():  # what `tsattn predict` runs: the numpy scaler, then the network
+        predict_arrays(loaded.net, loaded.scaler.transform(x), batch_size=batch)
 
     pt = rate(torch_call)
     ox = rate(lambda: sess.run(None, {"series": x}))
@@ -118,7 +119,7 @@ def main() -> None:
     cfg = json.loads((args.run / "config.json").read_text())
     result = {"benchmark": "inference", "command": f"python benchmarks/inference.py --run {args.run} --n {args.n}",
               "model": cfg["model"], "predict": predict, "onnx_vs_torch": runtime, "cpu_count": os.cpu_count(),
-              "date": time.strftime("%Y-%m-%d")}
+              "date": time.strftime("%Y-%m-%d"), "commit": git_commit(), "recipe": cfg["train"]}
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "inference.json").write_text(json.dumps(result, indent=2) + "\n")
 

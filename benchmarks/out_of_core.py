@@ -8,13 +8,15 @@ Measures, each in its own process tree (sampled every 50 ms from /proc):
 - `tsattn train --data DIR --model cnn_attention --max-epochs 1`: the training phase's peak RSS
   (recorded by tsattn itself in fit.json) and the whole process's peak (VmHWM), which includes evaluation
   on the 20% test split.
-Also checks that a 1-worker run of the first shard range gives the same bytes.
-Writes benchmarks/results/out_of_core.json.
+Then generates the same data again with 1 worker and checks that every file has the same bytes
+(SHA-256), as `--workers` promises. Writes benchmarks/results/out_of_core.json, with the command,
+commit and date.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -25,6 +27,16 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from localization import git_commit  # noqa: E402
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 24), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _children(pid: int) -> list[int]:
@@ -95,6 +107,15 @@ def main() -> None:
     gen = run_measured([*tsattn, "generate", "--config", str(cfg), "--seed", "0", "--shards", str(args.shards),
                         "--workers", str(args.workers), "--out", str(data), "--quiet"])
     size = sum(p.stat().st_size for p in data.iterdir())
+    one = base / "data_1_worker"
+    shutil.rmtree(one, ignore_errors=True)
+    run_measured([*tsattn, "generate", "--config", str(cfg), "--seed", "0", "--shards", str(args.shards),
+                  "--workers", "1", "--out", str(one), "--quiet"])
+    files = sorted(p.name for p in data.iterdir() if p.suffix == ".npy")
+    same = {name: _sha256(data / name) == _sha256(one / name) for name in files}
+    shutil.rmtree(one, ignore_errors=True)
+    if not all(same.values()):
+        sys.exit(f"--workers {args.workers} and --workers 1 wrote different bytes: {same}")
     run = base / "run"
     shutil.rmtree(run, ignore_errors=True)
     train = run_measured([*tsattn, "train", "--data", str(data), "--model", "cnn_attention", "--max-epochs", "1",
@@ -105,11 +126,14 @@ def main() -> None:
         "n_series": args.n, "seq_len": seed_cfg["num_points"], "shards": args.shards, "workers": args.workers,
         "dataset_bytes": size,
         "generate": gen,
+        "same_bytes_with_1_worker": {"files_compared": files, "all_equal": all(same.values())},
         "train_one_epoch": train | {"train_seconds": round(fit["train_seconds"], 2),
                                     "training_phase_peak_rss_mb": fit.get("peak_rss_mb"),
                                     "n_train": json.loads((run / "config.json").read_text())["split"]["train"],
                                     "test_accuracy_after_one_epoch": metrics["accuracy"]},
         "machine": {"cpus": os.cpu_count()},
+        "command": "python benchmarks/out_of_core.py " + " ".join(sys.argv[1:]),
+        "commit": git_commit(), "date": time.strftime("%Y-%m-%d"),
     }
     out = HERE / "results" / "out_of_core.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from localization import git_commit  # noqa: E402
 TARGETS = {"accuracy": 0.98, "roc_auc": 0.995, "demo_wall_seconds": 300.0}
 # The reference code run on this machine (issue 2), seed 0/1/2.
 REFERENCE = [
@@ -92,6 +94,8 @@ def main() -> None:
         "demo_report": report,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "date": time.strftime("%Y-%m-%d"),
+        "commit": git_commit(),
+        "script": "python benchmarks/seed_task.py " + " ".join(sys.argv[1:]),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2) + "\n")

@@ -180,7 +180,8 @@ TABLE = [
     ("empty-config", lambda r, d: ["train", "--config", _text(d, "c.json", ""), "--out", str(d / "r")], ["empty"]),
     ("empty-data-file", _data("d.csv", ""), ["d.csv is empty"]),
     ("header-only-csv", _data("d.csv", "label,t0,t1\n"), ["header but no rows"]),
-    ("ragged-rows", _data("d.csv", "label,t0,t1\na,1,2\nb,1,2,3,4\n"), ["d.csv"]),
+    ("ragged-rows", _data("d.csv", "label,t0,t1\na,1,2\nb,1,2,3,4\n"),
+     ["d.csv is not a readable CSV file", "Expected 3 fields in line 3, saw 5"]),
     ("missing-label-column", _data("d.csv", "t0,t1\n1,2\n3,4\n"), ["--label-column", "'label'"]),
     ("single-class", _data("d.csv", _wide_csv(40, classes=("a",))), ["at least 2 classes", "['a']"]),
     ("too-few-series", _data("d.csv", _wide_csv(6)), ["need at least", "got 6 series"]),
@@ -219,11 +220,6 @@ TABLE = [
 def _snapshot(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
             for p in sorted(folder.rglob("*"))}
-
-
-def test_the_table_has_at_least_25_rows():
-    assert len(TABLE) >= 25
-    assert len({row[0] for row in TABLE}) == len(TABLE)
 
 
 @pytest.mark.parametrize("builder, fragments", [row[1:] for row in TABLE], ids=[row[0] for row in TABLE])

@@ -41,8 +41,9 @@ def test_benchmark_end_to_end_on_two_fast_models(tmp_path, monkeypatch):
     assert (out / "benchmark.png").stat().st_size > 1000
 
 
+@pytest.mark.slow  # aeon's numba compilation alone takes about 30 s
 def test_benchmark_with_minirocket(tmp_path):
-    pytest.importorskip("aeon")
+    pytest.importorskip("aeon", reason="UCR/UEA names and files need the optional aeon (tsattn[aeon])")
     cfg = tmp_path / "tiny.json"
     cfg.write_text(json.dumps(TINY))
     r = CliRunner().invoke(app, ["benchmark", "--config", str(cfg), "--models", "minirocket", "--out",

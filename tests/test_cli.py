@@ -164,7 +164,7 @@ def test_locate_writes_one_span_per_series(trained, tmp_path):
 
 
 def test_train_on_a_named_variable_length_dataset(tmp_path, monkeypatch):
-    pytest.importorskip("aeon")
+    pytest.importorskip("aeon", reason="UCR/UEA names and files need the optional aeon (tsattn[aeon])")
     monkeypatch.setenv("TSATTN_DATA", str(tmp_path / "cache"))
     r = invoke("train", "--data", "ucr:PickupGestureWiimoteZ", "--model", "cnn_attention", "--out", tmp_path / "r",
                "--max-epochs", 2, "--quiet")
@@ -223,3 +223,124 @@ def test_import_and_help_do_not_import_torch():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+COMMANDS = ["generate", "train", "evaluate", "explain", "locate", "predict", "export", "benchmark", "report", "demo",
+            "models"]
+
+
+def test_every_command_has_help_with_an_example():
+    import typer.main
+
+    assert sorted(typer.main.get_command(app).commands) == sorted(COMMANDS)  # this list is the whole CLI
+    for cmd in COMMANDS:
+        r = invoke(cmd, "--help")
+        assert r.exit_code == 0 and "Example" in r.output and f"tsattn {cmd}" in r.output, cmd
+
+
+def test_models_lists_every_registered_model_with_its_summary():
+    from tsattn.models import get_model_class, list_models
+
+    r = invoke("models")
+    assert r.exit_code == 0, r.output
+    lines = r.output.strip().splitlines()
+    assert [line.split()[0] for line in lines] == list_models()
+    for line in lines:
+        name = line.split()[0]
+        assert get_model_class(name).__doc__.strip().splitlines()[0] in line
+
+
+def test_demo_runs_the_tutorial_and_reruns_in_place(tmp_path, monkeypatch):
+    """`tsattn demo` on a tiny stand-in for the seed's 10,000 x 500 data: the seed's model and recipe, every file."""
+    import tests.conftest as c
+    import tsattn.api
+    from tsattn.config import DatasetConfig
+    from tsattn.training import recipes
+
+    monkeypatch.setattr(tsattn.api, "DatasetConfig", lambda: DatasetConfig(**c.TINY))
+    monkeypatch.setitem(recipes.SEED_TASK_RECIPE, "max_epochs", 2)
+    out = tmp_path / "demo"
+    for _ in range(2):  # the second run replaces the first, as the tutorial re-runs
+        r = invoke("demo", "--out", out, "--quiet")
+        assert r.exit_code == 0, r.output
+        assert "Demo done" in r.output and f"Look at {out}/attention.png" in r.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == "lstm_attention" and config["data"]["kind"] == "synthetic"
+    assert config["train"]["scaling_gain"] == 4.0 and config["train"]["lr_schedule"] == "onecycle"
+    for name in ("attention.png", "curves.png", "report.html", "metrics.json", "weights.safetensors"):
+        assert (out / name).stat().st_size > 0, name
+    assert json.loads((out / "status.json").read_text())["state"] == "done"
+
+
+def test_locate_with_integrated_gradients_and_on_data_without_segments(trained, tmp_path):
+    data, run = trained
+    r = invoke("locate", "--run", run, "--data", data, "--method", "integrated_gradients", "--out", tmp_path / "ig.csv")
+    assert r.exit_code == 0, r.output
+    ig = list(csv.DictReader((tmp_path / "ig.csv").open()))
+    assert len(ig) == 200 and all(0 <= int(row["span_start"]) < int(row["span_end"]) <= 64 for row in ig)
+    # The same series with no ground truth: spans come from the default mass, and no IoU column is invented.
+    with np.load(data) as z:
+        np.savez(tmp_path / "plain.npz", X=z["X"], y=z["y"], class_names=z["class_names"])
+    r = invoke("locate", "--run", run, "--data", tmp_path / "plain.npz", "--out", tmp_path / "plain.csv")
+    assert r.exit_code == 0, r.output
+    assert "Mean IoU" not in r.output
+    rows = list(csv.DictReader((tmp_path / "plain.csv").open()))
+    assert list(rows[0]) == ["index", "predicted", "probability", "span_start", "span_end"] and len(rows) == 200
+
+
+def _crash_after(epoch):
+    from tsattn.training import trainer as tr
+
+    save = tr._LastCheckpoint.on_train_epoch_end
+
+    class Crash(Exception):
+        pass
+
+    def crash(self, trainer, pl_module):
+        save(self, trainer, pl_module)
+        if trainer.current_epoch == epoch:
+            raise Crash
+
+    return save, crash
+
+
+@pytest.mark.parametrize("source", ["file", "named", "test-data"])
+def test_resume_reloads_every_kind_of_data_source(tmp_path, monkeypatch, source):
+    """A run that crashed after epoch 1 of 3 resumes from its own record of where the data came from, and ends
+    with the uninterrupted run's exact weights."""
+    from tsattn.training import trainer as tr
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 20)).astype(np.float32)
+    y = np.array(["lo", "hi"])[np.arange(60) % 2]
+    X[y == "hi", 5:9] += 2
+    if source == "file":
+        np.savez(tmp_path / "d.npz", X=X, y=y)
+        data = ["--data", tmp_path / "d.npz"]
+    elif source == "named":
+        pytest.importorskip("aeon", reason="ucr: names resolve through the optional aeon (tsattn[aeon])")
+        monkeypatch.setenv("TSATTN_DATA", str(tmp_path / "cache"))
+        data = ["--data", "ucr:ItalyPowerDemand"]
+    else:
+        import pandas as pd
+
+        for name, rows in (("train", slice(0, 40)), ("test", slice(40, 60))):
+            df = pd.DataFrame(X[rows], columns=[f"t{i}" for i in range(20)])
+            df.insert(0, "label", y[rows])
+            df.to_csv(tmp_path / f"{name}.csv", index=False)
+        data = ["--data", tmp_path / "train.csv", "--test-data", tmp_path / "test.csv"]
+    args = ["train", *data, "--model", "cnn_attention", "--max-epochs", 3, "--batch-size", 16, "--quiet"]
+    r = invoke(*args, "--out", tmp_path / "whole")
+    assert r.exit_code == 0, r.output
+    save, crash = _crash_after(1)
+    monkeypatch.setattr(tr._LastCheckpoint, "on_train_epoch_end", crash)
+    r = invoke(*args, "--out", tmp_path / "run")
+    assert r.exit_code != 0 and type(r.exception).__name__ == "Crash"
+    assert json.loads((tmp_path / "run" / "status.json").read_text())["state"] == "failed"
+    monkeypatch.setattr(tr._LastCheckpoint, "on_train_epoch_end", save)
+    r = invoke("train", "--resume", tmp_path / "run", "--quiet")
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "run" / "fit.json").read_text())["resumed_from_epoch"] == 2  # epochs 0 and 1 were done
+    assert (tmp_path / "run" / "weights.safetensors").read_bytes() == (tmp_path / "whole" / "weights.safetensors").read_bytes()
+    a, b = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("run", "whole"))
+    assert a["n_test"] == b["n_test"] and a["confusion_matrix"] == b["confusion_matrix"]

@@ -20,7 +20,26 @@ def test_seed_json_loads_verbatim(seed_config_path):
 
 
 def test_shipped_copy_matches_the_seed(seed_config_path):
+    assert seed_config_path != ROOT / "configs" / "seed_default.json"
     assert json.loads((ROOT / "configs" / "seed_default.json").read_text()) == json.loads(seed_config_path.read_text())
+
+
+# The seed's values as docs/seed-system.md gives them: the shipped copy is checked against these even where
+# ../shared is absent, and the defaults of DatasetConfig with it.
+SEED_VALUES = {
+    "num_points": 500, "dataset_size": 10000, "normal_anomalous_ratio": 0.5,
+    "min_loc": 0.0, "max_loc": 0.9, "step_loc": 0.01, "min_length": 0.1, "max_length": 0.5, "step_length": 0.01,
+    "min_freq": 1, "max_freq": 4, "step_freq": 0.01, "min_amp": 1, "max_amp": 10, "step_amp": 0.01,
+    "output_folder": "/output", "picture_folder": "/pictures",
+}
+
+
+def test_shipped_copy_and_defaults_hold_the_seed_values():
+    assert json.loads((ROOT / "configs" / "seed_default.json").read_text()) == SEED_VALUES
+    cfg = DatasetConfig()
+    for key, value in SEED_VALUES.items():
+        if key not in ("output_folder", "picture_folder"):
+            assert getattr(cfg, key) == value, key
 
 
 def test_seed_index_grids():

@@ -3,7 +3,7 @@ import pytest
 
 from tsattn import DataError
 
-pytest.importorskip("aeon")
+pytest.importorskip("aeon", reason="UCR/UEA names and files need the optional aeon (tsattn[aeon])")
 
 
 def test_named_dataset_from_the_aeon_wheel(monkeypatch, tmp_path):

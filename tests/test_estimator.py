@@ -93,9 +93,16 @@ def test_sklearn_tooling():
     pipe = Pipeline([("scale", FunctionTransformer(lambda a: a * 2.0)), ("clf", AttentionClassifier("cnn_attention", **FAST))])
     scores = cross_val_score(pipe, X, y, cv=2)
     assert scores.shape == (2,) and scores.mean() > 0.7, scores
-    grid = GridSearchCV(AttentionClassifier("cnn_attention", **FAST), {"lr": [1e-3, 3e-3]}, cv=2)
+
+def test_grid_search_tells_a_working_setting_from_a_broken_one():
+    """GridSearchCV really refits with each setting: a learning rate too small to move the weights in 4 epochs
+    scores at chance, and the search must pick the one that learns."""
+    X, y = _easy(n=160)
+    grid = GridSearchCV(AttentionClassifier("cnn_attention", **FAST), {"lr": [1e-9, 3e-3]}, cv=2)
     grid.fit(X, y)
-    assert grid.best_params_["lr"] in (1e-3, 3e-3)
+    scores = dict(zip(grid.cv_results_["param_lr"], grid.cv_results_["mean_test_score"]))
+    assert grid.best_params_["lr"] == 3e-3
+    assert scores[3e-3] > 0.8 and scores[1e-9] < 0.7, scores
 
 
 def test_mlp_refuses_other_lengths():
@@ -107,12 +114,60 @@ def test_mlp_refuses_other_lengths():
         clf.predict(X[:, :30])  # 2-D input follows scikit-learn's n_features_in_ rule
 
 
+def test_load_keeps_the_feature_count_check_of_a_2d_fit(fitted, tmp_path):
+    clf, X, _ = fitted
+    back = AttentionClassifier.load(clf.save(tmp_path / "run"))
+    assert back.n_features_in_ == 40
+    with pytest.raises(ValueError, match="X has 30 features, but AttentionClassifier is expecting 40"):
+        back.predict(X[:, :30])
+    assert back.predict(X[:, None, :30]).shape == (80,)  # 3-D input of another length is still welcome
+
+
+def test_list_of_multichannel_series_of_several_lengths():
+    X, y = _easy(n=60)
+    series = [np.stack([x[: 25 + i % 15], -x[: 25 + i % 15]]) for i, x in enumerate(X)]  # (2, 25..39) each
+    clf = AttentionClassifier("cnn_attention", **FAST).fit(series, y)
+    assert clf.n_channels_ == 2 and clf.seq_len_ == 39
+    assert clf.score(series, y) > 0.8
+    R = clf.explain(series[:2])  # lengths 25 and 26: padded to the longer one
+    assert R.shape == (2, 26) and R[0, 25] == 0 and (R[1] > 0).all()
+    np.testing.assert_allclose(R.sum(1), 1, atol=1e-5)
+    with pytest.raises(DataError, match="same number of channels"):
+        clf.predict([series[0], series[1][:1]])
+
+
+def test_load_a_run_trained_by_the_cli(tmp_path):
+    """The estimator reads `tsattn train`'s run directory and predicts what `tsattn predict` writes."""
+    import csv
+
+    from typer.testing import CliRunner
+
+    from tsattn.cli import app
+
+    X, y = _easy(n=80)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    runner = CliRunner()
+    r = runner.invoke(app, ["train", "--data", str(tmp_path / "d.npz"), "--model", "cnn_attention", "--max-epochs", "3",
+                            "--out", str(tmp_path / "run"), "--quiet"])
+    assert r.exit_code == 0, r.output
+    clf = AttentionClassifier.load(tmp_path / "run")
+    assert list(clf.classes_) == ["bump", "calm"] and clf.model == "cnn_attention"
+    np.save(tmp_path / "X.npy", X[:, None, :])
+    r = runner.invoke(app, ["predict", "--run", str(tmp_path / "run"), "--data", str(tmp_path / "X.npy"), "--out",
+                            str(tmp_path / "p.csv"), "--quiet"])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader((tmp_path / "p.csv").open()))
+    np.testing.assert_allclose(clf.predict_proba(X[:, None, :])[:, 0], [float(r["proba_bump"]) for r in rows], atol=1e-5)
+    assert list(clf.predict(X[:, None, :])) == [r["predicted"] for r in rows]
+
+
 # scikit-learn's estimator checks. They feed tabular blobs with 2-5 features, so the instance uses dataset
 # standardisation (per-series z-normalisation would erase the signal) and no input pooling (pool=2 would
 # halve 2 features to 1).
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 
+@pytest.mark.slow
 @parametrize_with_checks([AttentionClassifier("cnn_attention", max_epochs=20, batch_size=16, scaling="standard",
                                               model_params={"pool": 1})])
 def test_sklearn_estimator_checks(estimator, check):

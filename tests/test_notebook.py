@@ -8,9 +8,10 @@ import pytest
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "attention_tutorial.ipynb"
 
 
+@pytest.mark.slow
 def test_tutorial_notebook_executes(tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat", reason="the notebook test needs nbformat (tsattn[test])")
+    nbclient = pytest.importorskip("nbclient", reason="the notebook test needs nbclient (tsattn[test])")
     monkeypatch.setenv("TSATTN_TUTORIAL_SMALL", "1")
     monkeypatch.setenv("TSATTN_TUTORIAL_OUT", str(tmp_path / "runs"))
     nb = nbformat.read(NOTEBOOK, as_version=4)

@@ -16,7 +16,8 @@ import pytest
 from tests.conftest import TINY
 
 TSATTN = [sys.executable, "-m", "tsattn"]
-SMALL = TINY | {"dataset_size": 600}
+# The SIGKILL runs: 300 series, 30 epochs (kill points 2, 11 and 23 need the epochs, not the data).
+SMALL = TINY | {"dataset_size": 300}
 EPOCHS = 30
 TRAIN = ["train", "--model", "cnn_attention", "--max-epochs", str(EPOCHS), "--patience", str(EPOCHS),
          "--batch-size", "32", "--quiet", "--accelerator", "cpu"]
@@ -47,6 +48,20 @@ def _assert_whole(run: Path, epochs: int = EPOCHS) -> None:
     assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
 
 
+def _assert_partial_run_is_whole(run: Path, kill_after: int) -> None:
+    """What a killed run left is whole: config.json parses, and history.csv holds complete rows of consecutive
+    epochs (every field a number), at least ``kill_after`` of them: no half-written row or file."""
+    assert {"model", "train", "scaler", "class_names"} <= set(json.loads((run / "config.json").read_text()))
+    text = (run / "history.csv").read_text()
+    assert text.endswith("\n")
+    rows = list(csv.DictReader(text.splitlines()))
+    assert len(rows) >= kill_after
+    assert [int(r["epoch"]) for r in rows] == list(range(len(rows)))
+    for r in rows:
+        assert None not in r and all(v not in (None, "") for v in r.values()), r
+        assert all(np.isfinite(float(v)) for v in r.values()), r
+
+
 def _assert_weights_close(run: Path, reference: Path) -> None:
     from safetensors.numpy import load_file
 
@@ -64,12 +79,20 @@ def config(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def ddp_config(tmp_path_factory) -> Path:
+    p = tmp_path_factory.mktemp("cfg") / "ddp.json"
+    p.write_text(json.dumps(TINY | {"dataset_size": 600}))
+    return p
+
+
+@pytest.fixture(scope="module")
 def reference(config, tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("ref") / "run"
     subprocess.run([*TSATTN, *TRAIN, "--config", str(config), "--out", str(run)], check=True, capture_output=True)
     return run
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights_and_metrics_across_processes(config, reference, tmp_path):
     run = tmp_path / "again"
     subprocess.run([*TSATTN, *TRAIN, "--config", str(config), "--out", str(run)], check=True, capture_output=True)
@@ -79,6 +102,7 @@ def test_same_seed_same_weights_and_metrics_across_processes(config, reference, 
         assert a[key] == b[key], key
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_after", [2, 11, 23])
 def test_sigkill_then_resume_finishes_the_same_run(config, reference, tmp_path, kill_after):
     """Kill -9 after ``kill_after`` epochs, resume, and end with the uninterrupted run's exact weights."""
@@ -93,8 +117,7 @@ def test_sigkill_then_resume_finishes_the_same_run(config, reference, tmp_path, 
     proc.wait()
     assert json.loads((run / "status.json").read_text())["state"] == "running"  # a crash is not taken for done
     assert not (run / "weights.safetensors").exists()
-    for name in ("config.json", "history.csv"):  # what is there is whole
-        (json.loads if name.endswith(".json") else str)((run / name).read_text())
+    _assert_partial_run_is_whole(run, kill_after)
     r = subprocess.run([*TSATTN, "train", "--resume", str(run), "--quiet"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     _assert_whole(run)
@@ -157,10 +180,11 @@ def test_resume_in_process_matches_uninterrupted(tmp_path):
     assert all(np.array_equal(state[k].numpy(), ref_state[k].numpy()) for k in ref_state)
 
 
-def test_ddp_with_two_cpu_processes(config, tmp_path):
+@pytest.mark.slow
+def test_ddp_with_two_cpu_processes(ddp_config, tmp_path):
     """Lightning DDP, gloo backend, 2 processes: the run completes, rank 0 alone writes it, accuracy holds."""
     args = ["train", "--model", "cnn_attention", "--max-epochs", "16", "--patience", "16", "--batch-size", "16",
-            "--accelerator", "cpu", "--config", str(config)]
+            "--accelerator", "cpu", "--config", str(ddp_config)]
     single = tmp_path / "single"
     subprocess.run([*TSATTN, *args, "--quiet", "--out", str(single)], check=True, capture_output=True)
     run = tmp_path / "ddp"
@@ -246,3 +270,61 @@ def test_loggers(tmp_path, logger, module, produced):
     if logger == "csv":
         rows = list(csv.DictReader(found[0].open()))
         assert {"train_loss", "val_loss", "epoch"} <= set(rows[0])
+
+
+@pytest.mark.parametrize("n", [96, 101])
+def test_ddp_ranks_get_disjoint_shards_that_cover_each_epoch(n):
+    """What Lightning does to the training loader under DDP, done here for ranks 0 and 1 of 2: every rank's
+    indices are its own, together they are the epoch (DistributedSampler repeats one index when n is odd), the
+    order changes with the epoch and is the same for the same seed."""
+    from lightning.pytorch.trainer.connectors.data_connector import _get_distributed_sampler, _update_dataloader
+
+    from tsattn.training.data import ArrayDataset, make_loader
+    from tsattn.training.trainer import seed_everything
+
+    ds = ArrayDataset(np.zeros((n, 1, 4), np.float32), np.zeros(n, np.int64))
+
+    def epoch_indices(rank, epoch, seed=3):
+        seed_everything(seed)  # each process seeds itself the same way: PL_GLOBAL_SEED seeds the sampler
+        loader = make_loader(ds, 8, shuffle=True, seed=seed)
+        sampler = _get_distributed_sampler(loader, shuffle=True, mode=None, overfit_batches=0, num_replicas=2,
+                                           rank=rank)
+        sharded = _update_dataloader(loader, sampler)
+        sharded.sampler.set_epoch(epoch)
+        return list(sharded.sampler)
+
+    for epoch in (0, 1):
+        a, b = epoch_indices(0, epoch), epoch_indices(1, epoch)
+        assert len(a) == len(b) == -(-n // 2)
+        assert set(a) | set(b) == set(range(n))
+        assert len(set(a) & set(b)) == (n % 2)  # disjoint, but for the one index padded onto an odd epoch
+    assert epoch_indices(0, 0) != epoch_indices(0, 1)
+    assert epoch_indices(0, 1) == epoch_indices(0, 1)
+
+
+def test_out_of_core_data_is_scanned_for_nan_before_training(tmp_path):
+    """A NaN deep inside a shard directory is found chunk by chunk before anything is written; with
+    --nan-policy zero the same data trains, filled batch by batch."""
+    from typer.testing import CliRunner
+
+    from tsattn.cli import app
+
+    runner = CliRunner()
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(TINY))
+    r = runner.invoke(app, ["generate", "--config", str(cfg), "--shards", "2", "--out", str(tmp_path / "shards"),
+                            "--quiet"])
+    assert r.exit_code == 0, r.output
+    X = np.load(tmp_path / "shards" / "X.npy", mmap_mode="r+")
+    X[157, 0, 9] = np.nan
+    X.flush()
+    del X
+    r = runner.invoke(app, ["train", "--data", str(tmp_path / "shards"), "--model", "cnn_attention", "--max-epochs", "1",
+                            "--out", str(tmp_path / "r"), "--quiet"])
+    assert r.exit_code == 2, r.output
+    assert "found 1, the first at index (157, 0, 9)" in r.output and len(r.output.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+    r = runner.invoke(app, ["train", "--data", str(tmp_path / "shards"), "--model", "cnn_attention", "--max-epochs", "1",
+                            "--nan-policy", "zero", "--out", str(tmp_path / "z"), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "z" / "config.json").read_text())["train"]["nan_policy"] == "zero"

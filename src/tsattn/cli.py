@@ -352,26 +352,33 @@ def predict(
                + (f"; attention in {info['attention']}" if info["attention"] else ""))
 
 
-@app.command(epilog="Example: tsattn export --run runs/demo --format onnx --out model.onnx")
+@app.command(epilog="Examples:\n\n  tsattn export --run runs/demo --format onnx --out model.onnx\n\n"
+                    "  tsattn export --run runs/pickup --format onnx --out model.onnx  (variable length: inputs "
+                    "series and lengths)")
 @_guard
 def export(
     run: Path = typer.Option(..., "--run", help="run directory"),
     fmt: str = typer.Option("onnx", "--format", help="export format (onnx)"),
     out: Path = typer.Option(..., "--out", help="output file"),
+    lengths: Optional[bool] = typer.Option(None, "--lengths/--no-lengths",
+                                           help="give the graph a lengths input (default: only for a run trained "
+                                                "on series of several lengths)"),
 ) -> None:
-    """Export the model with its scaling inside: raw series in, probabilities and attention out."""
+    """Export the model with its scaling inside: raw series (and lengths) in, probabilities and attention out."""
     if fmt != "onnx":
         _fail(f"--format: must be 'onnx'; got {fmt!r}")
     from .export import export_onnx
 
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        _fail("export: needs onnx and onnxruntime (pip install 'tsattn[onnx]')")
-    r = export_onnx(run, out)
+    for module in ("onnx", "onnxruntime"):
+        try:
+            __import__(module)
+        except ImportError:
+            _fail(f"export: needs {module}, which is not installed (pip install 'tsattn[onnx]')")
+    r = export_onnx(run, out, lengths=lengths)
     diffs = ", ".join(f"{k.removeprefix('max_abs_diff_')} {v:.1e}" for k, v in r.items() if k.startswith("max_abs"))
-    typer.echo(f"Wrote {out} ({r['bytes'] / 1024:.0f} KiB; outputs {', '.join(r['outputs'])}; "
-               f"time axis {'dynamic' if r['dynamic_time'] else 'fixed'}). Max |ONNX - PyTorch|: {diffs}")
+    typer.echo(f"Wrote {out} ({r['bytes'] / 1024:.0f} KiB; inputs {', '.join(r['inputs'])}; outputs "
+               f"{', '.join(r['outputs'])}; time axis {'dynamic' if r['dynamic_time'] else 'fixed'}). "
+               f"Max |ONNX - tsattn predict|: {diffs}")
 
 
 @app.command(epilog="Examples:\n\n  tsattn report runs/demo --open\n\n  tsattn report runs/bench")
@@ -395,7 +402,7 @@ def report(
             typer.echo(f"No browser found; open {path.resolve().as_uri()} yourself", err=True)
 
 
-@app.command(name="models")
+@app.command(name="models", epilog="Example: tsattn models")
 @_guard
 def models_cmd() -> None:
     """List the registered models."""

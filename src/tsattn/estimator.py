@@ -226,6 +226,9 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
             "classes": self.classes_.tolist(), "n_channels": self.n_channels_, "seq_len": self.seq_len_,
             "scaler": self.scaler_.to_dict(), "data": {"kind": "estimator"},
             "estimator_params": self.get_params(), "versions": rundir.versions(),
+            # how fit saw X: 2-D (n, T) input keeps scikit-learn's feature-count check after load
+            "estimator_input": {"ndim": int(self._fit_ndim_),
+                                **({"n_features_in": int(self.n_features_in_)} if hasattr(self, "n_features_in_") else {})},
         }
         rundir.write_status(path, "running")
         atomic_write_json(path / rundir.CONFIG, config)
@@ -247,5 +250,8 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         clf.n_channels_, clf.seq_len_ = run.config["n_channels"], run.config["seq_len"]
         clf.config_ = TrainConfig.model_validate(run.config["train"])
         clf.history_ = []
-        clf._fit_ndim_ = 3
+        fitted_on = run.config.get("estimator_input", {})  # absent for a CLI-trained run: (n, C, T) input
+        clf._fit_ndim_ = int(fitted_on.get("ndim", 3))
+        if "n_features_in" in fitted_on:
+            clf.n_features_in_ = int(fitted_on["n_features_in"])
         return clf

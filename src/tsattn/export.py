@@ -1,74 +1,96 @@
-"""ONNX export: raw series in, probabilities and attention out, the run's scaling inside the graph."""
+"""ONNX export: raw series in, probabilities and attention out, the run's scaling inside the graph.
+
+A run trained on series of several lengths exports a graph with a second
+input, ``lengths`` ``(batch,)`` int64: each row's true length. Steps past it
+are padding, whatever they hold (zero or NaN): the scaling's statistics, the
+attention and the length offsets see only the real steps, as ``tsattn
+predict`` does. The graph is checked against that very path (the run's numpy
+``Scaler`` and its network, :func:`tsattn.inference.predict_arrays`), not
+against a copy of it.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
 from ._errors import RunError
 
-__all__ = ["export_onnx", "ScaledNet"]
+__all__ = ["export_onnx", "check_parity", "needs_lengths"]
 
 
-def _scaled_net_class():
+def needs_lengths(net) -> bool:
+    """Was ``net`` trained on series of several lengths? (Its length offsets are on.)"""
+    from .layers import LengthLogits
+
+    return getattr(net, "variable_length", True) and any(
+        isinstance(m, LengthLogits) and bool(m.stats[1] > 0) for m in net.modules())
+
+
+def _graph_class():
     import torch
     from torch import nn
 
     from .models._base import logits_to_proba
-    from .training.scaling import TWO_VIEWS
 
-    class ScaledNet(nn.Module):
-        """Scaling + network + probabilities in one module, so that the exported graph takes raw series."""
+    class OnnxGraph(nn.Module):
+        """The run's scaling (its :meth:`~tsattn.training.scaling.Scaler.torch_module`), network and probabilities."""
 
-        def __init__(self, net: nn.Module, scaler) -> None:
+        def __init__(self, net: nn.Module, scaler, with_lengths: bool) -> None:
             super().__init__()
-            self.net = net
-            self.method = scaler.method
-            self.gain = float(scaler.gain)
-            C = len(scaler.mean) or net.n_channels  # the data's channels (the net takes 2C under TWO_VIEWS)
-            mean = torch.tensor(scaler.mean if scaler.mean else [0.0] * C, dtype=torch.float32)
-            std = torch.tensor(scaler.std if scaler.std else [1.0] * C, dtype=torch.float32)
-            self.register_buffer("mean", mean.view(1, C, 1))
-            self.register_buffer("std", std.view(1, C, 1))
+            self.scale, self.net, self.with_lengths = scaler.torch_module(), net, with_lengths
 
-        def forward(self, x: torch.Tensor):
-            if self.method == "znorm":
-                x = self._znorm(x)
-            elif self.method == "standard":
-                x = (x - self.mean) * (self.gain / self.std)
-            elif self.method in TWO_VIEWS:
-                x = torch.cat([self._znorm(x), (x - self.mean) * (self.gain / self.std)], dim=1)
-            logits, att = self.net(x)
+        def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None):
+            mask = None
+            if self.with_lengths:
+                # step positions from the input itself, so that the traced graph keeps the time axis dynamic
+                steps = torch.cumsum(torch.ones_like(x[:, 0, :]), dim=-1) - 1
+                mask = steps < lengths[:, None].to(x.dtype)
+            logits, att = self.net(self.scale(x, mask), mask)
             proba = logits_to_proba(logits)
             return (proba, att) if att is not None else (proba,)
 
-        def _znorm(self, x: torch.Tensor) -> torch.Tensor:
-            mu = x.mean(dim=2, keepdim=True)
-            sd = (x - mu).pow(2).mean(dim=2, keepdim=True).sqrt()  # population std, as numpy's
-            return (x - mu) * (self.gain / (sd + 1e-8))
-
-    return ScaledNet
-
-
-def __getattr__(name: str):
-    if name == "ScaledNet":
-        return _scaled_net_class()
-    raise AttributeError(name)
+    return OnnxGraph
 
 
 def export_onnx(run: str | os.PathLike[str], out: str | os.PathLike[str], *, opset: int = 17,
-                check: bool = True, atol: float = 1e-5) -> dict:
-    """Export a run's model to ONNX and check it against PyTorch with onnxruntime.
+                check: bool = True, atol: float = 1e-5, lengths: bool | None = None) -> dict:
+    """Export a run's model to ONNX and check it against the run's own prediction path with onnxruntime.
 
-    The graph's input is ``series`` ``(batch, channels, time)`` of raw values;
-    outputs are ``probabilities`` ``(batch, n_classes)`` and, for attention
-    models, ``attention`` ``(batch, time)``. Batch is dynamic, and time too
+    The graph's inputs are ``series`` ``(batch, channels, time)`` of raw
+    values and, for a variable-length run (or with ``lengths=True``),
+    ``lengths`` ``(batch,)`` int64. Its outputs are ``probabilities``
+    ``(batch, n_classes)`` and, for attention models, ``attention``
+    ``(batch, time)``, exactly 0 on padding. Batch is dynamic, and time too
     except for ``mlp`` (one weight per step) and ``transformer`` (its patch
     padding is frozen by tracing).
+
+    Parameters
+    ----------
+    run : path
+        A finished run directory.
+    out : path
+        Where the ``.onnx`` file goes (written atomically, after the check).
+    opset : int
+        ONNX opset.
+    check : bool
+        Compare onnxruntime with ``tsattn predict``'s path on random series;
+        raise :class:`~tsattn.RunError` above ``atol``.
+    lengths : bool, optional
+        Give the graph a ``lengths`` input. ``None``: only if the run was
+        trained on series of several lengths. A model that takes one length
+        only (``mlp``) cannot have it.
+
+    Examples
+    --------
+    >>> from tsattn.export import export_onnx
+    >>> report = export_onnx("runs/gunpoint", "model.onnx")  # doctest: +SKIP
+    >>> report["inputs"]  # doctest: +SKIP
+    ['series']
     """
     import io
+    import warnings
 
     import torch
 
@@ -77,55 +99,92 @@ def export_onnx(run: str | os.PathLike[str], out: str | os.PathLike[str], *, ops
 
     loaded = load_run(run)
     net = loaded.net.eval()
-    wrapped = _scaled_net_class()(net, loaded.scaler).eval()
+    if lengths is None:
+        lengths = needs_lengths(net)
+    elif lengths and not getattr(net, "variable_length", True):
+        raise RunError(f"lengths: {loaded.model_name} takes series of one length only; it cannot take a lengths input")
+    graph = _graph_class()(net, loaded.scaler, lengths).eval()
     C, T = loaded.config["n_channels"], loaded.config["seq_len"]
     has_att = getattr(net, "has_attention", True)
+    inputs = ["series"] + (["lengths"] if lengths else [])
     outputs = ["probabilities"] + (["attention"] if has_att else [])
-    dynamic = {"series": {0: "batch"}, "probabilities": {0: "batch"}}
     time_dynamic = getattr(net, "onnx_dynamic_time", True)
-    if time_dynamic:
-        dynamic["series"][2] = "time"
+    time_axis = {2: "time"} if time_dynamic else {}
+    dynamic = {"series": {0: "batch", **time_axis}, "probabilities": {0: "batch"}}
+    if lengths:
+        dynamic["lengths"] = {0: "batch"}
     if has_att:
         dynamic["attention"] = {0: "batch", **({1: "time"} if time_dynamic else {})}
-    example = torch.randn(2, C, T)
+    example = (torch.randn(2, C, T),)
+    if lengths:  # one short row, so that every masked branch (the LSTM's packing) is traced
+        example += (torch.tensor([T, max(T // 2, 1)], dtype=torch.int64),)
     buf = io.BytesIO()
-    import warnings
-
     try:
         with warnings.catch_warnings():
-            # Tracer chatter; what matters is checked below: parity with PyTorch at other batch sizes and lengths.
+            # Tracer chatter; what matters is checked below: parity with the predict path at other sizes.
             warnings.simplefilter("ignore")
-            torch.onnx.export(wrapped, (example,), buf, input_names=["series"], output_names=outputs,
+            torch.onnx.export(graph, example, buf, input_names=inputs, output_names=outputs,
                               dynamic_axes=dynamic, opset_version=opset, dynamo=False)
     except Exception as exc:  # an architecture the exporter cannot trace
         raise RunError(f"export: {loaded.model_name} cannot be exported to ONNX: {type(exc).__name__}: {exc}") from None
-    data = buf.getvalue()
-    report = {"model": loaded.model_name, "outputs": outputs, "dynamic_time": time_dynamic, "opset": opset,
-              "bytes": len(data)}
+    data = _with_metadata(buf.getvalue(), loaded)
+    report = {"model": loaded.model_name, "inputs": inputs, "outputs": outputs, "dynamic_time": time_dynamic,
+              "opset": opset, "bytes": len(data)}
     if check:
-        report |= check_parity(data, wrapped, C, T, time_dynamic=time_dynamic, atol=atol)
+        report |= check_parity(data, loaded, time_dynamic=time_dynamic, atol=atol)
     atomic_write_bytes(out, data)
     return report
 
 
-def check_parity(onnx_bytes: bytes, wrapped, C: int, T: int, *, time_dynamic: bool, atol: float = 1e-5,
-                 seed: int = 0) -> dict:
-    """Max absolute difference between onnxruntime and PyTorch on random raw series; raises above ``atol``."""
+def _with_metadata(data: bytes, loaded) -> bytes:
+    """Record the class names (the columns of ``probabilities``) and the model in the graph's metadata."""
+    import json
+
+    import onnx
+
+    model = onnx.load_from_string(data)
+    for key, value in (("class_names", json.dumps(loaded.class_names)), ("tsattn_model", loaded.model_name)):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    return model.SerializeToString()
+
+
+def check_parity(onnx_bytes: bytes, loaded, *, time_dynamic: bool, atol: float = 1e-5, seed: int = 0) -> dict:
+    """Max absolute difference between onnxruntime and the run's predict path; raises above ``atol``.
+
+    The reference is what ``tsattn predict`` computes: the run's numpy
+    scaler, then its network through :func:`~tsattn.inference.predict_arrays`.
+    A graph with a ``lengths`` input is fed padded batches of mixed lengths,
+    their padding NaN for the reference (as the readers give it) and zero or
+    NaN for the graph.
+    """
     import onnxruntime as ort
-    import torch
+
+    from .inference import predict_arrays
 
     sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    with_lengths = [i.name for i in sess.get_inputs()] == ["series", "lengths"]
+    C, T = loaded.config["n_channels"], loaded.config["seq_len"]
     rng = np.random.default_rng(seed)
-    worst = {}
+    worst: dict[str, float] = {}
     shapes = [(7, T)] + ([(3, max(T // 2, 8)), (2, T + 17)] if time_dynamic else [])
     for B, L in shapes:
         x = (rng.normal(size=(B, C, L)) * 3 + 1).astype(np.float32)
-        with torch.inference_mode():
-            ref = [t.numpy() for t in wrapped(torch.from_numpy(x))]
-        got = sess.run(None, {"series": x})
-        for name, r, g in zip(("probabilities", "attention"), ref, got):
-            worst[name] = max(worst.get(name, 0.0), float(np.abs(r - g).max()))
+        feeds = [({"series": x}, x, None)]
+        if with_lengths:
+            n = rng.integers(max(L // 3, 1), L + 1, size=B)
+            n[0] = L
+            pad = np.arange(L)[None, None, :] >= n[:, None, None]
+            nan_padded = np.where(pad, np.nan, x).astype(np.float32)
+            feeds = [({"series": np.where(pad, 0.0, x).astype(np.float32), "lengths": n}, nan_padded, n),
+                     ({"series": nan_padded, "lengths": n}, nan_padded, n)]
+        for feed, raw, n in feeds:
+            ref = predict_arrays(loaded.net, loaded.scaler.transform(raw), lengths=n)
+            got = sess.run(None, feed)
+            for name, r, g in zip(("probabilities", "attention"), ref, got):
+                if r is not None:
+                    worst[name] = max(worst.get(name, 0.0), float(np.abs(r - g).max()))
     for name, diff in worst.items():
-        if diff > atol:
-            raise RunError(f"export: ONNX {name} differ from PyTorch by {diff:.2e} > {atol:.0e}")
+        if not diff <= atol:
+            raise RunError(f"export: ONNX {name} differ from tsattn predict by {diff:.2e} > {atol:.0e}")
     return {f"max_abs_diff_{k}": v for k, v in worst.items()}

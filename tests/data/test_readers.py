@@ -7,7 +7,12 @@ import pytest
 from tsattn import DataError
 from tsattn.data.readers import apply_nan_policy, read_series_file
 
-aeon = pytest.importorskip("aeon")
+
+
+@pytest.fixture
+def aeon():
+    """The UCR formats (.ts, .tsv, .arff) are parsed by the optional aeon; CSV, Parquet and NumPy are not."""
+    return pytest.importorskip("aeon", reason=".ts/.tsv/.arff are read by the optional aeon (tsattn[aeon])")
 
 
 def _wide_frame():
@@ -34,7 +39,7 @@ def test_csv_wide_ragged_rows_become_variable_length(tmp_path):
 
 
 def test_parquet_wide_and_custom_label(tmp_path):
-    pytest.importorskip("pyarrow")
+    pytest.importorskip("pyarrow", reason="Parquet needs the optional pyarrow (tsattn[parquet])")
     df, X = _wide_frame()
     df.rename(columns={"label": "y"}).to_parquet(tmp_path / "w.parquet")
     ds = read_series_file(tmp_path / "w.parquet", label_column="y")
@@ -56,14 +61,14 @@ def test_csv_long_multivariate_variable_length(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["ts", "tsv", "arff"])
-def test_shipped_gunpoint_in_every_ucr_format(fmt):
+def test_shipped_gunpoint_in_every_ucr_format(aeon, fmt):
     from tsattn.datasets import _shipped_dir
 
     ds = read_series_file(_shipped_dir() / "GunPoint" / f"GunPoint_TRAIN.{fmt}")
     assert ds.X.shape == (50, 1, 150) and ds.class_names == ["1", "2"]
 
 
-def test_ts_variable_length_and_multivariate():
+def test_ts_variable_length_and_multivariate(aeon):
     from tsattn.datasets import _shipped_dir
 
     ds = read_series_file(_shipped_dir() / "PickupGestureWiimoteZ" / "PickupGestureWiimoteZ_TRAIN.ts")
@@ -73,7 +78,7 @@ def test_ts_variable_length_and_multivariate():
     assert mv.X.shape == (40, 6, 100) and len(mv.class_names) == 4
 
 
-def test_ts_file_written_here(tmp_path):
+def test_ts_file_written_here(aeon, tmp_path):
     (tmp_path / "t.ts").write_text(
         "@problemName t\n@timeStamps false\n@univariate true\n@equalLength false\n@classLabel true up down\n@data\n"
         "1,2,3:up\n3,2:down\n1,2,3,4:up\n4,3,2,1:down\n")
@@ -94,6 +99,8 @@ def test_ts_file_written_here(tmp_path):
     ],
 )
 def test_broken_files_give_clear_errors(tmp_path, name, content, fragment):
+    if name.endswith(".ts"):
+        pytest.importorskip("aeon", reason=".ts files are read by the optional aeon (tsattn[aeon])")
     (tmp_path / name).write_text(content)
     with pytest.raises(DataError, match=fragment):
         read_series_file(tmp_path / name)
@@ -115,7 +122,7 @@ def test_nan_policies():
         apply_nan_policy(X, lengths, "drop")
 
 
-def test_tsv_and_arff_files_written_here(tmp_path):
+def test_tsv_and_arff_files_written_here(aeon, tmp_path):
     (tmp_path / "d.tsv").write_text("1\t0.5\t1.5\t2.5\n2\t3.0\t2.0\t1.0\n1\t0.1\t0.2\t0.3\n")
     ds = read_series_file(tmp_path / "d.tsv")
     assert ds.X.shape == (3, 1, 3) and ds.class_names == ["1", "2"]

@@ -84,13 +84,41 @@ def test_blocks_are_independent_of_how_they_are_produced():
     np.testing.assert_array_equal(whole.extras["segment_start"][BLOCK:], second["segment_start"])
 
 
-def test_noise_and_phase_are_off_by_default_and_work_when_on():
+def test_noise_is_off_by_default_and_works_when_on():
     cfg = DatasetConfig(**TINY)
-    assert cfg.noise_std == 0 and cfg.random_phase is False
+    assert cfg.noise_std == 0
     noisy = generate(DatasetConfig(**TINY | {"noise_std": 0.1}), seed=0)
     clean = generate(cfg, seed=0)
     resid = (noisy.X - clean.X)[:, 0] / clean.extras["amp"][:, None]
     assert 0.08 < resid.std() < 0.12
+
+
+def _phases(ds):
+    """Fit ``amp * sin(freq t + phase)`` to each normal series by least squares: (phase, residual, amplitude)."""
+    t = np.linspace(0, 2 * np.pi, ds.X.shape[2])
+    out = []
+    for i in np.flatnonzero(ds.y == 0):
+        f = ds.extras["freq"][i]
+        A = np.stack([np.sin(f * t), np.cos(f * t)], axis=1)  # sin(ft + p) = cos(p) sin(ft) + sin(p) cos(ft)
+        (a, b), *_ = np.linalg.lstsq(A, ds.X[i, 0].astype(np.float64), rcond=None)
+        out.append((np.arctan2(b, a), np.abs(A @ [a, b] - ds.X[i, 0]).max(), np.hypot(a, b) / ds.extras["amp"][i]))
+    return np.array(out)
+
+
+def test_random_phase_is_off_by_default_and_draws_every_phase_when_on():
+    assert DatasetConfig(**TINY).random_phase is False
+    off = _phases(generate(DatasetConfig(**TINY), seed=0))
+    np.testing.assert_allclose(off[:, 0], 0, atol=1e-5)  # every series starts its sine at phase 0
+    cfg = DatasetConfig(**TINY | {"random_phase": True})
+    ds = generate(cfg, seed=0)
+    on = _phases(ds)
+    assert on[:, 1].max() < 1e-4 and np.allclose(on[:, 2], 1, atol=1e-5)  # still exact sines of their amplitude
+    counts, _ = np.histogram(np.mod(on[:, 0], 2 * np.pi), bins=4, range=(0, 2 * np.pi))
+    assert counts.min() >= len(on) // 8, counts  # spread over the whole circle
+    assert generate(cfg, seed=0).X.tobytes() == ds.X.tobytes()  # and seeded
+    for i in np.flatnonzero(ds.y == 1)[:50]:  # the flat segment still holds the value at its start
+        s, e = ds.extras["segment_start"][i], ds.extras["segment_end"][i]
+        assert np.all(ds.X[i, 0, s:e] == ds.X[i, 0, s])
 
 
 @pytest.mark.parametrize("kind", ["rectified", "spike", "level_shift", "frequency_change", "noise_burst"])

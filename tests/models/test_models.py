@@ -43,6 +43,11 @@ def test_backward_pass_reaches_every_parameter(name):
     classification_loss(logits, torch.tensor([0, 1, 0, 1])).backward()
     for pname, p in net.named_parameters():
         assert p.grad is not None and torch.isfinite(p.grad).all(), pname
+        if pname.endswith("attention.score.bias"):
+            # One bias added to every step's score: the softmax over time is blind to it, so its gradient is
+            # 0 in exact arithmetic (its value on a given machine is rounding noise, sometimes exactly 0).
+            assert p.grad.abs().sum() < 1e-6, pname
+            continue
         assert p.grad.abs().sum() > 0, pname
 
 

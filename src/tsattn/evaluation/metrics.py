@@ -11,9 +11,12 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: l
     """Accuracy, precision, recall, F1, ROC AUC and the confusion matrix.
 
     Binary tasks score the positive class (index 1), as the seed does;
-    multi-class tasks report macro averages and one-vs-rest ROC AUC. ROC AUC
-    always comes from probabilities, never from thresholded labels (the seed's
-    mistake).
+    multi-class tasks report macro averages over the classes that occur (in
+    ``y_true`` or the predictions) and one-vs-rest ROC AUC averaged over the
+    classes present in ``y_true``, so that a test set lacking a class is
+    scored on the classes it has. ROC AUC always comes from probabilities,
+    never from thresholded labels (the seed's mistake), and is NaN when
+    ``y_true`` holds one class only.
 
     Examples
     --------
@@ -32,16 +35,21 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: l
     y_pred = proba.argmax(axis=1)
     labels = list(range(k))
     binary = k == 2
-    average = "binary" if binary else "macro"
-    p, r, f, _ = skm.precision_recall_fscore_support(y_true, y_pred, labels=labels if not binary else None,
-                                                     average=average, zero_division=0)
     present = np.unique(y_true)
+    if binary:
+        p, r, f, _ = skm.precision_recall_fscore_support(y_true, y_pred, average="binary", zero_division=0)
+    else:
+        # Macro over the classes that occur (in y_true or y_pred): a class a test set lacks, and that is never
+        # predicted, has no precision or recall to average; counting it as 0 would only penalise the split.
+        seen = sorted(set(present.tolist()) | set(np.unique(y_pred).tolist()))
+        p, r, f, _ = skm.precision_recall_fscore_support(y_true, y_pred, labels=seen, average="macro", zero_division=0)
     if len(present) < 2:
         roc_auc = float("nan")  # undefined with one class in y_true
     elif binary:
         roc_auc = skm.roc_auc_score(y_true, proba[:, 1])
     else:
-        roc_auc = skm.roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=labels)
+        # One-vs-rest, macro over the classes present in y_true (each one's AUC needs positives and negatives).
+        roc_auc = float(np.mean([skm.roc_auc_score(y_true == c, proba[:, c]) for c in present]))
     pc, rc, fc, sc = skm.precision_recall_fscore_support(y_true, y_pred, labels=labels, average=None, zero_division=0)
     return {
         "accuracy": float(skm.accuracy_score(y_true, y_pred)),

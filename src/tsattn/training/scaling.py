@@ -89,6 +89,16 @@ class Scaler:
             out = np.nan_to_num(out, nan=0.0)
         return out.astype(np.float32, copy=False)
 
+    def torch_module(self):
+        """The same transform as a torch module, ``(x (B, C, T), mask (B, T) or None) -> (B, C', T)``.
+
+        It is what the ONNX graph runs (:func:`tsattn.export.export_onnx`):
+        with a mask, the statistics of ``znorm`` are taken over the real steps
+        only and the padding comes out as 0.0, whatever value it held (zero or
+        NaN), exactly as :meth:`transform` treats NaN padding.
+        """
+        return _torch_scaler_class()(self)
+
     def _with(self, method: str) -> Scaler:
         return Scaler(method=method, gain=self.gain, mean=self.mean, std=self.std)
 
@@ -99,3 +109,50 @@ class Scaler:
     def from_dict(cls, d: dict) -> Scaler:
         return cls(method=d["method"], gain=float(d.get("gain", 1.0)), mean=list(d.get("mean", [])),
                    std=list(d.get("std", [])))
+
+
+def _torch_scaler_class():
+    import torch
+    from torch import nn
+
+    class TorchScaler(nn.Module):
+        """:meth:`Scaler.transform` in torch (see :meth:`Scaler.torch_module`)."""
+
+        def __init__(self, scaler: Scaler) -> None:
+            super().__init__()
+            self.method, self.gain = scaler.method, float(scaler.gain)
+            C = max(len(scaler.mean), 1)
+            mean = torch.tensor(scaler.mean or [0.0], dtype=torch.float32)
+            std = torch.tensor(scaler.std or [1.0], dtype=torch.float32)
+            self.register_buffer("mean", mean.view(1, C, 1))
+            self.register_buffer("std", std.view(1, C, 1))
+
+        def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+            m = None
+            if mask is not None:
+                m = mask[:, None, :]
+                x = torch.where(m, x, torch.zeros_like(x))  # NaN padding too: never reaches a sum
+            if self.method == "znorm":
+                return self._znorm(x, m)
+            if self.method == "standard":
+                return self._standard(x, m)
+            if self.method in TWO_VIEWS:
+                return torch.cat([self._znorm(x, m), self._standard(x, m)], dim=1)
+            return x
+
+        def _znorm(self, x: torch.Tensor, m: torch.Tensor | None) -> torch.Tensor:
+            if m is None:
+                mu = x.mean(dim=2, keepdim=True)
+                sd = (x - mu).pow(2).mean(dim=2, keepdim=True).sqrt()  # population std, as numpy's
+                return (x - mu) * (self.gain / (sd + EPS))
+            w = m.to(x.dtype)
+            n = w.sum(dim=2, keepdim=True).clamp_min(1.0)
+            mu = (x * w).sum(dim=2, keepdim=True) / n
+            sd = ((x - mu).pow(2) * w).sum(dim=2, keepdim=True).div(n).sqrt()
+            return (x - mu) * (self.gain / (sd + EPS)) * w
+
+        def _standard(self, x: torch.Tensor, m: torch.Tensor | None) -> torch.Tensor:
+            out = (x - self.mean) * (self.gain / self.std)
+            return out if m is None else out * m.to(x.dtype)
+
+    return TorchScaler
