@@ -67,9 +67,10 @@ def test_evaluate_prints_the_report_and_rewrites_metrics(trained):
     assert r.exit_code == 0, r.output
     assert "Accuracy:" in r.output and "ROC AUC:" in r.output and "Confusion Matrix" in r.output
     assert METRIC_KEYS <= set(json.loads((run / "metrics.json").read_text()))
-    r = invoke("evaluate", "--run", run, "--data", data)
+    r = invoke("evaluate", "--run", run, "--data", data)  # another file: scored beside the run's record, not over it
     assert r.exit_code == 0, r.output
-    assert json.loads((run / "metrics.json").read_text())["n_test"] == 200
+    assert json.loads((run / "metrics.json").read_text())["n_test"] == 40
+    assert json.loads((run / "evaluations" / "data.npz" / "metrics.json").read_text())["n_test"] == 200
 
 
 def test_explain_writes_a_plot(trained, tmp_path):
@@ -96,7 +97,7 @@ def test_same_seed_same_weights_and_metrics(trained, tmp_path):
     scores = []
     for r in (run, tmp_path / "again"):
         assert invoke("evaluate", "--run", r, "--data", data).exit_code == 0
-        m = json.loads((r / "metrics.json").read_text())
+        m = json.loads((r / "evaluations" / "data.npz" / "metrics.json").read_text())
         scores.append((m["confusion_matrix"], m["roc_auc"], m["f1"]))
     assert scores[0] == scores[1]
 

@@ -1,7 +1,6 @@
 """Using a trained run: streaming predict and ONNX export."""
 
 import csv
-import json
 
 import numpy as np
 import pytest

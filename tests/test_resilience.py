@@ -324,7 +324,7 @@ def test_out_of_core_data_is_scanned_for_nan_before_training(tmp_path):
     assert r.exit_code == 2, r.output
     assert "found 1, the first at index (157, 0, 9)" in r.output and len(r.output.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
-    r = runner.invoke(app, ["train", "--data", str(tmp_path / "shards"), "--model", "cnn_attention", "--max-epochs", "1",
-                            "--nan-policy", "zero", "--out", str(tmp_path / "z"), "--quiet"])
+    r = runner.invoke(app, ["train", "--data", str(tmp_path / "shards"), "--model", "cnn_attention", "--max-epochs",
+                            "1", "--nan-policy", "zero", "--out", str(tmp_path / "z"), "--quiet"])
     assert r.exit_code == 0, r.output
     assert json.loads((tmp_path / "z" / "config.json").read_text())["train"]["nan_policy"] == "zero"

@@ -26,6 +26,14 @@ class RunError(TsattnError):
     """A run directory that is missing, incomplete or inconsistent."""
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: the run directory keeps its last finished epoch and says ``interrupted``."""
+
+    def __init__(self, run) -> None:
+        super().__init__(str(run))
+        self.run = run
+
+
 def did_you_mean(name: str, options: Iterable[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for the closest option, or ``""``."""
     close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from . import run as rundir
-from ._errors import DataError, RunError
+from ._errors import DataError, RunError, TrainingInterrupted
 from ._io import atomic_save, atomic_write_json, atomic_write_text
 from .config import DatasetConfig, TrainConfig
-from .data import SeriesDataset, check_finite, generate, load_npz, stratified_split
+from .data import SeriesDataset, check_finite, generate, stratified_split
 
 __all__ = ["evaluate_run", "explain_run", "load_data", "train_run"]
 
@@ -79,8 +79,15 @@ def train_run(
     verbose: bool = True,
     resume: bool = False,
     logger: str | None = "csv",
+    replace: bool = True,
 ) -> dict:
     """Split, scale, train, evaluate and save a run in ``out``; return its metrics.
+
+    While it writes, ``out`` is locked (``out/.lock``): a second process
+    training into it is refused at once. With ``replace=False`` (the CLI's
+    ``train``), a directory that already holds a run is refused too, checked
+    again once the lock is held, so two processes racing for one directory
+    cannot both write it.
 
     Without ``test_data`` the data are split 70/10/20 (stratified, seeded);
     with it (an official test split), the data are split into train and
@@ -97,9 +104,8 @@ def train_run(
     from .data.splits import stratified_train_val
     from .models import create_network, get_model_class
     from .models._level import fit_levels
-    from .training.data import ArrayDataset
     from .training.scaling import Scaler
-    from .training.trainer import fit, global_rank, make_logger, seed_everything
+    from .training.trainer import global_rank, make_logger, seed_everything
 
     out = Path(out)
     rank0 = global_rank() == 0
@@ -139,6 +145,8 @@ def train_run(
         "train": config.model_dump(),
         "seed": config.seed,
         "class_names": list(data.class_names),
+        # the labels as the data typed them (1, 2, 10 stay integers), when they were not text
+        **({"classes": data.classes} if data.label_kind != "str" else {}),
         "n_channels": data.n_channels,
         "seq_len": data.seq_len,
         "scaler": scaler.to_dict(),
@@ -149,10 +157,28 @@ def train_run(
         "logger": logger or "none",
     }
     digest = _digest(resolved)
+    lock = rundir.acquire_lock(out, "--resume" if resume else "--out") if rank0 else None
+    try:
+        return _write_and_train(out, data, config, resolved, digest, net, X, lengths, transform, train_idx, val_idx,
+                                test_idx, test_data=test_data, phases=phases, progress=progress, verbose=verbose,
+                                resume=resume, logger=logger, replace=replace, rank0=rank0)
+    finally:
+        rundir.release_lock(lock)
+
+
+def _write_and_train(out, data, config, resolved, digest, net, X, lengths, transform, train_idx, val_idx, test_idx, *,
+                     test_data, phases, progress, verbose, resume, logger, replace, rank0) -> dict:
+    """:func:`train_run` from the moment it holds the run directory's lock."""
+    from ._memory import PeakMemory
+    from .training.data import ArrayDataset
+    from .training.trainer import fit
+
     if resume:
         _check_resumable(out, resolved, digest, train_idx, val_idx, test_idx)
     elif rank0:
-        out.mkdir(parents=True, exist_ok=True)
+        if not replace and (out / rundir.CONFIG).is_file():
+            state = rundir.read_status(out).get("state")
+            raise RunError(f"--out: {out} already holds a run (state '{state}'); use another --out, or remove it first")
         atomic_write_json(out / rundir.CONFIG, resolved | {"versions": rundir.versions()})
         atomic_save(out / rundir.SPLIT, lambda fh: np.savez(fh, train=train_idx, val=val_idx, test=test_idx,
                                                               official_test=np.array(test_data is not None)))
@@ -163,8 +189,6 @@ def train_run(
         if resume:
             _remove_stale_temporaries(out)
         rundir.write_status(out, "running", **({"resumed": True} if resume else {}))
-    from ._memory import PeakMemory
-
     try:
         with PeakMemory(interval=0.1) as peak:
             result = fit(
@@ -185,8 +209,19 @@ def train_run(
         atomic_write_json(out / "fit.json", fit_info)
         rundir.write_status(out, "done")
     except BaseException as exc:
+        # Lightning answers Ctrl-C with sys.exit(1) raised while handling the KeyboardInterrupt.
+        interrupted = isinstance(exc, KeyboardInterrupt) or (
+            isinstance(exc, SystemExit) and isinstance(exc.__context__, KeyboardInterrupt))
         if rank0:
-            rundir.write_status(out, "failed", error=f"{type(exc).__name__}: {exc}")
+            if interrupted:
+                rundir.write_status(out, "interrupted", resume=f"tsattn train --resume {out}")
+            else:
+                rundir.write_status(out, "failed", error=f"{type(exc).__name__}: {exc}")
+        if interrupted:
+            import signal
+
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # Lightning leaves Ctrl-C ignored
+            raise TrainingInterrupted(out) from None
         raise
     from .evaluation.plots import plot_history
 
@@ -277,10 +312,13 @@ def resume_run(run: str | os.PathLike[str], *, progress: bool = True, verbose: b
 def evaluate_run(
     run: str | os.PathLike[str], *, data: SeriesDataset | str | os.PathLike[str] | None = None,
     test_data: SeriesDataset | None = None, verbose: bool = True, phases: dict | None = None, plots: bool = True,
+    out: str | os.PathLike[str] | None = None,
 ) -> dict:
-    """Score a run on its test split (or on all of ``data`` when it is a file).
+    """Score a run on its test split (or on all of ``data`` when it is a file or a ``ucr:`` name).
 
-    Writes ``metrics.json``, ``report.txt`` and the plots; prints the article's report.
+    Writes ``metrics.json``, ``report.txt`` and the plots; prints the article's report. The run's own
+    test record is written in the run directory; a score on other data goes to ``out`` (default
+    ``RUN/evaluations/<data name>/``) and never over that record.
     """
     import json
 
@@ -313,9 +351,14 @@ def evaluate_run(
         ds = test_data if test_data is not None else data.subset(test_idx)
         evaluated_on = "official test split" if test_data is not None else "test split"
     else:
-        reader = loaded.config.get("data", {}).get("reader", {})
-        ds = load_data(data, **reader)
+        ds = read_for_run(data, loaded.config, require_labels=True)
         evaluated_on = os.fspath(data)
+    dest = run
+    if out is not None or evaluated_on not in ("test split", "official test split"):
+        dest = Path(out) if out is not None else run / "evaluations" / _safe_name(evaluated_on)
+        if dest.resolve() == run.resolve():
+            raise RunError(f"--out: {dest} is the run's own directory; a score on other data never replaces the "
+                           "run's test record. Give another --out")
     ds = _check_compatible(ds, loaded.config)
     nan_policy = loaded.config["train"].get("nan_policy", "error")
     Xs = loaded.scaler.transform(apply_nan_policy(ds.X, ds.lengths, nan_policy))
@@ -339,32 +382,81 @@ def evaluate_run(
         print(format_report(m))
         if "localization" in m:
             print(format_localization(m["localization"]))
-    atomic_write_json(run / rundir.METRICS, m)
-    atomic_write_text(run / "report.txt", format_report(m) + "\n")
+    dest.mkdir(parents=True, exist_ok=True)  # only now: a refused evaluation leaves nothing behind
+    atomic_write_json(dest / rundir.METRICS, m)
+    atomic_write_text(dest / "report.txt", format_report(m) + "\n")
     # What metrics.json scored, for the report's ROC and precision-recall curves.
-    atomic_save(run / "predictions.npz", lambda fh: np.savez(fh, y=y_all, proba=proba_all.astype(np.float32)))
+    atomic_save(dest / "predictions.npz", lambda fh: np.savez(fh, y=y_all, proba=proba_all.astype(np.float32)))
     if plots and len(loaded.class_names) > 2:
         from .evaluation.plots import plot_confusion_matrix
 
-        plot_confusion_matrix(m["confusion_matrix"], loaded.class_names, run / "confusion_matrix.png")
+        plot_confusion_matrix(m["confusion_matrix"], loaded.class_names, dest / "confusion_matrix.png")
     if plots and att is not None:
         from .evaluation.localization import spans_from_mass
         from .evaluation.plots import plot_attention_examples, plot_gallery
 
         pred = proba.argmax(1)
         seg = {"segment_start": ds.extras.get("segment_start"), "segment_end": ds.extras.get("segment_end")}
-        plot_attention_examples(ds.X, att, ds.y, pred, loaded.class_names, run / "attention.png", **seg)
+        plot_attention_examples(ds.X, att, ds.y, pred, loaded.class_names, dest / "attention.png", **seg)
         span_mass = m.get("localization", {}).get("span_mass", 0.9)
-        plot_gallery(ds.X, att, ds.y, pred, loaded.class_names, run / "gallery.png",
+        plot_gallery(ds.X, att, ds.y, pred, loaded.class_names, dest / "gallery.png",
                      spans=spans_from_mass(att, span_mass), **seg)
-    if plots:
+    if plots and dest == run:  # report.html is the run's own page
         from .report import write_run_report
 
         write_run_report(run)
+    if verbose and dest != run:
+        print(f"Wrote {dest}/ (metrics.json, report.txt); the run's own test record is unchanged")
     return m
 
 
 OUT_OF_CORE_ATTENTION = 20000
+
+
+def _safe_name(source: str) -> str:
+    """A folder name for a data source: its file name (or ``ucr_<Name>``), in safe characters."""
+    import re
+
+    name = source[4:] if source.startswith("ucr:") else Path(source).name
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", ("ucr_" if source.startswith("ucr:") else "") + name) or "data"
+
+
+def read_for_run(data: str | os.PathLike[str], config: dict, *, require_labels: bool) -> SeriesDataset:
+    """Series for a trained run from any supported source: a file read with the run's reader settings (its
+    CSV/Parquet columns), or ``ucr:<Name>``, whose official test split is taken."""
+    if str(data).startswith("ucr:"):
+        from .datasets import load as load_named
+
+        return load_named(str(data)[4:])[1]
+    from .data.readers import read_series_file
+
+    reader = dict(config.get("data", {}).get("reader") or {})
+    ds = read_series_file(data, require_labels=require_labels, **reader)
+    if not require_labels:
+        ds.labelled = _has_labels(data, ds, reader)
+    return ds
+
+
+def _has_labels(data, ds: SeriesDataset, reader: dict) -> bool:
+    """Did the file carry labels? (Read without them, a file gets one placeholder class.)"""
+    from .data.readers import detect_format
+
+    fmt = detect_format(Path(data))
+    if fmt == "npy":
+        return False
+    if fmt in ("csv", "parquet"):
+        import pandas as pd
+
+        label = reader.get("label_column") or "label"
+        cols = pd.read_csv(data, nrows=0).columns if fmt == "csv" else _parquet_columns(data)
+        return label in cols
+    return True  # .npz needs y; the UCR formats carry their class labels
+
+
+def _parquet_columns(path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return list(pq.ParquetFile(path).schema_arrow.names)
 
 
 def _chunked_proba(loaded, X, rows: np.ndarray, nan_policy: str, chunk: int = 8192) -> np.ndarray:
@@ -402,6 +494,8 @@ def _check_compatible(ds: SeriesDataset, config: dict) -> SeriesDataset:
     """Check channels and labels against the run; return ``ds`` with labels coded as the run codes them."""
     if ds.n_channels != config["n_channels"]:
         raise DataError(f"--data: the run expects {config['n_channels']} channel(s); the data have {ds.n_channels}")
+    if not getattr(ds, "labelled", True):
+        return ds
     names = config["class_names"]
     if list(ds.class_names) == list(names):
         return ds
@@ -409,7 +503,8 @@ def _check_compatible(ds: SeriesDataset, config: dict) -> SeriesDataset:
     if unknown:
         raise DataError(f"--data: labels {unknown} are not among the run's classes {names}")
     recode = np.array([names.index(c) for c in ds.class_names], np.int64)
-    return SeriesDataset(X=ds.X, y=recode[ds.y], class_names=list(names), extras=ds.extras, lengths=ds.lengths)
+    return SeriesDataset(X=ds.X, y=recode[ds.y], class_names=list(names), extras=ds.extras, lengths=ds.lengths,
+                         label_kind=ds.label_kind)
 
 
 def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index: int,
@@ -422,7 +517,7 @@ def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index
     from .data.readers import apply_nan_policy
 
     loaded = rundir.load_run(run)
-    ds = _check_compatible(load_data(data, **loaded.config.get("data", {}).get("reader", {})), loaded.config)
+    ds = _check_compatible(read_for_run(data, loaded.config, require_labels=False), loaded.config)
     if not 0 <= index < len(ds):
         raise DataError(f"--index: must be in [0, {len(ds) - 1}]; got {index}")
     lengths = None if ds.lengths is None else ds.lengths[index : index + 1]
@@ -438,9 +533,10 @@ def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index
         seg = (int(ds.extras["segment_start"][index]), int(ds.extras["segment_end"][index]))
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(10, 3.2))
-    true = names[ds.y[index]]
+    true = names[ds.y[index]] if getattr(ds, "labelled", True) else None
     plot_attention(ax, x[0], relevance[0], segment=seg, label=method.replace("_", " "),
-                   title=f"series {index}: true {true}, predicted {names[pred]} (p={proba[0, pred]:.3f}); {method}")
+                   title=f"series {index}: {'' if true is None else f'true {true}, '}predicted {names[pred]} "
+                         f"(p={proba[0, pred]:.3f}); {method}")
     save_figure(fig, out)
     return {"index": index, "predicted": names[pred], "proba": proba[0].tolist(), "true": true}
 
@@ -462,10 +558,10 @@ def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: s
     from .inference import predict_arrays
 
     loaded = rundir.load_run(run)
-    ds = _check_compatible(load_npz(data), loaded.config)
+    ds = _check_compatible(read_for_run(data, loaded.config, require_labels=False), loaded.config)
     if ds.lengths is not None:
         raise DataError("--data: locate takes series of one length")
-    check_finite(ds.X)
+    check_finite(ds.X, what="--data")
     source = "given"
     if mass is None:
         mass, source = 0.9, "default"

@@ -24,6 +24,22 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"tsattn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="print the version and exit"),
+) -> None:
+    """Time-series classification with attention you can see and measure."""
+
+
 # The tutorial's recipe, tuned to finish the whole article in under 5 minutes on 2 CPU cores.
 DEMO_OUT = Path("runs/demo")
 
@@ -42,8 +58,13 @@ def _guard(fn):
             return fn(*args, **kwargs)
         except TsattnError as exc:
             _fail(str(exc))
-        except KeyboardInterrupt:
-            typer.echo("Interrupted.", err=True)
+        except KeyboardInterrupt as exc:
+            run = getattr(exc, "run", None)
+            if run is not None:
+                typer.echo(f"Interrupted: {run} keeps its last finished epoch (state 'interrupted'); continue it "
+                           f"with: tsattn train --resume {run}", err=True)
+            else:
+                typer.echo("Interrupted.", err=True)
             raise typer.Exit(code=130) from None
 
     return wrapper
@@ -113,6 +134,7 @@ def generate(
                     "  tsattn train --data data/ --accelerator cpu --devices 2 --strategy ddp --out runs/ddp")
 @_guard
 def train(
+    ctx: typer.Context,
     config: Optional[Path] = typer.Option(None, "--config", help="dataset config JSON: generate the data first"),
     data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
     test_data: Optional[Path] = typer.Option(None, "--test-data", help="a separate test file (else a 20% split)"),
@@ -143,8 +165,10 @@ def train(
 
     quiet = quiet or global_rank() != 0  # DDP: only rank 0 talks
     if resume is not None:
-        if config is not None or data is not None or out is not None:
-            _fail("--resume: takes the run's own config and data; give no --config, --data or --out with it")
+        given = _given_flags(ctx, keep=("resume", "quiet"))
+        if given:
+            _fail(f"--resume: continues the run with its own config, data and settings, so it cannot take "
+                  f"{', '.join(given)}; start a new run with --out for other settings")
         from . import api
 
         m = api.resume_run(resume, progress=not quiet, verbose=not quiet)
@@ -181,11 +205,19 @@ def _train(tc, out: Path, *, config: Path | None, data: str | None, quiet: bool,
         _refuse_finished_run(out)
     ds, test_ds, source = _load(config, data, tc.seed, test_data=test_data, reader=reader)
     m = api.train_run(ds, tc, out, test_data=test_ds, data_source=source, progress=not quiet, verbose=not quiet,
-                      logger=logger)
-    if m and not quiet:
-        typer.echo(f"\nRun saved in {out}/ ({m['epochs_run']} epochs, best {m['best_epoch']}, "
+                      logger=logger, replace=replace)
+    if m:  # --quiet silences progress and the report, never where the run went
+        typer.echo(f"{'' if quiet else chr(10)}Run saved in {out}/ ({m['epochs_run']} epochs, best {m['best_epoch']}, "
                    f"{m['train_seconds']:.1f} s of training)")
     return m
+
+
+def _given_flags(ctx: typer.Context, keep: tuple[str, ...]) -> list[str]:
+    """The options given on the command line (not left at their defaults), as flags, except ``keep``."""
+    def source(name: str) -> str:  # by name: typer may carry its own copy of click's ParameterSource enum
+        return getattr(ctx.get_parameter_source(name), "name", "")
+
+    return [p.opts[0] for p in ctx.command.params if p.name not in keep and source(p.name) == "COMMANDLINE"]
 
 
 def _refuse_finished_run(out: Path) -> None:
@@ -196,20 +228,27 @@ def _refuse_finished_run(out: Path) -> None:
         _fail(f"--out: {out} exists and is not a directory")
     if (out / CONFIG).is_file():
         state = read_status(out).get("state")
-        hint = f"tsattn train --resume {out}" if state in ("running", "failed", "unknown") else "another --out"
+        resumable = ("running", "failed", "interrupted", "unknown")
+        hint = f"tsattn train --resume {out}" if state in resumable else "another --out"
         _fail(f"--out: {out} already holds a run (state '{state}'); use {hint}, or remove it first")
 
 
-@app.command(epilog="Example: tsattn evaluate --run runs/demo")
+@app.command(epilog="Examples:\n\n  tsattn evaluate --run runs/demo\n\n"
+                    "  tsattn evaluate --run runs/demo --data other.npz --out runs/demo-on-other")
 @_guard
 def evaluate(
     run: Path = typer.Option(..., "--run", help="run directory"),
-    data: Optional[Path] = typer.Option(None, "--data", help="score this file instead of the run's test split"),
+    data: Optional[str] = typer.Option(None, "--data", help="score this file (or ucr:<Name>, its test split) "
+                                       "instead of the run's test split"),
+    out: Optional[Path] = typer.Option(None, "--out", help="with --data: where its metrics.json, report.txt and "
+                                       "plots go [default: RUN/evaluations/<data name>/]"),
 ) -> None:
-    """Print the classification report and write metrics.json."""
+    """Print the classification report and write metrics.json (the run's own test record only for its test split)."""
     from . import api
 
-    api.evaluate_run(run, data=data)
+    if out is not None and data is None:
+        _fail("--out: goes with --data; the run's own test split is scored into the run directory")
+    api.evaluate_run(run, data=data, out=out)
 
 
 METHOD_HELP = "attention | attention_x_gradient | integrated_gradients (any model)"
@@ -220,7 +259,8 @@ METHOD_HELP = "attention | attention_x_gradient | integrated_gradients (any mode
 @_guard
 def explain(
     run: Path = typer.Option(..., "--run", help="run directory"),
-    data: Path = typer.Option(..., "--data", help="dataset file (.npz)"),
+    data: str = typer.Option(..., "--data", help="series to explain: any supported file (labels optional) or "
+                             "ucr:<Name> (its test split)"),
     index: int = typer.Option(0, "--index", help="which series of the file"),
     out: Path = typer.Option(..., "--out", help="output image (.png, .svg or .pdf)"),
     method: str = typer.Option("attention", "--method", help=METHOD_HELP),
@@ -236,7 +276,8 @@ def explain(
 @_guard
 def locate(
     run: Path = typer.Option(..., "--run", help="run directory"),
-    data: Path = typer.Option(..., "--data", help="dataset file (.npz)"),
+    data: str = typer.Option(..., "--data", help="series to locate anomalies in: any supported file (labels "
+                             "optional) or ucr:<Name> (its test split)"),
     out: Path = typer.Option(..., "--out", help="output CSV: one predicted span per series"),
     method: str = typer.Option("attention", "--method", help=METHOD_HELP),
     mass: Optional[float] = typer.Option(
@@ -334,7 +375,8 @@ def _load(config: Path | None, data: str | None, seed: int, *, test_data: Path |
 @_guard
 def predict(
     run: Path = typer.Option(..., "--run", help="run directory"),
-    data: Path = typer.Option(..., "--data", help="series to classify: .npy (read in chunks), .csv/.parquet (read in batches), .ts, .npz ..."),
+    data: str = typer.Option(..., "--data", help="series to classify: .npy (read in chunks), .csv/.parquet "
+                             "(read in batches), .ts, .npz ..., or ucr:<Name> (its test split)"),
     out: Path = typer.Option(..., "--out", help="predictions: .csv or .parquet, one row per series"),
     with_attention: bool = typer.Option(False, "--with-attention", help="also write <out>.attention.npy, row-aligned"),
     chunk: int = typer.Option(8192, "--chunk", min=1, help="series per chunk (bounds memory)"),

@@ -92,10 +92,18 @@ def load(name: str, *, download: bool = True) -> tuple[SeriesDataset, SeriesData
 
 
 def align_classes(train: SeriesDataset, test: SeriesDataset) -> tuple[SeriesDataset, SeriesDataset]:
-    """Recode both sets over the union of their class names (sorted), so codes mean the same in both."""
+    """Recode both sets over the union of their class names (sorted), so codes mean the same in both.
+
+    Numeric labels sort as numbers (1, 2, 10), text labels as text.
+    """
     import numpy as np
 
-    names = sorted(set(train.class_names) | set(test.class_names))
+    from .data.dataset import typed_classes
+
+    kind = train.label_kind if train.label_kind == test.label_kind else "str"
+    union = set(train.class_names) | set(test.class_names)
+    names = sorted(union, key=lambda c: typed_classes([c], kind)[0])
+    train.label_kind = test.label_kind = kind
     for ds in (train, test):
         recode = np.array([names.index(c) for c in ds.class_names], np.int64)
         ds.y, ds.class_names = recode[ds.y], list(names)

@@ -212,13 +212,30 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         Xs, lengths = self._prepare(X)
         return explain(self.model_, Xs, method=method, lengths=lengths)
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write a run directory (the CLI's format): config.json, weights.safetensors, status.json."""
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write a run directory (the CLI's format): config.json, weights.safetensors, status.json.
+
+        A directory that already holds a run is refused unless ``overwrite``;
+        then the run's files are replaced and nothing of the old run is kept
+        beside them (no stale metrics, plots or checkpoints).
+        """
+        import shutil
+
         from . import run as rundir
+        from ._errors import RunError
         from ._io import atomic_write_json
 
         check_is_fitted(self, "model_")
         path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise RunError(f"path: {path} exists and is not a directory")
+        if path.is_dir() and any(path.iterdir()):
+            if not (path / rundir.CONFIG).is_file():
+                raise RunError(f"path: {path} is a non-empty directory that holds no run; give an empty or new one")
+            if not overwrite:
+                raise RunError(f"path: {path} already holds a run (state '{rundir.read_status(path).get('state')}'); "
+                               "pass overwrite=True to replace it, or give another path")
+            shutil.rmtree(path)
         path.mkdir(parents=True, exist_ok=True)
         config = {
             "model": self.model, "model_params": self.config_.model_params, "train": self.config_.model_dump(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,16 +26,21 @@ def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dic
     """
     from .data.readers import detect_format, read_series_file
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"--data: file not found: {path}")
-    fmt = detect_format(path)
-    reader = dict(reader or {})
-    if fmt == "npy":
-        return _npy_chunks(path, chunk)
-    if fmt in ("csv", "parquet") and not reader.get("id_column"):
-        return _wide_batches(path, fmt, chunk, reader.get("label_column") or "label")
-    ds = read_series_file(path, require_labels=False, **reader)
+    if str(path).startswith("ucr:"):  # a named UCR/UEA dataset: its official test split
+        from .datasets import load as load_named
+
+        ds = load_named(str(path)[4:])[1]
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"--data: file not found: {path}")
+        fmt = detect_format(path)
+        reader = dict(reader or {})
+        if fmt == "npy":
+            return _npy_chunks(path, chunk)
+        if fmt in ("csv", "parquet") and not reader.get("id_column"):
+            return _wide_batches(path, fmt, chunk, reader.get("label_column") or "label")
+        ds = read_series_file(path, require_labels=False, **reader)
 
     def whole():
         for i in range(0, len(ds), chunk):
@@ -71,8 +77,11 @@ def _wide_batches(path: Path, fmt: str, chunk: int, label_column: str):
         frames = pd.read_csv(path, chunksize=chunk)
         n = None
     else:
-        import pyarrow.parquet as pq
-
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise DataError("--data: reading .parquet needs pyarrow, which is not installed "
+                            "(pip install 'tsattn[parquet]')") from None
         pf = pq.ParquetFile(path)
         header, n = pf.schema_arrow.names, pf.metadata.num_rows
         frames = (b.to_pandas() for b in pf.iter_batches(batch_size=chunk))
@@ -126,7 +135,7 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
     if progress and (n is None or n > chunk):
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=n, unit="series", desc="predict")
+        bar = tqdm(total=n, unit="series", desc="predict", disable=not sys.stderr.isatty())  # no redraws in a log
     nan_policy = loaded.config["train"].get("nan_policy", "error")
     att_rows: list[np.ndarray] = []  # only when the row count is unknown up front (CSV)
     with writer_cls(out, names) as writer, _atomic_npy(att_path if with_attention and n else None, (n or 0, T)) as att_out:
@@ -179,7 +188,7 @@ class _ParquetWriter(_CsvWriter):
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
-            raise DataError("--out: writing .parquet needs pyarrow (pip install pyarrow)") from None
+            raise DataError("--out: writing .parquet needs pyarrow, which is not installed (pip install 'tsattn[parquet]')") from None
         self.pa = pa
         fields = [("id", pa.int64()), ("predicted", pa.string())] + [(f"proba_{c}", pa.float32()) for c in self.names]
         self.schema = pa.schema(fields)

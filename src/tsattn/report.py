@@ -135,6 +135,8 @@ def _history_svg(rows: list[dict], best_epoch: int | None) -> str:
 
 
 def _fmt(value, digits: int = 4) -> str:
+    if value is None:  # a score that is undefined (ROC AUC on one class), stored as null
+        return "n/a"
     if isinstance(value, float):
         return "nan" if value != value else f"{value:.{digits}f}"
     return str(value)

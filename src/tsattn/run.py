@@ -16,6 +16,7 @@ Every file is written atomically.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -34,6 +35,7 @@ STATUS = "status.json"
 METRICS = "metrics.json"
 HISTORY = "history.csv"
 SPLIT = "split.npz"
+LOCK = ".lock"
 REQUIRED_CONFIG_KEYS = ("model", "train", "class_names", "n_channels", "seq_len", "scaler")
 
 
@@ -47,6 +49,51 @@ def versions() -> dict[str, str]:
         except md.PackageNotFoundError:
             pass
     return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acquire_lock(run_dir: Path, what: str = "--out") -> Path:
+    """Claim ``run_dir`` for this process: create ``run_dir/.lock`` exclusively, holding this process's id.
+
+    A second writer is refused with one line naming the process that holds
+    it. A lock whose process is gone (a crash, SIGKILL) is stale and taken
+    over. Returns the lock's path, for :func:`release_lock`.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / LOCK
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(path.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and pid != os.getpid() and _alive(pid):
+                raise RunError(f"{what}: {run_dir} is being written by another process (pid {pid}); "
+                               "wait for it to finish, or use another directory") from None
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()  # stale: the process that held it is gone
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        return path
+    raise RunError(f"{what}: could not claim {run_dir}: its lock file keeps reappearing")
+
+
+def release_lock(path: Path | None) -> None:
+    if path is not None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def write_status(run_dir: Path, state: str, **info: Any) -> None:

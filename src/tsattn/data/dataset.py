@@ -31,6 +31,8 @@ class SeriesDataset:
     extras: dict[str, np.ndarray] = field(default_factory=dict)
     #: true lengths of variable-length series (``X`` is NaN-padded after them); None when all are full
     lengths: np.ndarray | None = None
+    #: the type the labels had in their source: "int", "float" or "str" (class_names are always text)
+    label_kind: str = "str"
 
     def __post_init__(self) -> None:
         if self.X.ndim == 2:
@@ -59,8 +61,28 @@ class SeriesDataset:
         return SeriesDataset(
             X=self.X[idx], y=self.y[idx], class_names=list(self.class_names),
             extras={k: v[idx] for k, v in self.extras.items()},
-            lengths=None if self.lengths is None else self.lengths[idx],
+            lengths=None if self.lengths is None else self.lengths[idx], label_kind=self.label_kind,
         )
+
+    @property
+    def classes(self) -> list:
+        """The class labels as their source typed them (ints stay ints), in the order of ``class_names``."""
+        return typed_classes(self.class_names, self.label_kind)
+
+
+def label_kind(labels: np.ndarray) -> str:
+    """``"int"``, ``"float"`` or ``"str"``: how labels were typed where they came from."""
+    kind = np.asarray(labels).dtype.kind
+    return "int" if kind in "iu" else "float" if kind == "f" else "str"
+
+
+def typed_classes(class_names: list[str], kind: str) -> list:
+    """``class_names`` back in their source's type (``kind`` from :func:`label_kind`)."""
+    if kind == "int":
+        return [int(c) for c in class_names]
+    if kind == "float":
+        return [float(c) for c in class_names]
+    return list(class_names)
 
 
 def encode_labels(labels: np.ndarray, class_names: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
@@ -137,4 +159,6 @@ def load_npz(path: str | os.PathLike[str]) -> SeriesDataset:
         codes = y.astype(np.int64)
     else:
         codes, class_names = encode_labels(y)
-    return SeriesDataset(X=X.astype(np.float32, copy=False), y=codes, class_names=class_names, extras=files)
+    kind = "str" if names is not None else label_kind(y)
+    return SeriesDataset(X=X.astype(np.float32, copy=False), y=codes, class_names=class_names, extras=files,
+                         label_kind=kind)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import DataError
-from .dataset import SeriesDataset, encode_labels, load_npz
+from .dataset import SeriesDataset, encode_labels, label_kind, load_npz
 
 __all__ = ["FORMATS", "apply_nan_policy", "detect_format", "read_series_file", "stack_ragged"]
 
@@ -200,10 +200,10 @@ def read_series_file(
         if require_labels:
             raise DataError(f"--data: {path.name} has no labels; give --label-column")
         y = np.zeros(len(X), dtype=object)
-    codes, names = encode_labels(y if y.dtype.kind in "iuUS" else y.astype(str))
-    ds = SeriesDataset(X=X, y=codes, class_names=names)
-    ds.lengths = lengths
-    return ds
+    typed = y.dtype.kind in "iuf" and fmt in ("csv", "parquet")  # the UCR formats' labels are text
+    codes, names = encode_labels(y if y.dtype.kind in "iuUS" or typed else y.astype(str))
+    return SeriesDataset(X=X, y=codes, class_names=names, lengths=lengths,
+                         label_kind=label_kind(y) if typed else "str")
 
 
 def apply_nan_policy(X: np.ndarray, lengths: np.ndarray | None, policy: str, what: str = "--data",

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -101,7 +102,7 @@ def write_shards(config: DatasetConfig, seed: int, out: str | os.PathLike[str], 
         digests = [""] * len(jobs)
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(jobs), desc="shards", unit="shard", disable=not progress)
+        bar = tqdm(total=len(jobs), desc="shards", unit="shard", disable=not progress or not sys.stderr.isatty())
         if workers == 1:
             for job in jobs:
                 i, d = _fill_shard(job)

@@ -17,6 +17,7 @@ import io
 import logging
 import os
 import random
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -51,6 +52,24 @@ class FitResult:
     train_seconds: float = 0.0
     is_global_zero: bool = True
     resumed_from_epoch: int | None = None
+
+
+def interactive() -> bool:
+    """Is stderr a terminal? Progress bars redraw in place only there; a pipe or a log gets plain lines."""
+    return sys.stderr.isatty()
+
+
+class _EpochLines(Callback):
+    """One line per epoch on stderr, for output that is not a terminal."""
+
+    def __init__(self, max_epochs: int) -> None:
+        self.max_epochs = max_epochs
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if trainer.is_global_zero:
+            m = trainer.callback_metrics
+            scores = ", ".join(f"{k} {float(m[k]):.4f}" for k in ("train_loss", "val_loss", "val_acc") if k in m)
+            print(f"epoch {trainer.current_epoch + 1}/{self.max_epochs}: {scores}", file=sys.stderr, flush=True)
 
 
 class _BestAndHistory(Callback):
@@ -283,10 +302,13 @@ def fit(
         callbacks.append(_LastCheckpoint(ckpt_dir / LAST))
         if resume and (ckpt_dir / LAST).is_file():
             ckpt_path = ckpt_dir / LAST
-    if progress:
+    bar = progress and interactive()
+    if bar:
         from lightning.pytorch.callbacks import TQDMProgressBar
 
         callbacks.insert(0, TQDMProgressBar(leave=False))
+    elif progress:  # a pipe or a CI log: one plain line per epoch instead of a bar redrawn in place
+        callbacks.append(_EpochLines(max_epochs))
     # Lightning's start-up chatter (device summary, tips) is noise in a CLI; warnings still show.
     logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
     trainer = L.Trainer(
@@ -301,7 +323,7 @@ def fit(
         enable_checkpointing=False,  # our _LastCheckpoint writes last.ckpt; no stray lightning_logs/
         default_root_dir=run_dir,
         enable_model_summary=False,
-        enable_progress_bar=progress,
+        enable_progress_bar=bar,
         num_sanity_val_steps=0,
         gradient_clip_val=config.grad_clip or None,
         deterministic=config.deterministic,
