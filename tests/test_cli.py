@@ -305,7 +305,8 @@ def _crash_after(epoch):
     return save, crash
 
 
-@pytest.mark.parametrize("source", ["file", "named", "test-data"])
+@pytest.mark.parametrize("source", ["file", pytest.param("named", marks=pytest.mark.slow),
+                                    pytest.param("test-data", marks=pytest.mark.slow)])
 def test_resume_reloads_every_kind_of_data_source(tmp_path, monkeypatch, source):
     """A run that crashed after epoch 1 of 3 resumes from its own record of where the data came from, and ends
     with the uninterrupted run's exact weights."""

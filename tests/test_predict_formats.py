@@ -174,5 +174,7 @@ def test_predict_reads_long_csv_with_the_runs_layout(tmp_path):
     new, series = long_frame(30, 5)
     new.to_csv(tmp_path / "new.csv", index=False, float_format="%.9g")
     got = _predict(tmp_path / "run", tmp_path / "new.csv", tmp_path / "p.csv")
-    proba, _ = _reference(tmp_path / "run", series)  # ids s000..s029 sort in file-generation order
-    np.testing.assert_allclose(got[[f"proba_{c}" for c in CLASSES]].astype(float).to_numpy(), proba, atol=1e-5)
+    assert list(got["id"]) == list(pd.unique(new["sid"]))  # the file's own ids, in the order they first appear
+    proba, _ = _reference(tmp_path / "run", series)  # series i has id s{i:03d}
+    order = [int(i[1:]) for i in got["id"]]
+    np.testing.assert_allclose(got[[f"proba_{c}" for c in CLASSES]].astype(float).to_numpy(), proba[order], atol=1e-5)

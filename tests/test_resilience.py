@@ -223,6 +223,7 @@ def test_sharded_generation_is_byte_identical_whatever_the_workers(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary directory left
 
 
+@pytest.mark.slow
 def test_train_from_memory_mapped_shards_matches_in_memory(tmp_path):
     """Training reads the shards batch by batch and gets the in-memory run's exact weights."""
     from typer.testing import CliRunner
@@ -250,8 +251,8 @@ def test_train_from_memory_mapped_shards_matches_in_memory(tmp_path):
 
 @pytest.mark.parametrize("logger, module, produced", [
     ("csv", None, "logs/metrics.csv"),
-    ("tensorboard", "tensorboard", "logs/events.out.tfevents.*"),
-    ("mlflow", "mlflow", "logs/mlflow.db"),
+    pytest.param("tensorboard", "tensorboard", "logs/events.out.tfevents.*", marks=pytest.mark.slow),
+    pytest.param("mlflow", "mlflow", "logs/mlflow.db", marks=pytest.mark.slow),
 ])
 def test_loggers(tmp_path, logger, module, produced):
     if module is not None:

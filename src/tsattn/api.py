@@ -40,13 +40,17 @@ def resolve_data(data: str | None, dataset_config: DatasetConfig | None, seed: i
         train, test = load_named(name)
         return train, test, {"kind": "named", "name": name}
     if data is not None:
+        from .predict import schema_options
+
         ds = load_data(data, **reader_options)
-        source = {"kind": "file", "path": str(Path(data).resolve()), "reader": reader_options}
+        schema = getattr(ds, "schema", None)
+        source = {"kind": "file", "path": str(Path(data).resolve()), "reader": reader_options,
+                  **({"schema": schema} if schema else {})}
         test = None
         if test_data is not None:
             from .datasets import align_classes
 
-            ds, test = align_classes(ds, load_data(test_data, **reader_options))
+            ds, test = align_classes(ds, load_data(test_data, **reader_options, **schema_options(schema)))
             source["test_path"] = str(Path(test_data).resolve())
         return ds, test, source
     cfg = dataset_config or DatasetConfig()
@@ -430,8 +434,11 @@ def read_for_run(data: str | os.PathLike[str], config: dict, *, require_labels: 
         return load_named(str(data)[4:])[1]
     from .data.readers import read_series_file
 
+    from .predict import schema_options
+
     reader = dict(config.get("data", {}).get("reader") or {})
-    ds = read_series_file(data, require_labels=require_labels, **reader)
+    ds = read_series_file(data, require_labels=require_labels, **reader,
+                          **schema_options(config.get("data", {}).get("schema")))
     if not require_labels:
         ds.labelled = _has_labels(data, ds, reader)
     return ds

@@ -77,7 +77,8 @@ def _reader(label_column, id_column, time_column, value_column, channel_column) 
 
 
 LABEL_OPT = typer.Option("label", "--label-column", help="CSV/Parquet: the label column")
-ID_OPT = typer.Option(None, "--id-column", help="CSV/Parquet long format: the series id column")
+ID_OPT = typer.Option(None, "--id-column", help="CSV/Parquet: the series id column (long format: one row per "
+                      "observation; wide: never read as a time step)")
 TIME_OPT = typer.Option(None, "--time-column", help="long format: the column to order steps by")
 VALUE_OPT = typer.Option("value", "--value-column", help="long format: the value column")
 CHANNEL_OPT = typer.Option(None, "--channel-column", help="long format: the channel column (multivariate)")
@@ -380,6 +381,8 @@ def predict(
     out: Path = typer.Option(..., "--out", help="predictions: .csv or .parquet, one row per series"),
     with_attention: bool = typer.Option(False, "--with-attention", help="also write <out>.attention.npy, row-aligned"),
     chunk: int = typer.Option(8192, "--chunk", min=1, help="series per chunk (bounds memory)"),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="CSV/Parquet: the column holding each series' "
+                                            "id [default: the run's, or a text or pandas-index first column]"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Classify a file of any size in chunks: id, predicted label and per-class probabilities per series."""
@@ -388,7 +391,8 @@ def predict(
     from .predict import predict_file
 
     t = time.perf_counter()
-    info = predict_file(run, data, out, with_attention=with_attention, chunk=chunk, progress=not quiet)
+    info = predict_file(run, data, out, with_attention=with_attention, chunk=chunk, progress=not quiet,
+                        id_column=id_column)
     dt = time.perf_counter() - t
     typer.echo(f"Wrote {info['n_series']} predictions to {out} in {dt:.1f} s ({info['n_series'] / dt:.0f} series/s)"
                + (f"; attention in {info['attention']}" if info["attention"] else ""))

@@ -17,12 +17,16 @@ __all__ = ["iter_series", "predict_file"]
 CHUNK = 8192
 
 
-def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dict | None = None):
+def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dict | None = None,
+                schema: dict | None = None):
     """``(n or None, (C, T), iterator of (X (b, C, T) float32, lengths or None, ids))`` for any supported file.
 
     ``.npy`` files and CSV/Parquet (wide layout) are read in batches, so only
     one chunk is in memory at a time; the UCR formats, long
-    CSV/Parquet and ``.npz`` are read whole, then chunked.
+    CSV/Parquet and ``.npz`` are read whole, then chunked. ``reader`` and
+    ``schema`` are a run's (``config["data"]``): CSV/Parquet columns and
+    channels are matched to it by name. ``ids`` are the file's own ids (its
+    id column), else the row numbers, in file order.
     """
     from .data.readers import detect_format, read_series_file
 
@@ -35,19 +39,55 @@ def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dic
         if not path.is_file():
             raise DataError(f"--data: file not found: {path}")
         fmt = detect_format(path)
-        reader = dict(reader or {})
+        reader = {k: v for k, v in (reader or {}).items() if v is not None}
+        options = schema_options(schema)
         if fmt == "npy":
             return _npy_chunks(path, chunk)
-        if fmt in ("csv", "parquet") and not reader.get("id_column"):
-            return _wide_batches(path, fmt, chunk, reader.get("label_column") or "label")
-        ds = read_series_file(path, require_labels=False, **reader)
+        if fmt in ("csv", "parquet") and not _is_long(path, fmt, reader, options):
+            return _wide_batches(path, fmt, chunk, reader, options.get("value_columns"))
+        ds = read_series_file(path, require_labels=False, **reader, **options)
+    ids = getattr(ds, "ids", None)
 
     def whole():
         for i in range(0, len(ds), chunk):
             lengths = None if ds.lengths is None else ds.lengths[i : i + chunk]
-            yield ds.X[i : i + chunk], lengths, np.arange(i, min(i + chunk, len(ds)))
+            rows = np.arange(i, min(i + chunk, len(ds)))
+            yield ds.X[i : i + chunk], lengths, rows if ids is None else np.asarray(ids)[rows]
 
     return len(ds), ds.X.shape[1:], whole()
+
+
+def schema_options(schema: dict | None) -> dict:
+    """What a run's recorded input schema tells a reader: its value columns (wide) or channels (long)."""
+    if not schema:
+        return {}
+    if schema.get("layout") == "wide" and schema.get("value_columns"):
+        return {"value_columns": list(schema["value_columns"])}
+    if schema.get("layout") == "long" and schema.get("channel_column"):
+        return {"channels": list(schema["channels"])}
+    return {}
+
+
+def _header(path: Path, fmt: str) -> list[str]:
+    import pandas as pd
+
+    if fmt == "csv":
+        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+    return list(_parquet(path).schema_arrow.names)
+
+
+def _is_long(path: Path, fmt: str, reader: dict, options: dict) -> bool:
+    return bool(reader.get("id_column")) and "value_columns" not in options and \
+        reader.get("value_column", "value") in _header(path, fmt)
+
+
+def _parquet(path: Path):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise DataError("--data: reading .parquet needs pyarrow, which is not installed "
+                        "(pip install 'tsattn[parquet]')") from None
+    return pq.ParquetFile(path)
 
 
 def _npy_chunks(path: Path, chunk: int):
@@ -66,46 +106,48 @@ def _npy_chunks(path: Path, chunk: int):
     return len(X), ((1, X.shape[1]) if X.ndim == 2 else X.row_shape), blocks()
 
 
-def _wide_batches(path: Path, fmt: str, chunk: int, label_column: str):
-    """Wide CSV/Parquet, one row per series, read ``chunk`` rows at a time (label column ignored)."""
+def _wide_batches(path: Path, fmt: str, chunk: int, reader: dict, value_columns: list[str] | None):
+    """Wide CSV/Parquet, one row per series, read ``chunk`` rows at a time; values by name, ids kept."""
     import pandas as pd
 
-    from .data.readers import _trailing_nan_lengths
+    from .data.readers import wide_layout, wide_values
 
     if fmt == "csv":
-        header = pd.read_csv(path, nrows=0).columns
+        head = pd.read_csv(path, nrows=1000)
         frames = pd.read_csv(path, chunksize=chunk)
         n = None
     else:
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise DataError("--data: reading .parquet needs pyarrow, which is not installed "
-                            "(pip install 'tsattn[parquet]')") from None
-        pf = pq.ParquetFile(path)
-        header, n = pf.schema_arrow.names, pf.metadata.num_rows
+        pf = _parquet(path)
+        head = next(pf.iter_batches(batch_size=1000)).to_pandas() if pf.metadata.num_rows else pd.DataFrame()
         frames = (b.to_pandas() for b in pf.iter_batches(batch_size=chunk))
-    cols = [c for c in header if c != label_column]
-    if not cols:
-        raise DataError(f"--data: {path.name} has no value columns")
+        n = pf.metadata.num_rows
+    head.columns = [str(c) for c in head.columns]
+    if len(head) == 0:
+        raise DataError(f"--data: {path.name} has a header but no rows")
+    layout = wide_layout(head.columns, head, path, label_column=reader.get("label_column") or "label",
+                         id_column=reader.get("id_column"), value_columns=value_columns, require_labels=False)
+    cols = layout["value_columns"]
 
     def blocks():
         start = 0
         for df in frames:
-            values = df[cols].apply(pd.to_numeric, errors="coerce")
-            if (values.isna() & df[cols].notna()).to_numpy().any():
-                raise DataError(f"--data: {path.name} has a value that is not a number in rows {start}..{start + len(df) - 1}")
-            X = values.to_numpy(dtype=np.float32)[:, None, :]
-            lengths = _trailing_nan_lengths(X) if np.isnan(X).any() else None
-            yield X, lengths, np.arange(start, start + len(X))
+            df.columns = [str(c) for c in df.columns]
+            X, lengths = wide_values(df, cols, path.name, offset=start)
+            ids = df[layout["id_column"]].to_numpy() if layout["id_column"] else np.arange(start, start + len(X))
+            yield X, lengths, ids
             start += len(X)
 
     return n, (1, len(cols)), blocks()
 
 
 def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out: str | os.PathLike[str], *,
-                 with_attention: bool = False, chunk: int = CHUNK, progress: bool = True) -> dict:
+                 with_attention: bool = False, chunk: int = CHUNK, progress: bool = True,
+                 id_column: str | None = None) -> dict:
     """Write one row per series (id, predicted label, per-class probabilities) to CSV or Parquet.
+
+    The ids are the file's own (its id column: the run's, ``id_column``, or
+    one detected as :func:`~tsattn.data.readers.wide_layout` does), else the
+    row numbers, in the file's order.
 
     With ``with_attention``, the attention goes to ``<out stem>.attention.npy``,
     row-aligned. Shapes are checked before anything is written; outputs appear
@@ -120,7 +162,11 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
     if fmt not in ("csv", "parquet"):
         raise DataError(f"--out: must end in .csv or .parquet; got '{out.name}'")
     loaded = load_run(run)
-    n, (C, T), blocks = iter_series(data, chunk, reader=loaded.config.get("data", {}).get("reader"))
+    source = loaded.config.get("data", {})
+    reader = dict(source.get("reader") or {})
+    if id_column is not None:
+        reader["id_column"] = id_column
+    n, (C, T), blocks = iter_series(data, chunk, reader=reader, schema=source.get("schema"))
     if C != loaded.config["n_channels"]:
         raise DataError(f"--data: the run expects {loaded.config['n_channels']} channel(s); the file has {C}")
     net = loaded.net
@@ -167,15 +213,17 @@ class _CsvWriter:
         self.path, self.names = path, names
 
     def __enter__(self):
+        import csv
+
         self._atomic = atomic_path(self.path)
         self.fh = open(self._atomic.__enter__(), "w", newline="")
-        self.fh.write(",".join(["id", "predicted"] + [f"proba_{c}" for c in self.names]) + "\n")
+        self.csv = csv.writer(self.fh, lineterminator="\n")  # quotes an id or label that holds a comma
+        self.csv.writerow(["id", "predicted"] + [f"proba_{c}" for c in self.names])
         return self
 
     def write(self, ids: np.ndarray, proba: np.ndarray) -> None:
         labels = np.asarray(self.names, dtype=object)[proba.argmax(1)]
-        lines = [f"{i},{lab}," + ",".join(f"{p:.6g}" for p in row) for i, lab, row in zip(ids, labels, proba)]
-        self.fh.write("\n".join(lines) + "\n")
+        self.csv.writerows([i, lab, *(f"{p:.6g}" for p in row)] for i, lab, row in zip(ids.tolist(), labels, proba))
 
     def __exit__(self, *exc) -> None:
         self.fh.close()
@@ -190,18 +238,32 @@ class _ParquetWriter(_CsvWriter):
         except ImportError:
             raise DataError("--out: writing .parquet needs pyarrow, which is not installed (pip install 'tsattn[parquet]')") from None
         self.pa = pa
-        fields = [("id", pa.int64()), ("predicted", pa.string())] + [(f"proba_{c}", pa.float32()) for c in self.names]
-        self.schema = pa.schema(fields)
+        self.fields = [("predicted", pa.string())] + [(f"proba_{c}", pa.float32()) for c in self.names]
+        self.schema = None  # the id column's type comes with the first batch: integers, or text
+        self.pq = pq
         self._atomic = atomic_path(self.path)
-        self.fh = pq.ParquetWriter(self._atomic.__enter__(), self.schema)
+        self._tmp = self._atomic.__enter__()
+        self.fh = None
         return self
 
     def write(self, ids: np.ndarray, proba: np.ndarray) -> None:
         pa = self.pa
+        if self.schema is None:
+            id_type = pa.int64() if np.asarray(ids).dtype.kind in "iu" else pa.string()
+            self.schema = pa.schema([("id", id_type), *self.fields])
+            self.fh = self.pq.ParquetWriter(self._tmp, self.schema)
+        id_type = self.schema.field("id").type
+        id_values = ids.tolist() if id_type == pa.int64() else [str(i) for i in ids.tolist()]
         labels = np.asarray(self.names, dtype=object)[proba.argmax(1)]
-        cols = [pa.array(ids, pa.int64()), pa.array(labels.tolist(), pa.string())]
+        cols = [pa.array(id_values, id_type), pa.array(labels.tolist(), pa.string())]
         cols += [pa.array(proba[:, j].astype(np.float32)) for j in range(proba.shape[1])]
         self.fh.write_table(pa.Table.from_arrays(cols, schema=self.schema))
+
+    def __exit__(self, *exc) -> None:
+        if self.fh is None:  # no rows: an empty file with integer ids
+            self.schema = self.pa.schema([("id", self.pa.int64()), *self.fields])
+            self.fh = self.pq.ParquetWriter(self._tmp, self.schema)
+        super().__exit__(*exc)
 
 
 @contextlib.contextmanager

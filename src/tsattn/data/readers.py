@@ -98,44 +98,130 @@ def _frame(path: Path, fmt: str):
         raise DataError(f"--data: {path.name} is not a readable {fmt.upper()} file: {str(exc).splitlines()[0]}") from None
 
 
-def _wide(df, path: Path, label_column: str | None):
+#: Column names that say "identifier", not "time step": never read as data unless declared value columns.
+_ID_WORDS = ("id", "ids", "idx", "index", "key", "uid", "uuid", "serial")
+
+
+def _looks_like_id(name: str) -> bool:
+    import re
+
+    if name == "" or name.startswith("Unnamed:"):  # pandas' to_csv() index, or a nameless first column
+        return True
+    return any(w in _ID_WORDS for w in re.split(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])", name.lower()) if w)
+
+
+def wide_layout(columns, head, path: Path, *, label_column: str | None, id_column: str | None = None,
+                value_columns: list[str] | None = None, require_labels: bool = True) -> dict:
+    """Which columns of a wide CSV/Parquet file are the id, the label and the values (the time steps).
+
+    - ``label_column`` is the label where the file has it (required with ``require_labels``);
+    - ``id_column`` is the id; without it, a first column that pandas wrote for its index (``Unnamed: 0``)
+      or that holds text is the id;
+    - with ``value_columns`` (a trained run's), exactly those are the values, taken by name in that order:
+      one missing, or another numeric column that is neither the id nor the label, is an error;
+    - without them, every other column is a value, except one whose name says it is an identifier
+      (``series_id``, ``index``, ...): that is an error asking to declare it, never a time step.
+
+    ``head`` is a DataFrame of the first rows (to tell text from numbers). Returns ``{"id_column",
+    "label_column", "value_columns"}``.
+    """
     import pandas as pd
 
+    columns = [str(c) for c in columns]
+    name = path.name
+    if id_column is not None and id_column not in columns:
+        raise DataError(f"--id-column: '{id_column}' is not a column of {name}; columns are {_show(columns)}")
+    label = label_column if label_column in columns else None
+    if require_labels and label is None:
+        raise DataError(f"--label-column: '{label_column}' is not a column of {name}; columns are {_show(columns)}")
+    rest = [c for c in columns if c not in (label, id_column)]
+    if id_column is None and rest:
+        first = rest[0]
+        text = not pd.api.types.is_numeric_dtype(head[first]) and head[first].notna().any() and \
+            pd.to_numeric(head[first], errors="coerce").isna().any()
+        index = first == "" or first.startswith("Unnamed: 0")
+        if len(rest) > 1 and (index or (text and (value_columns is None or first not in value_columns))):
+            if not index and head[first].duplicated().any():
+                raise DataError(f"--data: column '{first}' of {name} holds text that repeats ("
+                                f"{head[first].iloc[0]!r}, ...), so it is neither a time step nor an id; if it is "
+                                f"the label, name it with --label-column (it is '{label_column}'), else drop it")
+            id_column, rest = first, rest[1:]
+    if value_columns is not None:
+        missing = [c for c in value_columns if c not in rest]
+        if missing:
+            raise DataError(f"--data: {name} lacks the run's value column(s) {_show(missing)}; "
+                            f"the run was trained on {_show(value_columns)}")
+        extra = [c for c in rest if c not in value_columns]
+        if extra:
+            raise DataError(f"--data: {name} has column(s) {_show(extra)} that are not among the run's value "
+                            f"columns; remove them, or declare an id with --id-column")
+        return {"id_column": id_column, "label_column": label, "value_columns": list(value_columns)}
+    ids = [c for c in rest if _looks_like_id(c)]
+    if ids:
+        raise DataError(f"--data: column '{ids[0]}' of {name} looks like an identifier, not a time step; "
+                        f"declare it with --id-column {ids[0]}")
+    if not rest:
+        raise DataError(f"--data: {name} has no value columns")
+    return {"id_column": id_column, "label_column": label, "value_columns": rest}
+
+
+def _show(columns: list[str], most: int = 8) -> str:
+    return str(list(columns)[:most])[:-1] + (", ...]" if len(columns) > most else "]")
+
+
+def _wide(df, path: Path, layout: dict):
     if len(df) == 0:
         raise DataError(f"--data: {path.name} has a header but no rows")
-    y = None
-    if label_column is not None:
-        if label_column not in df.columns:
-            raise DataError(f"--label-column: '{label_column}' is not a column of {path.name}; "
-                            f"columns are {list(df.columns)[:8]}{' ...' if len(df.columns) > 8 else ''}")
-        y = df[label_column].to_numpy()
-        df = df.drop(columns=[label_column])
-    values = df.apply(pd.to_numeric, errors="coerce")
-    bad = values.isna() & df.notna()
+    df.columns = [str(c) for c in df.columns]
+    y = df[layout["label_column"]].to_numpy() if layout["label_column"] else None
+    ids = df[layout["id_column"]].to_numpy() if layout["id_column"] else None
+    X, lengths = wide_values(df, layout["value_columns"], path.name)
+    return X, y, lengths, ids
+
+
+def wide_values(df, value_columns: list[str], name: str, offset: int = 0):
+    """``(X (n, 1, T) float32, lengths or None)`` from the value columns of a wide frame, by name."""
+    import pandas as pd
+
+    raw = df[value_columns]
+    values = raw.apply(pd.to_numeric, errors="coerce")
+    bad = values.isna() & raw.notna()
     if bad.to_numpy().any():
         r, c = np.argwhere(bad.to_numpy())[0]
-        raise DataError(f"--data: {path.name} row {r} column '{df.columns[c]}' is not a number: {df.iat[r, c]!r}")
+        raise DataError(f"--data: {name} row {r + offset} column '{value_columns[c]}' is not a number: "
+                        f"{raw.iat[r, c]!r}")
     X = values.to_numpy(dtype=np.float32)[:, None, :]  # one row per series: (n, 1, T)
-    return X, y, _trailing_nan_lengths(X) if np.isnan(X).any() else None
+    return X, _trailing_nan_lengths(X) if np.isnan(X).any() else None
 
 
 def _long(df, path: Path, id_column: str, time_column: str | None, value_column: str, channel_column: str | None,
-          label_column: str | None):
+          label_column: str | None, channels: list[str] | None = None):
+    """Series from a long frame, in the order their ids first appear; channels by name (``channels``: a run's)."""
     need = [c for c in (id_column, time_column, value_column, channel_column) if c]
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise DataError(f"--data: long format needs the columns {need}; {path.name} lacks {missing}")
     if len(df) == 0:
         raise DataError(f"--data: {path.name} has a header but no rows")
-    sort = [id_column] + ([channel_column] if channel_column else []) + ([time_column] if time_column else [])
-    df = df.sort_values(sort, kind="stable")
-    ids = df[id_column].unique()
-    channels = df[channel_column].unique() if channel_column else [None]
+    ids = df[id_column].unique()  # first appearance: the file's own order
+    found = sorted(str(c) for c in df[channel_column].unique()) if channel_column else []
+    if channels is not None and channel_column:
+        unknown = [c for c in found if c not in channels]
+        if unknown or len(found) != len(channels):
+            raise DataError(f"--data: {path.name} has channels {_show(found)} in '{channel_column}'; the run was "
+                            f"trained on {_show(channels)}")
+        found = list(channels)
+    sort = ([channel_column] if channel_column else []) + ([time_column] if time_column else [])
+    if sort:
+        df = df.sort_values(sort, kind="stable")
+    groups = dict(tuple(df.groupby(id_column, sort=False)))
+    key = df[channel_column].astype(str) if channel_column else None
     series, labels = [], []
-    for sid, group in df.groupby(id_column, sort=False):
+    for sid in ids:
+        group = groups[sid]
         rows = []
-        for ch in channels:
-            g = group[group[channel_column] == ch] if channel_column else group
+        for ch in found or [None]:
+            g = group[key.loc[group.index] == ch] if channel_column else group
             rows.append(g[value_column].to_numpy(dtype=np.float32))
         if len({len(r) for r in rows}) != 1:
             raise DataError(f"--data: series {sid!r} has channels of different lengths {[len(r) for r in rows]}")
@@ -146,21 +232,28 @@ def _long(df, path: Path, id_column: str, time_column: str | None, value_column:
                 raise DataError(f"--label-column: series {sid!r} has several labels {vals[:3].tolist()}")
             labels.append(vals[0])
     X, lengths = stack_ragged(series)
-    return X, np.asarray(labels) if label_column else None, lengths, ids
+    return X, np.asarray(labels) if label_column else None, lengths, ids, found
 
 
 def read_series_file(
     path: str | os.PathLike[str], *, label_column: str | None = "label", id_column: str | None = None,
     time_column: str | None = None, value_column: str = "value", channel_column: str | None = None,
-    require_labels: bool = True,
+    require_labels: bool = True, value_columns: list[str] | None = None, channels: list[str] | None = None,
 ) -> SeriesDataset:
     """Read a dataset file of any supported format.
 
     CSV and Parquet come in two layouts: *wide*, one row per series with a
-    label column (``label_column``) and one column per time step; or *long*,
-    one row per observation, chosen by giving ``id_column`` (with
-    ``value_column``, optionally ``time_column`` to order by and
-    ``channel_column`` for several channels).
+    label column (``label_column``), an optional id column and one column
+    per time step (see :func:`wide_layout` for how the id is told from the
+    values); or *long*, one row per observation, chosen by giving
+    ``id_column`` of a file that has ``value_column`` (optionally
+    ``time_column`` to order by and ``channel_column`` for several channels).
+    A trained run passes its ``value_columns`` (wide) or ``channels`` (long):
+    the file's columns or channels are then matched by name.
+
+    The dataset's ``ids`` are the file's own ids in file order (``None``
+    where the file has none), and ``schema`` records the layout: what a run
+    stores so that later files are read the same way.
 
     Examples
     --------
@@ -191,11 +284,26 @@ def read_series_file(
         y = np.array([str(v) for v in y])  # class labels as text, whatever the file's type
     else:
         df = _frame(path, fmt)
-        if id_column:
-            X, y, lengths, _ = _long(df, path, id_column, time_column, value_column, channel_column,
-                                     label_column if require_labels else None)
+        df.columns = [str(c) for c in df.columns]
+        if id_column and value_column in df.columns and value_columns is None:
+            label = label_column if (require_labels or label_column in df.columns) else None
+            X, y, lengths, ids, found = _long(df, path, id_column, time_column, value_column, channel_column, label,
+                                              channels)
+            schema = {"format": fmt, "layout": "long", "id_column": id_column, "time_column": time_column,
+                      "value_column": value_column, "channel_column": channel_column, "channels": found,
+                      "label_column": label}
         else:
-            X, y, lengths = _wide(df, path, label_column if (require_labels or label_column in df.columns) else None)
+            layout = wide_layout(df.columns, df.head(1000), path, label_column=label_column, id_column=id_column,
+                                 value_columns=value_columns, require_labels=require_labels)
+            X, y, lengths, ids = _wide(df, path, layout)
+            schema = {"format": fmt, "layout": "wide", **layout}
+        ds = _labelled(X, y, lengths, path, fmt, require_labels)
+        ds.ids, ds.schema = ids, schema
+        return ds
+    return _labelled(X, y, lengths, path, fmt, require_labels)
+
+
+def _labelled(X, y, lengths, path: Path, fmt: str, require_labels: bool) -> SeriesDataset:
     if y is None:
         if require_labels:
             raise DataError(f"--data: {path.name} has no labels; give --label-column")

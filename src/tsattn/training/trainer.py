@@ -201,6 +201,12 @@ def make_logger(kind: str | None, run_dir: Path | None):
     kind = kind or "none"
     if kind not in LOGGERS:
         raise RunError(f"--logger: must be one of {', '.join(LOGGERS)}; got {kind!r}")
+    import importlib.util
+
+    needs = {"tensorboard": ("tensorboard", "tensorboardX"), "mlflow": ("mlflow",)}.get(kind, ())
+    if needs and not any(importlib.util.find_spec(m) for m in needs):  # checked before any work, not mid-run
+        raise RunError(f"--logger: {kind} needs the {needs[0]} package, which is not installed "
+                       f"(pip install 'tsattn[{kind}]')")
     if kind == "none" or run_dir is None:
         return False
     save_dir = run_dir / "logs"
