@@ -132,3 +132,22 @@ def test_tsv_and_arff_files_written_here(aeon, tmp_path):
         "1.0,2.0,a\n2.0,1.0,b\n")
     ds = read_series_file(tmp_path / "d.arff")
     assert ds.X.shape == (2, 1, 2) and ds.class_names == ["a", "b"]
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    ({"series_id": range(6)}, "'series_id' of w.csv looks like an identifier"),
+    ({"Unnamed: 0": range(6)}, None),  # pandas' index: taken as the id
+    ({"age": [30, 41, 52, 63, 74, 85]}, "'age' of w.csv does not follow the time steps' names"),
+])
+def test_a_wide_training_file_never_reads_an_extra_column_as_a_time_step(tmp_path, extra, fragment):
+    df, X = _wide_frame()
+    for k, v in extra.items():
+        df.insert(1, k, list(v))
+    df.to_csv(tmp_path / "w.csv", index=False)
+    if fragment is None:
+        ds = read_series_file(tmp_path / "w.csv")
+        np.testing.assert_allclose(ds.X[:, 0], X, rtol=1e-6)
+        assert ds.ids.tolist() == list(range(6)) and ds.schema["id_column"] == "Unnamed: 0"
+    else:
+        with pytest.raises(DataError, match=fragment):
+            read_series_file(tmp_path / "w.csv")

@@ -162,7 +162,31 @@ def wide_layout(columns, head, path: Path, *, label_column: str | None, id_colum
                         f"declare it with --id-column {ids[0]}")
     if not rest:
         raise DataError(f"--data: {name} has no value columns")
+    odd = _outside_the_pattern(rest)
+    if odd:
+        raise DataError(f"--data: column '{odd[0]}' of {name} does not follow the time steps' names "
+                        f"({', '.join(rest[:2])}, ...), so it is not read as one; drop it, or declare it with "
+                        f"--id-column {odd[0]}")
     return {"id_column": id_column, "label_column": label, "value_columns": rest}
+
+
+def _outside_the_pattern(columns: list[str]) -> list[str]:
+    """Columns that break the naming pattern nearly all the others share (``t0, t1, ...`` or ``0, 1, ...``).
+
+    A pattern is a name's stem with its trailing number removed; it counts when at least 80% of at least 5
+    columns share it. Columns named without such a pattern (``a, b, c``) are all taken as time steps.
+    """
+    import re
+    from collections import Counter
+
+    stems = [re.sub(r"[0-9]+(\.[0-9]+)?$", "", c) if re.search(r"[0-9]$", c) else None for c in columns]
+    counts = Counter(s for s in stems if s is not None)
+    if len(columns) < 5 or not counts:
+        return []
+    stem, n = counts.most_common(1)[0]
+    if n < 0.8 * len(columns):
+        return []
+    return [c for c, s in zip(columns, stems) if s != stem]
 
 
 def _show(columns: list[str], most: int = 8) -> str:
@@ -298,6 +322,7 @@ def read_series_file(
             X, y, lengths, ids = _wide(df, path, layout)
             schema = {"format": fmt, "layout": "wide", **layout}
         ds = _labelled(X, y, lengths, path, fmt, require_labels)
+        schema["lengths"] = "equal" if lengths is None else "variable: padded at the end, masked"
         ds.ids, ds.schema = ids, schema
         return ds
     return _labelled(X, y, lengths, path, fmt, require_labels)
