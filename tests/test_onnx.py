@@ -97,11 +97,12 @@ def _check(run, tmp_path, model, variable):
 
 
 FAST = [(m, "znorm") for m in MODELS] + [("cnn_attention", s) for s in SCALINGS if s != "znorm"]
-SLOW = [(m, s) for m in MODELS for s in SCALINGS if (m, s) not in FAST]
+CASES = [pytest.param(m, s, v, marks=() if (m, s) in FAST else pytest.mark.slow,
+                      id=f"{m}-{s}-{'variable' if v else 'equal'}")
+         for m in MODELS for s in SCALINGS for v in (False, True)]
 
 
-@pytest.mark.parametrize("variable", [False, True], ids=["equal", "variable"])
-@pytest.mark.parametrize("model, scaling", FAST)
+@pytest.mark.parametrize("model, scaling, variable", CASES)
 def test_onnx_matches_predict(tmp_path, model, scaling, variable):
     if variable and not get_model_class(model).variable_length:
         return _mlp_refuses_lengths(tmp_path)
@@ -117,15 +118,6 @@ def _mlp_refuses_lengths(tmp_path):
     with pytest.raises(RunError, match="lengths: mlp takes series of one length only"):
         export_onnx(run, tmp_path / "m.onnx", lengths=True)
     assert not (tmp_path / "m.onnx").exists()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("variable", [False, True], ids=["equal", "variable"])
-@pytest.mark.parametrize("model, scaling", SLOW)
-def test_onnx_matches_predict_every_model_and_scaling(tmp_path, model, scaling, variable):
-    if variable and not get_model_class(model).variable_length:
-        return _mlp_refuses_lengths(tmp_path)
-    _check(_fit_run(tmp_path / "run", model, scaling, variable), tmp_path, model, variable)
 
 
 def _write_ts(path, series, y):
