@@ -173,8 +173,9 @@ def train(
         from . import api
 
         m = api.resume_run(resume, progress=not quiet, verbose=not quiet)
-        if m and not quiet:
-            typer.echo(f"\nRun {resume}/ resumed and finished ({m['epochs_run']} epochs, best {m['best_epoch']})")
+        if m:  # --quiet silences progress, never where the run went
+            typer.echo(f"{'' if quiet else chr(10)}Run {resume}/ resumed and finished ({m['epochs_run']} epochs, "
+                       f"best {m['best_epoch']})")
         return
     if (config is None) == (data is None):
         _fail("train: give exactly one of --config CFG.json (generate data) or --data FILE")

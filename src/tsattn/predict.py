@@ -236,7 +236,8 @@ class _ParquetWriter(_CsvWriter):
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
-            raise DataError("--out: writing .parquet needs pyarrow, which is not installed (pip install 'tsattn[parquet]')") from None
+            raise DataError("--out: writing .parquet needs pyarrow, which is not installed "
+                            "(pip install 'tsattn[parquet]')") from None
         self.pa = pa
         self.fields = [("predicted", pa.string())] + [(f"proba_{c}", pa.float32()) for c in self.names]
         self.schema = None  # the id column's type comes with the first batch: integers, or text
