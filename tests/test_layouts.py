@@ -91,7 +91,10 @@ def _predict(run, data, out, *extra):
                             *map(str, extra)])
     if r.exit_code != 0:
         return r, None, None
-    rows = list(csv.DictReader(out.open())) if out.suffix == ".csv" else pd.read_parquet(out).astype(str).to_dict("records")
+    if out.suffix == ".csv":
+        rows = list(csv.DictReader(out.open()))
+    else:
+        rows = pd.read_parquet(out).astype(str).to_dict("records")
     return r, np.array([[float(row[f"proba_{c}"]) for c in CLASSES] for row in rows]), [row["id"] for row in rows]
 
 
@@ -107,12 +110,16 @@ def wide_no_label(d, X, y):
     return d / "f.csv", [], None, None
 
 
-def wide_text_id_first(d, X, y):
+def _first_column_ids(d, X, y, name, ids):
+    """A wide CSV with a text id column ``name`` first: predict must return ``ids``, in file order."""
     df = _wide(X, y)
-    ids = [f"unit-{i:03d}" for i in range(len(X))]
-    df.insert(0, "unit", ids)
+    df.insert(0, name, ids)
     _csv(df, d / "f.csv")
     return d / "f.csv", [], ids, None
+
+
+def wide_text_id_first(d, X, y):
+    return _first_column_ids(d, X, y, "unit", [f"unit-{i:03d}" for i in range(len(X))])
 
 
 def wide_text_id_last_undeclared(d, X, y):
@@ -172,11 +179,16 @@ def wide_shuffled_rows_with_ids(d, X, y):
     return d / "f.csv", [], [f"u{i}" for i in perm], perm
 
 
-def wide_extra_numeric_column(d, X, y):
+def _one_column_more(d, X, y, name, value):
+    """The trained layout plus one numeric column ``name``: refused, with the column named."""
     df = _wide(X, y)
-    df["temperature"] = 21.5
+    df[name] = value
     _csv(df, d / "f.csv")
-    return d / "f.csv", [], REFUSED, "'temperature'"
+    return d / "f.csv", [], REFUSED, f"'{name}'"
+
+
+def wide_extra_numeric_column(d, X, y):
+    return _one_column_more(d, X, y, "temperature", 21.5)
 
 
 def wide_missing_value_column(d, X, y):
@@ -185,10 +197,7 @@ def wide_missing_value_column(d, X, y):
 
 
 def wide_longer_series(d, X, y):
-    df = _wide(X, y)
-    df["t24"] = 0.0
-    _csv(df, d / "f.csv")
-    return d / "f.csv", [], REFUSED, "'t24'"
+    return _one_column_more(d, X, y, "t24", 0.0)
 
 
 def wide_other_label_name(d, X, y):
@@ -219,11 +228,7 @@ def wide_labels_with_commas(d, X, y):
 
 
 def wide_ids_with_commas(d, X, y):
-    df = _wide(X, y)
-    ids = [f"site {i}, bed {i % 4}" for i in range(len(X))]
-    df.insert(0, "where", ids)
-    _csv(df, d / "f.csv")
-    return d / "f.csv", [], ids, None
+    return _first_column_ids(d, X, y, "where", [f"site {i}, bed {i % 4}" for i in range(len(X))])
 
 
 def wide_parquet(d, X, y):
@@ -292,6 +297,7 @@ def _ucr(fmt):
             head += [f"@attribute target {{{','.join(CLASSES)}}}", "@data"]
             path.write_text("\n".join(head + [",".join([*map(_num, x[0]), c]) for x, c in zip(X, labels)]) + "\n")
         return path, [], None, None
+    build.__name__ = fmt
     return build
 
 
@@ -355,10 +361,7 @@ TABLE = [("wide", f) for f in (
     npz_plain, npy_plain, npy_two_d, _ucr("ts"), _ucr("tsv"), _ucr("arff"))] + [("long", f) for f in (
     long_shuffled_rows, long_channel_rows_swapped, long_channels_renamed, long_extra_channel,
     long_missing_time_column, long_numeric_ids, long_no_label, long_parquet)]
-IDS = [f"{run}-{getattr(f, '__name__', 'ucr')}" for run, f in TABLE]
-IDS[IDS.index("wide-build")] = "wide-ts"
-IDS[IDS.index("wide-build")] = "wide-tsv"
-IDS[IDS.index("wide-build")] = "wide-arff"
+IDS = [f"{run}-{f.__name__}" for run, f in TABLE]
 
 
 def _snapshot(folder):

@@ -2,7 +2,6 @@
 Ctrl-C leaves a resumable run, --resume refuses what it cannot honour; and the small things users expect."""
 
 import json
-import os
 import signal
 import subprocess
 import sys

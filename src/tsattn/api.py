@@ -16,6 +16,7 @@ from ._errors import DataError, RunError, TrainingInterrupted
 from ._io import atomic_save, atomic_write_json, atomic_write_text
 from .config import DatasetConfig, TrainConfig
 from .data import SeriesDataset, check_finite, generate, stratified_split
+from .data.readers import read_with_contract
 
 __all__ = ["evaluate_run", "explain_run", "load_data", "train_run"]
 
@@ -40,10 +41,10 @@ def resolve_data(data: str | None, dataset_config: DatasetConfig | None, seed: i
         train, test = load_named(name)
         return train, test, {"kind": "named", "name": name}
     if data is not None:
-        from .predict import schema_options
+        from .data.readers import schema_options
 
         ds = load_data(data, **reader_options)
-        schema = getattr(ds, "schema", None)
+        schema = ds.schema
         source = {"kind": "file", "path": str(Path(data).resolve()), "reader": reader_options,
                   **({"schema": schema} if schema else {})}
         test = None
@@ -354,11 +355,12 @@ def evaluate_run(
         val_ds = data.subset(val_idx)
         ds = test_data if test_data is not None else data.subset(test_idx)
         evaluated_on = "official test split" if test_data is not None else "test split"
+        own_split = True
     else:
-        ds = read_for_run(data, loaded.config, require_labels=True)
-        evaluated_on = os.fspath(data)
+        ds = read_with_contract(data, loaded.config.get("data", {}), require_labels=True)
+        evaluated_on, own_split = os.fspath(data), False
     dest = run
-    if out is not None or evaluated_on not in ("test split", "official test split"):
+    if out is not None or not own_split:
         dest = Path(out) if out is not None else run / "evaluations" / _safe_name(evaluated_on)
         if dest.resolve() == run.resolve():
             raise RunError(f"--out: {dest} is the run's own directory; a score on other data never replaces the "
@@ -425,47 +427,6 @@ def _safe_name(source: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", ("ucr_" if source.startswith("ucr:") else "") + name) or "data"
 
 
-def read_for_run(data: str | os.PathLike[str], config: dict, *, require_labels: bool) -> SeriesDataset:
-    """Series for a trained run from any supported source: a file read with the run's reader settings (its
-    CSV/Parquet columns), or ``ucr:<Name>``, whose official test split is taken."""
-    if str(data).startswith("ucr:"):
-        from .datasets import load as load_named
-
-        return load_named(str(data)[4:])[1]
-    from .data.readers import read_series_file
-
-    from .predict import schema_options
-
-    reader = dict(config.get("data", {}).get("reader") or {})
-    ds = read_series_file(data, require_labels=require_labels, **reader,
-                          **schema_options(config.get("data", {}).get("schema")))
-    if not require_labels:
-        ds.labelled = _has_labels(data, ds, reader)
-    return ds
-
-
-def _has_labels(data, ds: SeriesDataset, reader: dict) -> bool:
-    """Did the file carry labels? (Read without them, a file gets one placeholder class.)"""
-    from .data.readers import detect_format
-
-    fmt = detect_format(Path(data))
-    if fmt == "npy":
-        return False
-    if fmt in ("csv", "parquet"):
-        import pandas as pd
-
-        label = reader.get("label_column") or "label"
-        cols = pd.read_csv(data, nrows=0).columns if fmt == "csv" else _parquet_columns(data)
-        return label in cols
-    return True  # .npz needs y; the UCR formats carry their class labels
-
-
-def _parquet_columns(path) -> list[str]:
-    import pyarrow.parquet as pq
-
-    return list(pq.ParquetFile(path).schema_arrow.names)
-
-
 def _chunked_proba(loaded, X, rows: np.ndarray, nan_policy: str, chunk: int = 8192) -> np.ndarray:
     """Probabilities for ``X[rows]``, read, cleaned, scaled and predicted ``chunk`` rows at a time."""
     from .data.readers import apply_nan_policy
@@ -501,7 +462,7 @@ def _check_compatible(ds: SeriesDataset, config: dict) -> SeriesDataset:
     """Check channels and labels against the run; return ``ds`` with labels coded as the run codes them."""
     if ds.n_channels != config["n_channels"]:
         raise DataError(f"--data: the run expects {config['n_channels']} channel(s); the data have {ds.n_channels}")
-    if not getattr(ds, "labelled", True):
+    if not ds.labelled:
         return ds
     names = config["class_names"]
     if list(ds.class_names) == list(names):
@@ -511,7 +472,7 @@ def _check_compatible(ds: SeriesDataset, config: dict) -> SeriesDataset:
         raise DataError(f"--data: labels {unknown} are not among the run's classes {names}")
     recode = np.array([names.index(c) for c in ds.class_names], np.int64)
     return SeriesDataset(X=ds.X, y=recode[ds.y], class_names=list(names), extras=ds.extras, lengths=ds.lengths,
-                         label_kind=ds.label_kind)
+                         label_kind=ds.label_kind, ids=ds.ids, schema=ds.schema)
 
 
 def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index: int,
@@ -524,7 +485,8 @@ def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index
     from .data.readers import apply_nan_policy
 
     loaded = rundir.load_run(run)
-    ds = _check_compatible(read_for_run(data, loaded.config, require_labels=False), loaded.config)
+    ds = read_with_contract(data, loaded.config.get("data", {}), require_labels=False)
+    ds = _check_compatible(ds, loaded.config)
     if not 0 <= index < len(ds):
         raise DataError(f"--index: must be in [0, {len(ds) - 1}]; got {index}")
     lengths = None if ds.lengths is None else ds.lengths[index : index + 1]
@@ -540,7 +502,7 @@ def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index
         seg = (int(ds.extras["segment_start"][index]), int(ds.extras["segment_end"][index]))
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(10, 3.2))
-    true = names[ds.y[index]] if getattr(ds, "labelled", True) else None
+    true = names[ds.y[index]] if ds.labelled else None
     plot_attention(ax, x[0], relevance[0], segment=seg, label=method.replace("_", " "),
                    title=f"series {index}: {'' if true is None else f'true {true}, '}predicted {names[pred]} "
                          f"(p={proba[0, pred]:.3f}); {method}")
@@ -565,7 +527,8 @@ def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: s
     from .inference import predict_arrays
 
     loaded = rundir.load_run(run)
-    ds = _check_compatible(read_for_run(data, loaded.config, require_labels=False), loaded.config)
+    ds = read_with_contract(data, loaded.config.get("data", {}), require_labels=False)
+    ds = _check_compatible(ds, loaded.config)
     if ds.lengths is not None:
         raise DataError("--data: locate takes series of one length")
     check_finite(ds.X, what="--data")

@@ -28,57 +28,41 @@ def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dic
     channels are matched to it by name. ``ids`` are the file's own ids (its
     id column), else the row numbers, in file order.
     """
-    from .data.readers import detect_format, read_series_file
+    from .data.readers import detect_format, read_with_contract, schema_options
 
-    if str(path).startswith("ucr:"):  # a named UCR/UEA dataset: its official test split
-        from .datasets import load as load_named
-
-        ds = load_named(str(path)[4:])[1]
-    else:
+    source = {"reader": reader, "schema": schema}
+    if not str(path).startswith("ucr:"):
         path = Path(path)
         if not path.is_file():
             raise DataError(f"--data: file not found: {path}")
         fmt = detect_format(path)
-        reader = {k: v for k, v in (reader or {}).items() if v is not None}
-        options = schema_options(schema)
         if fmt == "npy":
             return _npy_chunks(path, chunk)
+        reader = {k: v for k, v in (reader or {}).items() if v is not None}
+        options = schema_options(schema)
         if fmt in ("csv", "parquet") and not _is_long(path, fmt, reader, options):
             return _wide_batches(path, fmt, chunk, reader, options.get("value_columns"))
-        ds = read_series_file(path, require_labels=False, **reader, **options)
-    ids = getattr(ds, "ids", None)
+    ds = read_with_contract(path, source, require_labels=False)
 
     def whole():
         for i in range(0, len(ds), chunk):
             lengths = None if ds.lengths is None else ds.lengths[i : i + chunk]
             rows = np.arange(i, min(i + chunk, len(ds)))
-            yield ds.X[i : i + chunk], lengths, rows if ids is None else np.asarray(ids)[rows]
+            yield ds.X[i : i + chunk], lengths, rows if ds.ids is None else np.asarray(ds.ids)[rows]
 
     return len(ds), ds.X.shape[1:], whole()
 
 
-def schema_options(schema: dict | None) -> dict:
-    """What a run's recorded input schema tells a reader: its value columns (wide) or channels (long)."""
-    if not schema:
-        return {}
-    if schema.get("layout") == "wide" and schema.get("value_columns"):
-        return {"value_columns": list(schema["value_columns"])}
-    if schema.get("layout") == "long" and schema.get("channel_column"):
-        return {"channels": list(schema["channels"])}
-    return {}
-
-
-def _header(path: Path, fmt: str) -> list[str]:
+def _is_long(path: Path, fmt: str, reader: dict, options: dict) -> bool:
     import pandas as pd
 
-    if fmt == "csv":
-        return [str(c) for c in pd.read_csv(path, nrows=0).columns]
-    return list(_parquet(path).schema_arrow.names)
+    from .data.readers import is_long_layout
 
-
-def _is_long(path: Path, fmt: str, reader: dict, options: dict) -> bool:
-    return bool(reader.get("id_column")) and "value_columns" not in options and \
-        reader.get("value_column", "value") in _header(path, fmt)
+    if not reader.get("id_column"):  # no header read for the common case
+        return False
+    header = [str(c) for c in pd.read_csv(path, nrows=0).columns] if fmt == "csv" else _parquet(path).schema_arrow.names
+    return is_long_layout(header, reader["id_column"], reader.get("value_column", "value"),
+                          options.get("value_columns"))
 
 
 def _parquet(path: Path):

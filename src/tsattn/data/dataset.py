@@ -33,6 +33,12 @@ class SeriesDataset:
     lengths: np.ndarray | None = None
     #: the type the labels had in their source: "int", "float" or "str" (class_names are always text)
     label_kind: str = "str"
+    #: the file's own ids, in file order (None: the file has none, rows are numbered)
+    ids: np.ndarray | None = None
+    #: how a CSV/Parquet file was laid out (readers.read_series_file); a run stores it to read later files alike
+    schema: dict | None = None
+    #: False where the file held no labels (read for predict, explain or locate): ``y`` is a placeholder
+    labelled: bool = True
 
     def __post_init__(self) -> None:
         if self.X.ndim == 2:
@@ -62,6 +68,7 @@ class SeriesDataset:
             X=self.X[idx], y=self.y[idx], class_names=list(self.class_names),
             extras={k: v[idx] for k, v in self.extras.items()},
             lengths=None if self.lengths is None else self.lengths[idx], label_kind=self.label_kind,
+            ids=None if self.ids is None else self.ids[idx], schema=self.schema, labelled=self.labelled,
         )
 
     @property

@@ -16,7 +16,8 @@ import numpy as np
 from .._errors import DataError
 from .dataset import SeriesDataset, encode_labels, label_kind, load_npz
 
-__all__ = ["FORMATS", "apply_nan_policy", "detect_format", "read_series_file", "stack_ragged"]
+__all__ = ["FORMATS", "apply_nan_policy", "detect_format", "read_series_file", "read_with_contract",
+           "schema_options", "stack_ragged", "wide_layout"]
 
 FORMATS = ("ts", "tsv", "arff", "csv", "parquet", "npy", "npz")
 NAN_POLICIES = ("error", "interpolate", "zero")
@@ -302,14 +303,15 @@ def read_series_file(
         X = np.load(path, allow_pickle=False)
         if require_labels:
             raise DataError(f"--data: {path.name} holds series only; training needs labels (use .npz with X and y)")
-        return SeriesDataset(X=X.astype(np.float32), y=np.zeros(len(X), np.int64), class_names=["?"])
+        return SeriesDataset(X=X.astype(np.float32), y=np.zeros(len(X), np.int64), class_names=["?"],
+                             labelled=False)
     if fmt in ("ts", "tsv", "arff"):
         X, y, lengths = _from_aeon(path, fmt)
         y = np.array([str(v) for v in y])  # class labels as text, whatever the file's type
     else:
         df = _frame(path, fmt)
         df.columns = [str(c) for c in df.columns]
-        if id_column and value_column in df.columns and value_columns is None:
+        if is_long_layout(df.columns, id_column, value_column, value_columns):
             label = label_column if (require_labels or label_column in df.columns) else None
             X, y, lengths, ids, found = _long(df, path, id_column, time_column, value_column, channel_column, label,
                                               channels)
@@ -321,22 +323,53 @@ def read_series_file(
                                  value_columns=value_columns, require_labels=require_labels)
             X, y, lengths, ids = _wide(df, path, layout)
             schema = {"format": fmt, "layout": "wide", **layout}
-        ds = _labelled(X, y, lengths, path, fmt, require_labels)
         schema["lengths"] = "equal" if lengths is None else "variable: padded at the end, masked"
-        ds.ids, ds.schema = ids, schema
-        return ds
-    return _labelled(X, y, lengths, path, fmt, require_labels)
+        return _dataset(X, y, lengths, path, fmt, require_labels, ids=ids, schema=schema)
+    return _dataset(X, y, lengths, path, fmt, require_labels)
 
 
-def _labelled(X, y, lengths, path: Path, fmt: str, require_labels: bool) -> SeriesDataset:
-    if y is None:
+def _dataset(X, y, lengths, path: Path, fmt: str, require_labels: bool, **fields) -> SeriesDataset:
+    labelled = y is not None
+    if not labelled:
         if require_labels:
             raise DataError(f"--data: {path.name} has no labels; give --label-column")
         y = np.zeros(len(X), dtype=object)
     typed = y.dtype.kind in "iuf" and fmt in ("csv", "parquet")  # the UCR formats' labels are text
     codes, names = encode_labels(y if y.dtype.kind in "iuUS" or typed else y.astype(str))
     return SeriesDataset(X=X, y=codes, class_names=names, lengths=lengths,
-                         label_kind=label_kind(y) if typed else "str")
+                         label_kind=label_kind(y) if typed else "str", labelled=labelled, **fields)
+
+
+def is_long_layout(columns, id_column: str | None, value_column: str, value_columns: list[str] | None) -> bool:
+    """Long (one row per observation) or wide? Long needs a declared id column, a file with the value column,
+    and no run that recorded wide value columns."""
+    return bool(id_column) and value_column in columns and value_columns is None
+
+
+def schema_options(schema: dict | None) -> dict:
+    """What a run's recorded input schema tells a reader: its value columns (wide) or channels (long)."""
+    if not schema:
+        return {}
+    if schema.get("layout") == "wide" and schema.get("value_columns"):
+        return {"value_columns": list(schema["value_columns"])}
+    if schema.get("layout") == "long" and schema.get("channel_column"):
+        return {"channels": list(schema["channels"])}
+    return {}
+
+
+def read_with_contract(data: str | os.PathLike[str], source: dict, *, require_labels: bool) -> SeriesDataset:
+    """Series for a trained run from any supported source, read as its training data were.
+
+    ``source`` is the run's ``config["data"]``: a file is read with its reader settings and, for
+    CSV/Parquet, matched to its recorded schema by name; ``ucr:<Name>`` gives that dataset's official
+    test split.
+    """
+    if str(data).startswith("ucr:"):
+        from ..datasets import load as load_named
+
+        return load_named(str(data)[4:])[1]
+    reader = {k: v for k, v in (source.get("reader") or {}).items() if v is not None}
+    return read_series_file(data, require_labels=require_labels, **reader, **schema_options(source.get("schema")))
 
 
 def apply_nan_policy(X: np.ndarray, lengths: np.ndarray | None, policy: str, what: str = "--data",
