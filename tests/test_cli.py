@@ -122,7 +122,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path):
         (["train", "--config", "{tmp}/missing.json", "--out", "{tmp}/r"], "file not found"),
         (["train", "--data", "{tmp}/missing.npz", "--out", "{tmp}/r"], "file not found"),
         (["train", "--config", "{cfg}", "--model", "lstm", "--out", "{tmp}/r"], "unknown model 'lstm'"),
-        (["train", "--config", "{cfg}", "--batch-size", "0", "--out", "{tmp}/r"], "'batch_size'"),
+        (["train", "--config", "{cfg}", "--batch-size", "0", "--out", "{tmp}/r"], "--batch-size:"),
         (["evaluate", "--run", "{tmp}"], "has no config.json"),
     ],
 )

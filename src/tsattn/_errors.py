@@ -7,11 +7,37 @@ CLI turns it into a one-line message and exit code 2, with no traceback.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+
+_PARAM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MENTION = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
 
 
 class TsattnError(ValueError):
-    """Bad input: a one-line message naming the parameter, the rule and the value."""
+    """Bad input: a one-line message naming the parameter, the rule and the value.
+
+    The message starts with the Python parameter's name (``"data: file not
+    found: x.csv"``), which is also kept as :attr:`param`; other parameters it
+    mentions are written in backticks (`` `nan_policy` ``). The CLI shows the
+    same message with flag names (``--data``, ``--nan-policy``), see
+    :func:`as_flags`.
+
+    Examples
+    --------
+    >>> err = DataError("nan_policy: must be one of error, interpolate, zero; got 'drop'")
+    >>> err.param
+    'nan_policy'
+    >>> as_flags(err)
+    "--nan-policy: must be one of error, interpolate, zero; got 'drop'"
+    """
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        head = message.split(":", 1)[0]
+        if param is None:  # read it from the message; "" says the message names no parameter
+            param = head if _PARAM.fullmatch(head) else ""
+        self.param: str | None = param or None
 
 
 class ConfigError(TsattnError):
@@ -38,3 +64,20 @@ def did_you_mean(name: str, options: Iterable[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for the closest option, or ``""``."""
     close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
     return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def as_flags(error: TsattnError, flags: Mapping[str, str] | None = None) -> str:
+    """``error``'s message as the CLI shows it: Python parameter names replaced by flag names.
+
+    A parameter ``nan_policy`` becomes ``--nan-policy`` unless ``flags`` maps
+    it to another flag (``{"fmt": "--format"}``).
+    """
+    flags = flags or {}
+
+    def flag(name: str) -> str:
+        return flags.get(name, "--" + name.replace("_", "-"))
+
+    message = str(error)
+    if error.param is not None and message.startswith(error.param + ":"):
+        message = flag(error.param) + message[len(error.param):]
+    return _MENTION.sub(lambda m: flag(m.group(1)), message)

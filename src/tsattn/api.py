@@ -70,7 +70,7 @@ def _data_source(config: dict) -> tuple[SeriesDataset, SeriesDataset | None]:
         test = src.get("test_path")
         ds, test_ds, _ = resolve_data(src["path"], None, 0, test_data=test, **src.get("reader", {}))
         return ds, test_ds
-    raise RunError("--run: config.json records no data source; pass --data FILE")
+    raise RunError("run: config.json records no data source; pass `data` FILE")
 
 
 def train_run(
@@ -118,13 +118,13 @@ def train_run(
     t = time.perf_counter()
     lengths = data.lengths
     if lengths is not None and not get_model_class(config.model).variable_length:
-        raise DataError(f"--model: {config.model} needs series of one length; these have lengths "
+        raise DataError(f"model: {config.model} needs series of one length; these have lengths "
                         f"{int(lengths.min())}..{int(lengths.max())}. Use cnn_attention, lstm_attention or transformer")
     make_logger(logger, None)  # an unknown or uninstalled logger fails before any work
     X, batch_nan = _prepare_X(data.X, lengths, config.nan_policy)
     present = [data.class_names[c] for c in np.unique(data.y)]
     if len(present) < 2:
-        raise DataError(f"--data: classification needs at least 2 classes; every label is {present}")
+        raise DataError(f"data: classification needs at least 2 classes; every label is {present}")
     if test_data is None:
         train_idx, val_idx, test_idx = stratified_split(
             data.y, val_fraction=config.val_fraction, test_fraction=config.test_fraction, seed=config.seed
@@ -162,7 +162,7 @@ def train_run(
         "logger": logger or "none",
     }
     digest = _digest(resolved)
-    lock = rundir.acquire_lock(out, "--resume" if resume else "--out") if rank0 else None
+    lock = rundir.acquire_lock(out, "resume" if resume else "out") if rank0 else None
     try:
         return _write_and_train(out, data, config, resolved, digest, net, X, lengths, transform, train_idx, val_idx,
                                 test_idx, test_data=test_data, phases=phases, progress=progress, verbose=verbose,
@@ -183,7 +183,7 @@ def _write_and_train(out, data, config, resolved, digest, net, X, lengths, trans
     elif rank0:
         if not replace and (out / rundir.CONFIG).is_file():
             state = rundir.read_status(out).get("state")
-            raise RunError(f"--out: {out} already holds a run (state '{state}'); use another --out, or remove it first")
+            raise RunError(f"out: {out} already holds a run (state '{state}'); use another `out`, or remove it first")
         atomic_write_json(out / rundir.CONFIG, resolved | {"versions": rundir.versions()})
         atomic_save(out / rundir.SPLIT, lambda fh: np.savez(fh, train=train_idx, val=val_idx, test=test_idx,
                                                               official_test=np.array(test_data is not None)))
@@ -247,7 +247,7 @@ def _prepare_X(X, lengths: np.ndarray | None, policy: str):
         return apply_nan_policy(X, lengths, policy), lambda xb: xb
     if policy == "error":
         for i in range(0, len(X), 65536):
-            check_finite(X[i : i + 65536], what="--data", offset=i)
+            check_finite(X[i : i + 65536], what="data", offset=i)
         return X, lambda xb: xb
     return X, lambda xb: apply_nan_policy(xb, None, policy)
 
@@ -274,21 +274,21 @@ def _check_resumable(out: Path, resolved: dict, digest: str, train_idx, val_idx,
     config = rundir.read_config(out)
     state = rundir.read_status(out).get("state")
     if state in ("done", "evaluated"):
-        raise RunError(f"--resume: {out} already finished training (state '{state}'); nothing to resume")
+        raise RunError(f"resume: {out} already finished training (state '{state}'); nothing to resume")
     changed = sorted(k for k in resolved if k != "logger" and config.get(k) != _json_roundtrip(resolved[k]))
     meta = read_checkpoint_meta(out)  # refuses a checkpoint that would need unpickling
     if not changed and meta and meta.get("config_digest") not in (None, digest):
         changed = ["train"] if config.get("train") else ["config"]
     if changed:
-        raise RunError(f"--resume: {out / rundir.CONFIG} differs from the run that wrote the checkpoint in "
+        raise RunError(f"resume: {out / rundir.CONFIG} differs from the run that wrote the checkpoint in "
                        f"{changed}; it was edited or the data changed")
     split = out / rundir.SPLIT
     if not split.is_file():
-        raise RunError(f"--resume: {split} is missing; the run directory is incomplete")
+        raise RunError(f"resume: {split} is missing; the run directory is incomplete")
     for part, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx)):
         saved = _split_part(split, part)
         if saved is None or not np.array_equal(saved, idx):
-            raise RunError(f"--resume: the {part} split in {split} differs from the data's; the data changed")
+            raise RunError(f"resume: the {part} split in {split} differs from the data's; the data changed")
 
 
 def _json_roundtrip(value):
@@ -307,7 +307,7 @@ def resume_run(run: str | os.PathLike[str], *, progress: bool = True, verbose: b
     try:
         tc = TrainConfig.model_validate(config["train"])
     except Exception as exc:  # pydantic's ValidationError: the stored config was edited
-        raise RunError(f"--resume: {run / rundir.CONFIG} has an invalid train config: "
+        raise RunError(f"resume: {run / rundir.CONFIG} has an invalid train config: "
                        f"{str(exc).splitlines()[0]}") from None
     data, test_data = _data_source(config)
     return train_run(data, tc, run, test_data=test_data, data_source=config.get("data"), progress=progress,
@@ -342,10 +342,10 @@ def evaluate_run(
             data, test_data = _data_source(loaded.config)
         split_path = run / rundir.SPLIT
         if not split_path.is_file():
-            raise RunError(f"--run: {split_path} is missing; pass --data FILE to evaluate on a file")
+            raise RunError(f"run: {split_path} is missing; pass `data` FILE to evaluate on a file")
         val_idx, test_idx = _split_part(split_path, "val"), _split_part(split_path, "test")
         if max(val_idx.max(initial=-1), test_idx.max(initial=-1)) >= len(data):
-            raise RunError("--run: the recorded split does not fit the data; pass --data FILE")
+            raise RunError("run: the recorded split does not fit the data; pass `data` FILE")
         if test_data is None and not isinstance(data.X, np.ndarray):
             # Out of core: every test series is scored chunk by chunk; attention, localization and plots
             # use the first OUT_OF_CORE_ATTENTION of them, so memory stays bounded.
@@ -363,8 +363,8 @@ def evaluate_run(
     if out is not None or not own_split:
         dest = Path(out) if out is not None else run / "evaluations" / _safe_name(evaluated_on)
         if dest.resolve() == run.resolve():
-            raise RunError(f"--out: {dest} is the run's own directory; a score on other data never replaces the "
-                           "run's test record. Give another --out")
+            raise RunError(f"out: {dest} is the run's own directory; a score on other data never replaces the "
+                           "run's test record. Give another `out`")
     ds = _check_compatible(ds, loaded.config)
     nan_policy = loaded.config["train"].get("nan_policy", "error")
     Xs = loaded.scaler.transform(apply_nan_policy(ds.X, ds.lengths, nan_policy))
@@ -461,7 +461,7 @@ def _localization(loaded, att: np.ndarray, ds: SeriesDataset, val_ds: SeriesData
 def _check_compatible(ds: SeriesDataset, config: dict) -> SeriesDataset:
     """Check channels and labels against the run; return ``ds`` with labels coded as the run codes them."""
     if ds.n_channels != config["n_channels"]:
-        raise DataError(f"--data: the run expects {config['n_channels']} channel(s); the data have {ds.n_channels}")
+        raise DataError(f"data: the run expects {config['n_channels']} channel(s); the data have {ds.n_channels}")
     if not ds.labelled:
         return ds
     names = config["class_names"]
@@ -469,7 +469,7 @@ def _check_compatible(ds: SeriesDataset, config: dict) -> SeriesDataset:
         return ds
     unknown = [c for c in ds.class_names if c not in names]
     if unknown:
-        raise DataError(f"--data: labels {unknown} are not among the run's classes {names}")
+        raise DataError(f"data: labels {unknown} are not among the run's classes {names}")
     recode = np.array([names.index(c) for c in ds.class_names], np.int64)
     return SeriesDataset(X=ds.X, y=recode[ds.y], class_names=list(names), extras=ds.extras, lengths=ds.lengths,
                          label_kind=ds.label_kind, ids=ds.ids, schema=ds.schema)
@@ -488,7 +488,7 @@ def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index
     ds = read_with_contract(data, loaded.config.get("data", {}), require_labels=False)
     ds = _check_compatible(ds, loaded.config)
     if not 0 <= index < len(ds):
-        raise DataError(f"--index: must be in [0, {len(ds) - 1}]; got {index}")
+        raise DataError(f"index: must be in [0, {len(ds) - 1}]; got {index}")
     lengths = None if ds.lengths is None else ds.lengths[index : index + 1]
     x = apply_nan_policy(ds.X[index : index + 1], lengths, loaded.config["train"].get("nan_policy", "error"))
     if lengths is not None:
@@ -530,8 +530,8 @@ def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: s
     ds = read_with_contract(data, loaded.config.get("data", {}), require_labels=False)
     ds = _check_compatible(ds, loaded.config)
     if ds.lengths is not None:
-        raise DataError("--data: locate takes series of one length")
-    check_finite(ds.X, what="--data")
+        raise DataError("data: locate takes series of one length")
+    check_finite(ds.X, what="data")
     source = "given"
     if mass is None:
         mass, source = 0.9, "default"
@@ -550,7 +550,7 @@ def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: s
                     mass, _ = choose_mass(R, vds.extras["segment_start"][keep], vds.extras["segment_end"][keep])
                     source = "validation split"
     elif not 0 < mass <= 1:
-        raise DataError(f"--mass: must be in (0, 1] (the share of relevance a span holds); got {mass}")
+        raise DataError(f"mass: must be in (0, 1] (the share of relevance a span holds); got {mass}")
     R = explain(loaded, ds.X, method=method)
     spans = spans_from_mass(R, mass)
     proba, _ = predict_arrays(loaded.net, loaded.scaler.transform(ds.X), with_attention=False)
@@ -594,7 +594,7 @@ def relevance_report(run: str | os.PathLike[str], *, methods: tuple[str, ...] = 
     loaded = rundir.load_run(run)
     full, _ = _data_source(loaded.config)
     if not full.has_segments:
-        raise DataError("relevance: the run's data have no ground-truth segments to score against")
+        raise DataError("run: the run's data have no ground-truth segments to score relevance against")
     split = Path(run) / rundir.SPLIT
     test, val = full.subset(_split_part(split, "test")), full.subset(_split_part(split, "val"))
 

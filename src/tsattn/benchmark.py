@@ -133,7 +133,7 @@ def run_benchmark(
         if name not in PEERS:
             get_model_class(name)  # unknown names fail before any work
     if len(set(models)) != len(models):
-        raise ConfigError(f"--models: each model may appear once; got {','.join(models)}")
+        raise ConfigError(f"models: each model may appear once; got {','.join(models)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     base = TrainConfig(seed=seed)

@@ -13,7 +13,10 @@ from typing import Optional
 
 import typer
 
-from ._errors import TsattnError
+from ._errors import TsattnError, as_flags
+
+#: Python parameters whose flag is not ``--`` + the name with dashes.
+FLAGS = {"fmt": "--format", "test_data": "--test-data", "open_it": "--open"}
 
 app = typer.Typer(
     name="tsattn",
@@ -57,7 +60,7 @@ def _guard(fn):
         try:
             return fn(*args, **kwargs)
         except TsattnError as exc:
-            _fail(str(exc))
+            _fail(as_flags(exc, FLAGS))
         except KeyboardInterrupt as exc:
             run = getattr(exc, "run", None)
             if run is not None:
@@ -86,10 +89,10 @@ DATA_HELP = "dataset file (.ts .tsv .arff .csv .parquet .npz) or ucr:<Name> (Gun
 
 
 def _train_config(**overrides):
-    from .config import TrainConfig
+    from .config import PARAMETERS, TrainConfig
 
     values = {k: v for k, v in overrides.items() if v is not None}
-    return TrainConfig.from_dict(values, source="options")
+    return TrainConfig.from_dict(values, source=PARAMETERS)
 
 
 @app.command(epilog="Examples:\n\n  tsattn generate --config configs/seed_default.json --seed 0 --out data.npz\n\n"

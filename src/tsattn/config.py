@@ -15,13 +15,15 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ._errors import ConfigError, did_you_mean
 
 __all__ = ["DatasetConfig", "TrainConfig", "load_dataset_config", "parse_config"]
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Strict(BaseModel):
@@ -33,32 +35,47 @@ class _Strict(BaseModel):
         return parse_config(cls, data, source=source)
 
 
-def parse_config(cls: type[BaseModel], data: Any, *, source: str = "config"):
+def parse_config(cls: type[_M], data: Any, *, source: str = "config") -> _M:
+    """Validate ``data`` as ``cls``; any problem becomes a one-line :class:`ConfigError`.
+
+    ``source`` names where the values came from (a file, ``"options"``). For
+    keyword arguments (``source=PARAMETERS``) the error names the field itself
+    as the parameter, so that the CLI can show its flag.
+    """
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: must be a JSON object of key/value pairs; got {type(data).__name__}")
+        raise ConfigError(f"{source}: must be a JSON object of key/value pairs; got {type(data).__name__}", param="")
     valid = list(cls.model_fields)
     for key in data:
         if key not in cls.model_fields:
             raise ConfigError(
                 f"{source}: unknown key '{key}'.{did_you_mean(str(key), valid)} "
-                f"Valid keys: {', '.join(valid)}"
+                f"Valid keys: {', '.join(valid)}", param=""
             )
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_one_line(exc, source)) from None
+        message, field = _one_line(exc, source)
+        raise ConfigError(message, param=field if source == PARAMETERS else "") from None
 
 
-def _one_line(exc: ValidationError, source: str) -> str:
+#: ``parse_config``'s source for values given as keyword arguments or command-line options.
+PARAMETERS = "parameters"
+
+
+def _one_line(exc: ValidationError, source: str) -> tuple[str, str]:
+    """The first problem in one line, and the field it concerns (``""`` when it concerns the whole)."""
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
-    where = f"'{loc}' " if loc else ""
     got = f"; got {err['input']!r}" if loc and "input" in err else ""
     extra = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-    return f"{source}: {where}{msg[0].lower() + msg[1:]}{got}{extra}"
+    body = f"{msg[0].lower() + msg[1:]}{got}{extra}"
+    if source == PARAMETERS and loc:
+        return f"{loc}: {body}", loc
+    where = f"'{loc}' " if loc else ""
+    return f"{source}: {where}{body}", loc
 
 
 AnomalyKind = Literal["rectified", "spike", "level_shift", "frequency_change", "noise_burst"]
@@ -189,12 +206,12 @@ def load_dataset_config(path: str | os.PathLike[str]) -> DatasetConfig:
     """Read a dataset config from a JSON file, such as the seed's ``default_dataset.json``."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"--config: file not found: {path}")
+        raise ConfigError(f"config: file not found: {path}")
     text = path.read_text(encoding="utf-8")
     if not text.strip():
-        raise ConfigError(f"--config: file is empty: {path}")
+        raise ConfigError(f"config: file is empty: {path}")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"--config: malformed JSON in {path} at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise ConfigError(f"config: malformed JSON in {path} at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     return DatasetConfig.from_dict(data, source=f"config {path.name}")

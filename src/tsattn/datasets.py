@@ -44,7 +44,7 @@ def _download(name: str, into: Path) -> tuple[Path, Path]:
     try:
         from aeon.datasets import load_classification
     except ImportError:
-        raise DataError(f"ucr:{name}: downloading needs aeon (pip install 'tsattn[aeon]')") from None
+        raise DataError(f"data: ucr:{name}: downloading needs aeon (pip install 'tsattn[aeon]')") from None
     into.mkdir(parents=True, exist_ok=True)
     try:
         load_classification(name, extract_path=str(into))
@@ -56,19 +56,19 @@ def _download(name: str, into: Path) -> tuple[Path, Path]:
         ) from None
     pair = _pair(into, name)
     if pair is None:
-        raise DataError(f"ucr:{name}: the download did not leave {name}_TRAIN/_TEST files in {into / name}")
+        raise DataError(f"data: ucr:{name}: the download did not leave {name}_TRAIN/_TEST files in {into / name}")
     return pair
 
 
 def resolve(name: str, *, download: bool = True) -> tuple[Path, Path, str]:
     """Paths of the official train and test files of ``name`` and where they were found."""
     if not name or "/" in name or name.startswith("."):
-        raise DataError(f"ucr: a dataset name must be a plain name like 'GunPoint'; got {name!r}")
+        raise DataError(f"data: a ucr: dataset name must be a plain name like 'GunPoint'; got {name!r}")
     for where, folder in (("cache", cache_dir()), ("aeon", _shipped_dir())):
         if folder is not None and (pair := _pair(folder, name)):
             return pair[0], pair[1], where
     if not download:
-        raise DataError(f"ucr:{name}: not found in {cache_dir() / name} nor shipped with aeon; put "
+        raise DataError(f"data: ucr:{name}: not found in {cache_dir() / name} nor shipped with aeon; put "
                         f"{name}_TRAIN.ts and {name}_TEST.ts there")
     train, test = _download(name, cache_dir())
     return train, test, "download"

@@ -102,7 +102,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     def _train_config(self):
-        from .config import TrainConfig
+        from .config import PARAMETERS, TrainConfig
         from .training.recipes import recipe_for
 
         given = {"max_epochs": self.max_epochs, "batch_size": self.batch_size, "lr": self.lr,
@@ -113,7 +113,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
             values["min_steps"] = 0  # an explicit epoch budget is kept as given
         values |= {"model": self.model, "seed": int(self.random_state), "patience": self.patience,
                    "model_params": dict(self.model_params or {}), "nan_policy": self.nan_policy}
-        return TrainConfig.from_dict(values, source="AttentionClassifier")
+        return TrainConfig.from_dict(values, source=PARAMETERS)
 
     def fit(self, X, y) -> AttentionClassifier:
         """Train on ``X`` (``(n, T)``, ``(n, C, T)`` or a list of series) and labels ``y``."""

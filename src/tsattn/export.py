@@ -126,7 +126,7 @@ def export_onnx(run: str | os.PathLike[str], out: str | os.PathLike[str], *, ops
             torch.onnx.export(graph, example, buf, input_names=inputs, output_names=outputs,
                               dynamic_axes=dynamic, opset_version=opset, dynamo=False)
     except Exception as exc:  # an architecture the exporter cannot trace
-        raise RunError(f"export: {loaded.model_name} cannot be exported to ONNX: {type(exc).__name__}: {exc}") from None
+        raise RunError(f"export: {loaded.model_name} cannot be exported to ONNX: {type(exc).__name__}: {exc}", param="") from None
     data = _with_metadata(buf.getvalue(), loaded)
     report = {"model": loaded.model_name, "inputs": inputs, "outputs": outputs, "dynamic_time": time_dynamic,
               "opset": opset, "bytes": len(data)}
@@ -186,5 +186,5 @@ def check_parity(onnx_bytes: bytes, loaded, *, time_dynamic: bool, atol: float =
                     worst[name] = max(worst.get(name, 0.0), float(np.abs(r - g).max()))
     for name, diff in worst.items():
         if not diff <= atol:
-            raise RunError(f"export: ONNX {name} differ from tsattn predict by {diff:.2e} > {atol:.0e}")
+            raise RunError(f"export: ONNX {name} differ from tsattn predict by {diff:.2e} > {atol:.0e}", param="")
     return {f"max_abs_diff_{k}": v for k, v in worst.items()}

@@ -34,7 +34,7 @@ def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dic
     if not str(path).startswith("ucr:"):
         path = Path(path)
         if not path.is_file():
-            raise DataError(f"--data: file not found: {path}")
+            raise DataError(f"data: file not found: {path}")
         fmt = detect_format(path)
         if fmt == "npy":
             return _npy_chunks(path, chunk)
@@ -69,7 +69,7 @@ def _parquet(path: Path):
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise DataError("--data: reading .parquet needs pyarrow, which is not installed "
+        raise DataError("data: reading .parquet needs pyarrow, which is not installed "
                         "(pip install 'tsattn[parquet]')") from None
     return pq.ParquetFile(path)
 
@@ -80,7 +80,7 @@ def _npy_chunks(path: Path, chunk: int):
 
     X = NpyRows(path)
     if not np.issubdtype(X.dtype, np.number) or X.ndim not in (2, 3):
-        raise DataError(f"--data: X must be a numeric C-ordered array of shape (n, T) or (n, C, T); got {X.dtype} {X.shape}")
+        raise DataError(f"data: X must be a numeric C-ordered array of shape (n, T) or (n, C, T); got {X.dtype} {X.shape}")
 
     def blocks():
         for i in range(0, len(X), chunk):
@@ -107,7 +107,7 @@ def _wide_batches(path: Path, fmt: str, chunk: int, reader: dict, value_columns:
         n = pf.metadata.num_rows
     head.columns = [str(c) for c in head.columns]
     if len(head) == 0:
-        raise DataError(f"--data: {path.name} has a header but no rows")
+        raise DataError(f"data: {path.name} has a header but no rows")
     layout = wide_layout(head.columns, head, path, label_column=reader.get("label_column") or "label",
                          id_column=reader.get("id_column"), value_columns=value_columns, require_labels=False)
     cols = layout["value_columns"]
@@ -144,7 +144,7 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
     out = Path(out)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("csv", "parquet"):
-        raise DataError(f"--out: must end in .csv or .parquet; got '{out.name}'")
+        raise DataError(f"out: must end in .csv or .parquet; got '{out.name}'")
     loaded = load_run(run)
     source = loaded.config.get("data", {})
     reader = dict(source.get("reader") or {})
@@ -152,12 +152,12 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
         reader["id_column"] = id_column
     n, (C, T), blocks = iter_series(data, chunk, reader=reader, schema=source.get("schema"))
     if C != loaded.config["n_channels"]:
-        raise DataError(f"--data: the run expects {loaded.config['n_channels']} channel(s); the file has {C}")
+        raise DataError(f"data: the run expects {loaded.config['n_channels']} channel(s); the file has {C}")
     net = loaded.net
     if not getattr(net, "variable_length", True) and T != loaded.config["seq_len"]:
-        raise DataError(f"--data: {loaded.model_name} takes series of exactly {loaded.config['seq_len']} steps; got {T}")
+        raise DataError(f"data: {loaded.model_name} takes series of exactly {loaded.config['seq_len']} steps; got {T}")
     if with_attention and not getattr(net, "has_attention", True):
-        raise DataError(f"--with-attention: {loaded.model_name} has no attention")
+        raise DataError(f"with_attention: {loaded.model_name} has no attention")
     names = loaded.class_names
     writer_cls = _ParquetWriter if fmt == "parquet" else _CsvWriter
     att_path = out.with_name(out.stem + ".attention.npy")
@@ -171,7 +171,7 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
     with writer_cls(out, names) as writer, _atomic_npy(att_path if with_attention and n else None, (n or 0, T)) as att_out:
         done = 0
         for block, lengths, ids in blocks:
-            block = apply_nan_policy(block, lengths, nan_policy, what="--data", offset=done)
+            block = apply_nan_policy(block, lengths, nan_policy, what="data", offset=done)
             proba, att = predict_arrays(net, loaded.scaler.transform(block), lengths=lengths,
                                         with_attention=with_attention)
             writer.write(ids, proba)
@@ -220,7 +220,7 @@ class _ParquetWriter(_CsvWriter):
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
-            raise DataError("--out: writing .parquet needs pyarrow, which is not installed "
+            raise DataError("out: writing .parquet needs pyarrow, which is not installed "
                             "(pip install 'tsattn[parquet]')") from None
         self.pa = pa
         self.fields = [("predicted", pa.string())] + [(f"proba_{c}", pa.float32()) for c in self.names]

@@ -148,7 +148,7 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
     config = rundir.read_config(run)
     metrics_path = run / rundir.METRICS
     if not metrics_path.is_file():
-        raise RunError(f"--run: {run} has no {rundir.METRICS}; run `tsattn evaluate --run {run}` first")
+        raise RunError(f"run: {run} has no {rundir.METRICS}; run `tsattn evaluate --run {run}` first")
     m = json.loads(metrics_path.read_text())
     fit = json.loads((run / "fit.json").read_text()) if (run / "fit.json").is_file() else {}
     names = m["class_names"]
@@ -195,7 +195,7 @@ def write_benchmark_report(out: str | os.PathLike[str]) -> Path:
     out = Path(out)
     path = out / "benchmark.json"
     if not path.is_file():
-        raise RunError(f"--run: {out} has no benchmark.json")
+        raise RunError(f"run: {out} has no benchmark.json")
     result = json.loads(path.read_text())
     rows = []
     for r in result["models"]:
@@ -222,6 +222,6 @@ def write_report(path: str | os.PathLike[str]) -> Path:
     if (path / "benchmark.json").is_file():
         return write_benchmark_report(path)
     if not path.is_dir():
-        raise RunError(f"--run: not a directory: {path}")
+        raise RunError(f"run: not a directory: {path}")
     return write_run_report(path)
 

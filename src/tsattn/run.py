@@ -61,7 +61,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def acquire_lock(run_dir: Path, what: str = "--out") -> Path:
+def acquire_lock(run_dir: Path, what: str = "out") -> Path:
     """Claim ``run_dir`` for this process: create ``run_dir/.lock`` exclusively, holding this process's id.
 
     A second writer is refused with one line naming the process that holds
@@ -121,11 +121,11 @@ def load_weights(net, path: Path) -> None:
     from safetensors.torch import load
 
     if not path.is_file():
-        raise RunError(f"--run: weights file not found: {path}")
+        raise RunError(f"run: weights file not found: {path}")
     try:
         state = load(path.read_bytes())
     except (SafetensorError, ValueError, OSError) as exc:
-        raise RunError(f"--run: {path.name} is not a valid safetensors file ({exc}); it may be truncated") from None
+        raise RunError(f"run: {path.name} is not a valid safetensors file ({exc}); it may be truncated") from None
     # Runs saved before the length offsets existed lack them; zero offsets are exactly what those models computed.
     for key, value in net.state_dict().items():
         if key.split(".")[-2:-1] == ["length"] and key not in state:
@@ -135,7 +135,7 @@ def load_weights(net, path: Path) -> None:
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0:2]
         raise RunError(
-            f"--run: {path.name} does not match the '{getattr(net, 'name', '?')}' architecture in config.json: "
+            f"run: {path.name} does not match the '{getattr(net, 'name', '?')}' architecture in config.json: "
             + " ".join(s.strip() for s in first)
         ) from None
 
@@ -159,17 +159,17 @@ class LoadedRun:
 def read_config(run_dir: str | os.PathLike[str]) -> dict:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise RunError(f"--run: not a directory: {run_dir}")
+        raise RunError(f"run: not a directory: {run_dir}")
     path = run_dir / CONFIG
     if not path.is_file():
-        raise RunError(f"--run: {run_dir} has no {CONFIG}; it is not a tsattn run directory (or training never started)")
+        raise RunError(f"run: {run_dir} has no {CONFIG}; it is not a tsattn run directory (or training never started)")
     try:
         config = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
-        raise RunError(f"--run: {path} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
+        raise RunError(f"run: {path} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
     missing = [k for k in REQUIRED_CONFIG_KEYS if k not in config]
     if missing:
-        raise RunError(f"--run: {path} lacks the keys {missing}; it was edited or is from another tool")
+        raise RunError(f"run: {path} lacks the keys {missing}; it was edited or is from another tool")
     return config
 
 
@@ -182,13 +182,13 @@ def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> L
     config = read_config(run_dir)
     state = read_status(run_dir).get("state")
     if require_done and state not in ("done", "evaluated"):
-        raise RunError(f"--run: {run_dir} is in state '{state}', not 'done'; it did not finish training")
+        raise RunError(f"run: {run_dir} is in state '{state}', not 'done'; it did not finish training")
     try:
         scaler = Scaler.from_dict(config["scaler"])
         net = create_network(config["model"], scaler.method, config["n_channels"], len(config["class_names"]),
                              config["seq_len"], **config.get("model_params", {}))
     except (KeyError, TypeError, ValueError) as exc:
-        raise RunError(f"--run: {run_dir / CONFIG} is inconsistent: {exc}") from None
+        raise RunError(f"run: {run_dir / CONFIG} is inconsistent: {exc}") from None
     load_weights(net, run_dir / WEIGHTS)
     net.eval()
     return LoadedRun(path=run_dir, config=config, net=net, scaler=scaler)

@@ -118,7 +118,7 @@ def test_nan_policies():
     np.testing.assert_allclose(interp[0, 0, :3], [1, 2, 3])
     np.testing.assert_allclose(interp[1, 0], [2, 2, 2, 2])  # the ends take the nearest value
     assert np.isnan(interp[0, 0, 3])  # padding stays padding
-    with pytest.raises(DataError, match="--nan-policy: must be one of"):
+    with pytest.raises(DataError, match="nan_policy: must be one of"):
         apply_nan_policy(X, lengths, "drop")
 
 

@@ -75,5 +75,5 @@ def test_integrated_gradients_of_a_linear_model_is_input_times_weight():
 def test_a_model_without_attention_takes_integrated_gradients_only():
     net = Linear(np.ones((1, T)), ATT)
     net.has_attention = False
-    with pytest.raises(ConfigError, match="has no attention; use --method integrated_gradients"):
+    with pytest.raises(ConfigError, match="has no attention; use `method` integrated_gradients"):
         explain(net, _x(), method="attention_x_gradient")

@@ -118,7 +118,7 @@ def check_finite(X: np.ndarray, what: str = "X", offset: int = 0) -> None:
         first = (first[0] + offset, *first[1:])
         raise DataError(
             f"{what}: must contain no NaN or inf under the default nan_policy='error'; found {int(bad.sum())}, "
-            f"the first at index {first} (series, channel, time); use --nan-policy interpolate|zero to fill them"
+            f"the first at index {first} (series, channel, time); use `nan_policy` interpolate|zero to fill them"
         )
 
 
@@ -137,32 +137,32 @@ def load_npz(path: str | os.PathLike[str]) -> SeriesDataset:
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"--data: file not found: {path}")
+        raise DataError(f"data: file not found: {path}")
     with open(path, "rb") as fh:
         magic = fh.read(4)
     if magic[:2] != b"PK":  # an .npz is a zip archive
-        raise DataError(f"--data: {path.name} is not a readable .npz file (it is not a zip archive; {path.stat().st_size} bytes)")
+        raise DataError(f"data: {path.name} is not a readable .npz file (it is not a zip archive; {path.stat().st_size} bytes)")
     try:
         with np.load(path, allow_pickle=False) as z:
             files = dict(z.items())
     except ValueError as exc:
         if "pickle" in str(exc):
-            raise DataError(f"--data: {path.name} holds object arrays, which would need unpickling; refused") from None
-        raise DataError(f"--data: {path.name} is not a readable .npz file: {exc}") from None
+            raise DataError(f"data: {path.name} holds object arrays, which would need unpickling; refused") from None
+        raise DataError(f"data: {path.name} is not a readable .npz file: {exc}") from None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise DataError(f"--data: {path.name} is not a readable .npz file: {exc}") from None
+        raise DataError(f"data: {path.name} is not a readable .npz file: {exc}") from None
     for key in ("X", "y"):
         if key not in files:
-            raise DataError(f"--data: {path.name} must hold an array named '{key}'; found {sorted(files)}")
+            raise DataError(f"data: {path.name} must hold an array named '{key}'; found {sorted(files)}")
     X = files.pop("X")
     if not np.issubdtype(X.dtype, np.number):
-        raise DataError(f"--data: X must be numeric; got dtype {X.dtype}")
+        raise DataError(f"data: X must be numeric; got dtype {X.dtype}")
     y = files.pop("y")
     names = files.pop("class_names", None)
     if names is not None and np.issubdtype(y.dtype, np.integer):
         class_names = [str(s) for s in names]
         if len(y) and (y.min() < 0 or y.max() >= len(class_names)):
-            raise DataError(f"--data: y must index class_names (0..{len(class_names) - 1}); got range {y.min()}..{y.max()}")
+            raise DataError(f"data: y must index class_names (0..{len(class_names) - 1}); got range {y.min()}..{y.max()}")
         codes = y.astype(np.int64)
     else:
         codes, class_names = encode_labels(y)

@@ -31,17 +31,17 @@ class NpyRows:
                 shape, fortran, dtype = read(fh)
                 self.offset = fh.tell()
         except (ValueError, OSError) as exc:
-            raise DataError(f"--data: {self.path.name} is not a readable .npy file: {exc}") from None
+            raise DataError(f"data: {self.path.name} is not a readable .npy file: {exc}") from None
         if dtype.hasobject:
-            raise DataError(f"--data: {self.path.name} holds object arrays, which would need unpickling; refused")
+            raise DataError(f"data: {self.path.name} holds object arrays, which would need unpickling; refused")
         if fortran or not shape:
-            raise DataError(f"--data: {self.path.name} must be a C-ordered array with rows; got shape {shape}")
+            raise DataError(f"data: {self.path.name} must be a C-ordered array with rows; got shape {shape}")
         self.shape, self.dtype = tuple(shape), dtype
         self.row_shape = self.shape[1:]
         self.row_bytes = int(np.prod(self.row_shape, dtype=np.int64)) * dtype.itemsize
         expected = self.offset + self.shape[0] * self.row_bytes
         if self.path.stat().st_size < expected:
-            raise DataError(f"--data: {self.path.name} is truncated: {self.path.stat().st_size} bytes, "
+            raise DataError(f"data: {self.path.name} is truncated: {self.path.stat().st_size} bytes, "
                             f"its header needs {expected}")
         self._fd: int | None = None
 

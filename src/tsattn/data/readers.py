@@ -29,17 +29,17 @@ def detect_format(path: Path) -> str:
     if suffix == "txt":
         suffix = "tsv"
     if suffix not in FORMATS:
-        raise DataError(f"--data: cannot tell the format of '{path.name}'; use one of .{', .'.join(FORMATS)}")
+        raise DataError(f"data: cannot tell the format of '{path.name}'; use one of .{', .'.join(FORMATS)}")
     with open(path, "rb") as fh:
         head = fh.read(8)
     if not head:
-        raise DataError(f"--data: {path.name} is empty")
+        raise DataError(f"data: {path.name} is empty")
     if suffix == "npz" and head[:2] != b"PK":
-        raise DataError(f"--data: {path.name} is not an .npz (zip) file")
+        raise DataError(f"data: {path.name} is not an .npz (zip) file")
     if suffix == "npy" and head[:6] != b"\x93NUMPY":
-        raise DataError(f"--data: {path.name} is not an .npy file")
+        raise DataError(f"data: {path.name} is not an .npy file")
     if suffix == "parquet" and head[:4] != b"PAR1":
-        raise DataError(f"--data: {path.name} is not a Parquet file")
+        raise DataError(f"data: {path.name} is not a Parquet file")
     return suffix
 
 
@@ -48,7 +48,7 @@ def stack_ragged(series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | Non
     series = [np.atleast_2d(np.asarray(s, dtype=np.float32)) for s in series]
     channels = {s.shape[0] for s in series}
     if len(channels) != 1:
-        raise DataError(f"--data: every series must have the same number of channels; got {sorted(channels)}")
+        raise DataError(f"data: every series must have the same number of channels; got {sorted(channels)}")
     lengths = np.array([s.shape[1] for s in series], np.int64)
     if (lengths == lengths[0]).all():
         return np.stack(series), None
@@ -70,18 +70,18 @@ def _from_aeon(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray, np.ndarray
     try:
         from aeon.datasets import load_from_arff_file, load_from_ts_file, load_from_tsv_file
     except ImportError:
-        raise DataError(f"--data: reading .{fmt} files needs aeon (pip install 'tsattn[aeon]')") from None
+        raise DataError(f"data: reading .{fmt} files needs aeon (pip install 'tsattn[aeon]')") from None
     loader = {"ts": load_from_ts_file, "tsv": load_from_tsv_file, "arff": load_from_arff_file}[fmt]
     try:
         X, y = loader(str(path))
     except Exception as exc:  # aeon raises many kinds for a malformed file
-        raise DataError(f"--data: {path.name} is not a valid .{fmt} file: {str(exc).splitlines()[0]}") from None
+        raise DataError(f"data: {path.name} is not a valid .{fmt} file: {str(exc).splitlines()[0]}") from None
     if isinstance(X, list):
         X, lengths = stack_ragged(X)
     else:
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 3 or 0 in X.shape:
-            raise DataError(f"--data: {path.name} is not a valid .{fmt} file: no numeric series in it (shape {X.shape})")
+            raise DataError(f"data: {path.name} is not a valid .{fmt} file: no numeric series in it (shape {X.shape})")
         lengths = _trailing_nan_lengths(X) if np.isnan(X).any() else None
     return X, np.asarray(y), lengths
 
@@ -94,9 +94,9 @@ def _frame(path: Path, fmt: str):
             return pd.read_csv(path)
         return pd.read_parquet(path)
     except ImportError as exc:
-        raise DataError(f"--data: reading .{fmt} needs {exc.name} (pip install 'tsattn[parquet]')") from None
+        raise DataError(f"data: reading .{fmt} needs {exc.name} (pip install 'tsattn[parquet]')") from None
     except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError, OSError) as exc:
-        raise DataError(f"--data: {path.name} is not a readable {fmt.upper()} file: {str(exc).splitlines()[0]}") from None
+        raise DataError(f"data: {path.name} is not a readable {fmt.upper()} file: {str(exc).splitlines()[0]}") from None
 
 
 #: Column names that say "identifier", not "time step": never read as data unless declared value columns.
@@ -131,10 +131,10 @@ def wide_layout(columns, head, path: Path, *, label_column: str | None, id_colum
     columns = [str(c) for c in columns]
     name = path.name
     if id_column is not None and id_column not in columns:
-        raise DataError(f"--id-column: '{id_column}' is not a column of {name}; columns are {_show(columns)}")
+        raise DataError(f"id_column: '{id_column}' is not a column of {name}; columns are {_show(columns)}")
     label = label_column if label_column in columns else None
     if require_labels and label is None:
-        raise DataError(f"--label-column: '{label_column}' is not a column of {name}; columns are {_show(columns)}")
+        raise DataError(f"label_column: '{label_column}' is not a column of {name}; columns are {_show(columns)}")
     rest = [c for c in columns if c not in (label, id_column)]
     if id_column is None and rest:
         first = rest[0]
@@ -143,31 +143,31 @@ def wide_layout(columns, head, path: Path, *, label_column: str | None, id_colum
         index = first == "" or first.startswith("Unnamed: 0")
         if len(rest) > 1 and (index or (text and (value_columns is None or first not in value_columns))):
             if not index and head[first].duplicated().any():
-                raise DataError(f"--data: column '{first}' of {name} holds text that repeats ("
+                raise DataError(f"data: column '{first}' of {name} holds text that repeats ("
                                 f"{head[first].iloc[0]!r}, ...), so it is neither a time step nor an id; if it is "
-                                f"the label, name it with --label-column (it is '{label_column}'), else drop it")
+                                f"the label, name it with `label_column` (it is '{label_column}'), else drop it")
             id_column, rest = first, rest[1:]
     if value_columns is not None:
         missing = [c for c in value_columns if c not in rest]
         if missing:
-            raise DataError(f"--data: {name} lacks the run's value column(s) {_show(missing)}; "
+            raise DataError(f"data: {name} lacks the run's value column(s) {_show(missing)}; "
                             f"the run was trained on {_show(value_columns)}")
         extra = [c for c in rest if c not in value_columns]
         if extra:
-            raise DataError(f"--data: {name} has column(s) {_show(extra)} that are not among the run's value "
-                            f"columns; remove them, or declare an id with --id-column")
+            raise DataError(f"data: {name} has column(s) {_show(extra)} that are not among the run's value "
+                            f"columns; remove them, or declare an id with `id_column`")
         return {"id_column": id_column, "label_column": label, "value_columns": list(value_columns)}
     ids = [c for c in rest if _looks_like_id(c)]
     if ids:
-        raise DataError(f"--data: column '{ids[0]}' of {name} looks like an identifier, not a time step; "
-                        f"declare it with --id-column {ids[0]}")
+        raise DataError(f"data: column '{ids[0]}' of {name} looks like an identifier, not a time step; "
+                        f"declare it with `id_column` {ids[0]}")
     if not rest:
-        raise DataError(f"--data: {name} has no value columns")
+        raise DataError(f"data: {name} has no value columns")
     odd = _outside_the_pattern(rest)
     if odd:
-        raise DataError(f"--data: column '{odd[0]}' of {name} does not follow the time steps' names "
+        raise DataError(f"data: column '{odd[0]}' of {name} does not follow the time steps' names "
                         f"({', '.join(rest[:2])}, ...), so it is not read as one; drop it, or declare it with "
-                        f"--id-column {odd[0]}")
+                        f"`id_column` {odd[0]}")
     return {"id_column": id_column, "label_column": label, "value_columns": rest}
 
 
@@ -196,7 +196,7 @@ def _show(columns: list[str], most: int = 8) -> str:
 
 def _wide(df, path: Path, layout: dict):
     if len(df) == 0:
-        raise DataError(f"--data: {path.name} has a header but no rows")
+        raise DataError(f"data: {path.name} has a header but no rows")
     df.columns = [str(c) for c in df.columns]
     y = df[layout["label_column"]].to_numpy() if layout["label_column"] else None
     ids = df[layout["id_column"]].to_numpy() if layout["id_column"] else None
@@ -213,7 +213,7 @@ def wide_values(df, value_columns: list[str], name: str, offset: int = 0):
     bad = values.isna() & raw.notna()
     if bad.to_numpy().any():
         r, c = np.argwhere(bad.to_numpy())[0]
-        raise DataError(f"--data: {name} row {r + offset} column '{value_columns[c]}' is not a number: "
+        raise DataError(f"data: {name} row {r + offset} column '{value_columns[c]}' is not a number: "
                         f"{raw.iat[r, c]!r}")
     X = values.to_numpy(dtype=np.float32)[:, None, :]  # one row per series: (n, 1, T)
     return X, _trailing_nan_lengths(X) if np.isnan(X).any() else None
@@ -225,15 +225,15 @@ def _long(df, path: Path, id_column: str, time_column: str | None, value_column:
     need = [c for c in (id_column, time_column, value_column, channel_column) if c]
     missing = [c for c in need if c not in df.columns]
     if missing:
-        raise DataError(f"--data: long format needs the columns {need}; {path.name} lacks {missing}")
+        raise DataError(f"data: long format needs the columns {need}; {path.name} lacks {missing}")
     if len(df) == 0:
-        raise DataError(f"--data: {path.name} has a header but no rows")
+        raise DataError(f"data: {path.name} has a header but no rows")
     ids = df[id_column].unique()  # first appearance: the file's own order
     found = sorted(str(c) for c in df[channel_column].unique()) if channel_column else []
     if channels is not None and channel_column:
         unknown = [c for c in found if c not in channels]
         if unknown or len(found) != len(channels):
-            raise DataError(f"--data: {path.name} has channels {_show(found)} in '{channel_column}'; the run was "
+            raise DataError(f"data: {path.name} has channels {_show(found)} in '{channel_column}'; the run was "
                             f"trained on {_show(channels)}")
         found = list(channels)
     sort = ([channel_column] if channel_column else []) + ([time_column] if time_column else [])
@@ -249,12 +249,12 @@ def _long(df, path: Path, id_column: str, time_column: str | None, value_column:
             g = group[key.loc[group.index] == ch] if channel_column else group
             rows.append(g[value_column].to_numpy(dtype=np.float32))
         if len({len(r) for r in rows}) != 1:
-            raise DataError(f"--data: series {sid!r} has channels of different lengths {[len(r) for r in rows]}")
+            raise DataError(f"data: series {sid!r} has channels of different lengths {[len(r) for r in rows]}")
         series.append(np.stack(rows))
         if label_column:
             vals = group[label_column].unique()
             if len(vals) != 1:
-                raise DataError(f"--label-column: series {sid!r} has several labels {vals[:3].tolist()}")
+                raise DataError(f"label_column: series {sid!r} has several labels {vals[:3].tolist()}")
             labels.append(vals[0])
     X, lengths = stack_ragged(series)
     return X, np.asarray(labels) if label_column else None, lengths, ids, found
@@ -294,7 +294,7 @@ def read_series_file(
     if is_shard_dir(path):
         return open_shards(path)  # written by `tsattn generate --shards`: read on demand
     if not path.is_file():
-        raise DataError(f"--data: file not found: {path}")
+        raise DataError(f"data: file not found: {path}")
     fmt = detect_format(path)
     lengths = None
     if fmt == "npz":
@@ -302,7 +302,7 @@ def read_series_file(
     if fmt == "npy":
         X = np.load(path, allow_pickle=False)
         if require_labels:
-            raise DataError(f"--data: {path.name} holds series only; training needs labels (use .npz with X and y)")
+            raise DataError(f"data: {path.name} holds series only; training needs labels (use .npz with X and y)")
         return SeriesDataset(X=X.astype(np.float32), y=np.zeros(len(X), np.int64), class_names=["?"],
                              labelled=False)
     if fmt in ("ts", "tsv", "arff"):
@@ -332,7 +332,7 @@ def _dataset(X, y, lengths, path: Path, fmt: str, require_labels: bool, **fields
     labelled = y is not None
     if not labelled:
         if require_labels:
-            raise DataError(f"--data: {path.name} has no labels; give --label-column")
+            raise DataError(f"data: {path.name} has no labels; give `label_column`")
         y = np.zeros(len(X), dtype=object)
     typed = y.dtype.kind in "iuf" and fmt in ("csv", "parquet")  # the UCR formats' labels are text
     codes, names = encode_labels(y if y.dtype.kind in "iuUS" or typed else y.astype(str))
@@ -372,7 +372,7 @@ def read_with_contract(data: str | os.PathLike[str], source: dict, *, require_la
     return read_series_file(data, require_labels=require_labels, **reader, **schema_options(source.get("schema")))
 
 
-def apply_nan_policy(X: np.ndarray, lengths: np.ndarray | None, policy: str, what: str = "--data",
+def apply_nan_policy(X: np.ndarray, lengths: np.ndarray | None, policy: str, what: str = "data",
                      offset: int = 0) -> np.ndarray:
     """Handle missing values inside each series (padding after ``lengths`` is left alone).
 
@@ -383,7 +383,7 @@ def apply_nan_policy(X: np.ndarray, lengths: np.ndarray | None, policy: str, wha
     from .dataset import check_finite
 
     if policy not in NAN_POLICIES:
-        raise DataError(f"--nan-policy: must be one of {', '.join(NAN_POLICIES)}; got {policy!r}")
+        raise DataError(f"nan_policy: must be one of {', '.join(NAN_POLICIES)}; got {policy!r}")
     valid = np.ones(X.shape[::2], bool) if lengths is None else np.arange(X.shape[2])[None, :] < lengths[:, None]
     valid = np.broadcast_to(valid[:, None, :], X.shape)
     bad = ~np.isfinite(X) & valid

@@ -86,12 +86,12 @@ def write_shards(config: DatasetConfig, seed: int, out: str | os.PathLike[str], 
                  workers: int = 1, progress: bool = False) -> dict:
     """Generate ``config``'s dataset into the directory ``out``; return the manifest."""
     if shards < 1:
-        raise DataError(f"--shards: must be >= 1; got {shards}")
+        raise DataError(f"shards: must be >= 1; got {shards}")
     if workers < 1:
-        raise DataError(f"--workers: must be >= 1; got {workers}")
+        raise DataError(f"workers: must be >= 1; got {workers}")
     out = Path(out)
     if out.exists() and not (out / MANIFEST).is_file() and (not out.is_dir() or any(out.iterdir())):
-        raise DataError(f"--out: {out} exists and is not a tsattn shard directory; refusing to replace it")
+        raise DataError(f"out: {out} exists and is not a tsattn shard directory; refusing to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -160,17 +160,17 @@ def open_shards(path: str | os.PathLike[str]) -> SeriesDataset:
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(f"--data: {folder / MANIFEST} is not a readable manifest: {exc}") from None
+        raise DataError(f"data: {folder / MANIFEST} is not a readable manifest: {exc}") from None
     if manifest.get("format") != FORMAT:
-        raise DataError(f"--data: {folder / MANIFEST} has format {manifest.get('format')!r}; expected {FORMAT!r}")
+        raise DataError(f"data: {folder / MANIFEST} has format {manifest.get('format')!r}; expected {FORMAT!r}")
     arrays = {}
     for key, name in manifest["arrays"].items():
         try:
             arrays[key] = NpyRows(folder / name) if key == "X" else np.load(folder / name, allow_pickle=False)
         except (OSError, ValueError) as exc:
-            raise DataError(f"--data: {folder / name} is not a readable .npy file: {exc}") from None
+            raise DataError(f"data: {folder / name} is not a readable .npy file: {exc}") from None
         if len(arrays[key]) != manifest["n_series"]:
-            raise DataError(f"--data: {folder / name} has {len(arrays[key])} rows; the manifest says {manifest['n_series']}")
+            raise DataError(f"data: {folder / name} has {len(arrays[key])} rows; the manifest says {manifest['n_series']}")
     X, y = arrays.pop("X"), arrays.pop("y")
     return SeriesDataset(X=X, y=y, class_names=list(manifest["class_names"]), extras=arrays)
 

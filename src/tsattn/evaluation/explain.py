@@ -53,7 +53,7 @@ def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int 
     from .._errors import ConfigError
 
     if method not in METHODS:
-        raise ConfigError(f"--method: must be one of {', '.join(METHODS)}; got {method!r}")
+        raise ConfigError(f"method: must be one of {', '.join(METHODS)}; got {method!r}")
     net = getattr(model, "net", model)
     X = np.asarray(X, dtype=np.float32)
     if X.ndim == 2:
@@ -62,7 +62,7 @@ def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int 
         X = model.scaler.transform(X)
     if method != "integrated_gradients" and not getattr(net, "has_attention", True):
         raise ConfigError(
-            f"--method: {net.name} has no attention; use --method integrated_gradients for this model"
+            f"method: {net.name} has no attention; use `method` integrated_gradients for this model"
         )
     net.eval()
     out = []

@@ -46,7 +46,7 @@ def get_model_class(name: str) -> Callable[..., Any]:
     _load_families()
     if name not in _REGISTRY:
         raise ConfigError(
-            f"--model: unknown model '{name}'.{did_you_mean(name, _REGISTRY)} Available: {', '.join(sorted(_REGISTRY))}"
+            f"model: unknown model '{name}'.{did_you_mean(name, _REGISTRY)} Available: {', '.join(sorted(_REGISTRY))}"
         )
     return _REGISTRY[name]
 

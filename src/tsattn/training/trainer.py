@@ -200,12 +200,12 @@ def make_logger(kind: str | None, run_dir: Path | None):
     """Lightning's CSV, TensorBoard or MLflow logger, writing under ``run_dir/logs``."""
     kind = kind or "none"
     if kind not in LOGGERS:
-        raise RunError(f"--logger: must be one of {', '.join(LOGGERS)}; got {kind!r}")
+        raise RunError(f"logger: must be one of {', '.join(LOGGERS)}; got {kind!r}")
     import importlib.util
 
     needs = {"tensorboard": ("tensorboard", "tensorboardX"), "mlflow": ("mlflow",)}.get(kind, ())
     if needs and not any(importlib.util.find_spec(m) for m in needs):  # checked before any work, not mid-run
-        raise RunError(f"--logger: {kind} needs the {needs[0]} package, which is not installed "
+        raise RunError(f"logger: {kind} needs the {needs[0]} package, which is not installed "
                        f"(pip install 'tsattn[{kind}]')")
     if kind == "none" or run_dir is None:
         return False
@@ -218,11 +218,11 @@ def make_logger(kind: str | None, run_dir: Path | None):
 
             return TensorBoardLogger(save_dir, name="", version="", default_hp_metric=False)
         except ModuleNotFoundError:
-            raise RunError("--logger: tensorboard needs the tensorboard package (pip install 'tsattn[tensorboard]')") from None
+            raise RunError("logger: tensorboard needs the tensorboard package (pip install 'tsattn[tensorboard]')") from None
     try:
         import mlflow  # noqa: F401
     except ImportError:
-        raise RunError("--logger: mlflow needs the mlflow package (pip install 'tsattn[mlflow]')") from None
+        raise RunError("logger: mlflow needs the mlflow package (pip install 'tsattn[mlflow]')") from None
     from lightning.pytorch.loggers import MLFlowLogger
 
     # MLFLOW_TRACKING_URI, when set, names a tracking server; otherwise a SQLite store inside the run.
@@ -347,7 +347,7 @@ def fit(
             trainer.fit(lit, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
         except Exception as exc:
             if ckpt_path is not None and _is_unsafe_checkpoint(exc):
-                raise RunError(f"--resume: {ckpt_path} holds pickled objects beyond tensors and plain values; "
+                raise RunError(f"resume: {ckpt_path} holds pickled objects beyond tensors and plain values; "
                                "refused (loading it could run arbitrary code)") from None
             raise
     result.train_seconds = time.perf_counter() - t0
@@ -375,11 +375,11 @@ def read_checkpoint_meta(run_dir: str | os.PathLike[str]) -> dict | None:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure to read it safely is a refusal
         if _is_unsafe_checkpoint(exc):
-            raise RunError(f"--resume: {path} holds pickled objects beyond tensors and plain values; refused "
+            raise RunError(f"resume: {path} holds pickled objects beyond tensors and plain values; refused "
                            "(loading it could run arbitrary code)") from None
-        raise RunError(f"--resume: {path} is not a readable checkpoint ({type(exc).__name__}); it may be truncated") from None
+        raise RunError(f"resume: {path} is not a readable checkpoint ({type(exc).__name__}); it may be truncated") from None
     if not isinstance(ckpt, dict) or "epoch" not in ckpt:
-        raise RunError(f"--resume: {path} is not a Lightning checkpoint (no 'epoch' key)")
+        raise RunError(f"resume: {path} is not a Lightning checkpoint (no 'epoch' key)")
     keeper = next((v for k, v in ckpt.get("callbacks", {}).items() if "_BestAndHistory" in k), {})
     return {"epochs": int(ckpt["epoch"]) + 1, "config_digest": keeper.get("config_digest")}
 
