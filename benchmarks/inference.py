@@ -58,7 +58,7 @@ def onnx_vs_torch(run: Path, batch: int = 1024, seconds: float = 3.0) -> dict:
     import onnxruntime as ort
     import torch
 
-    from tsattn.export import export_onnx
+    from tsattn.workflows.export import export_onnx
     from tsattn.inference import predict_arrays
     from tsattn.run import load_run
 
@@ -66,7 +66,7 @@ def onnx_vs_torch(run: Path, batch: int = 1024, seconds: float = 3.0) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         report = export_onnx(run, Path(tmp) / "m.onnx")
         sess = ort.InferenceSession(str(Path(tmp) / "m.onnx"), providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(0).normal(size=(batch, loaded.config["n_channels"], loaded.config["seq_len"])).astype(np.float32)
+    x = np.random.default_rng(0).normal(size=(batch, loaded.config.n_channels, loaded.config.seq_len)).astype(np.float32)
 
     def rate(fn):
         fn()

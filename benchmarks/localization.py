@@ -18,7 +18,7 @@ import json
 import time
 from pathlib import Path
 
-from tsattn.api import relevance_report
+from tsattn.workflows import relevance_report
 
 HERE = Path(__file__).resolve().parent
 TARGETS = {"pointing_game": ">= 0.95", "mass_inside": ">= 0.6 (uniform about 0.3)", "shift_median": "within +-2% of T",

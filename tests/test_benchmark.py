@@ -61,7 +61,7 @@ def test_benchmark_rejects_unknown_models(tmp_path):
 def test_minirocket_input_pads_variable_length_with_the_last_value():
     import numpy as np
 
-    from tsattn.benchmark import _aeon_input
+    from tsattn.workflows.benchmark import _aeon_input
     from tsattn.data import SeriesDataset
 
     X = np.array([[[1, 2, np.nan]], [[4, 5, 6]]], np.float32)

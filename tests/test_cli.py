@@ -254,11 +254,11 @@ def test_models_lists_every_registered_model_with_its_summary():
 def test_demo_runs_the_tutorial_and_reruns_in_place(tmp_path, monkeypatch):
     """`tsattn demo` on a tiny stand-in for the seed's 10,000 x 500 data: the seed's model and recipe, every file."""
     import tests.conftest as c
-    import tsattn.api
+    import tsattn.workflows._data
     from tsattn.config import DatasetConfig
     from tsattn.training import recipes
 
-    monkeypatch.setattr(tsattn.api, "DatasetConfig", lambda: DatasetConfig(**c.TINY))
+    monkeypatch.setattr(tsattn.workflows._data, "DatasetConfig", lambda: DatasetConfig(**c.TINY))
     monkeypatch.setitem(recipes.SEED_TASK_RECIPE, "max_epochs", 2)
     out = tmp_path / "demo"
     for _ in range(2):  # the second run replaces the first, as the tutorial re-runs

@@ -67,7 +67,7 @@ def _reference(run, X, lengths=None):
 
 
 def _check(run, tmp_path, model, variable):
-    from tsattn.export import export_onnx
+    from tsattn.workflows.export import export_onnx
 
     report = export_onnx(run, tmp_path / "m.onnx")  # its own check against the predict path: raises above 1e-5
     sess = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
@@ -112,7 +112,7 @@ def test_onnx_matches_predict(tmp_path, model, scaling, variable):
 def _mlp_refuses_lengths(tmp_path):
     """mlp has one weight per step: its variable-length case is a one-line refusal, not a graph."""
     from tsattn import RunError
-    from tsattn.export import export_onnx
+    from tsattn.workflows.export import export_onnx
 
     run = _fit_run(tmp_path / "run", "mlp", "znorm", False)
     with pytest.raises(RunError, match="lengths: mlp takes series of one length only"):
@@ -155,7 +155,7 @@ def test_variable_length_export_equals_tsattn_predict_on_a_padded_file(tmp_path)
 
 
 def test_equal_length_run_can_opt_into_a_lengths_input(tmp_path):
-    from tsattn.export import export_onnx
+    from tsattn.workflows.export import export_onnx
 
     run = _fit_run(tmp_path / "run", "cnn_attention", "znorm", False)
     report = export_onnx(run, tmp_path / "m.onnx", lengths=True)

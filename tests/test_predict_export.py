@@ -21,7 +21,7 @@ def invoke(*args):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    from tsattn.api import train_run
+    from tsattn.workflows import train_run
 
     tmp = tmp_path_factory.mktemp("use")
     ds = generate(DatasetConfig(**TINY), seed=0)

@@ -30,7 +30,7 @@ def run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
-    from tsattn.benchmark import run_benchmark
+    from tsattn.workflows.benchmark import run_benchmark
     from tsattn.config import DatasetConfig
     from tsattn.data import generate
 

@@ -44,17 +44,17 @@ def test_smoothing_spreads_the_attention_over_the_segment():
 
     from .conftest import TINY
 
-    ds = generate(DatasetConfig(**TINY | {"dataset_size": 300}), seed=0)
+    ds = generate(DatasetConfig(**TINY | {"dataset_size": 400}), seed=0)
     X, y = ds.X, ds.y
-    start, end = ds.extras["segment_start"][200:], ds.extras["segment_end"][200:]
+    start, end = ds.extras["segment_start"][300:], ds.extras["segment_end"][300:]
     variation, inside, accuracy = {}, {}, {}
     for weight in (0.0, 0.002, 0.03):
         clf = AttentionClassifier("cnn_attention", max_epochs=10, batch_size=32, lr=5e-3,
-                                  attention_smoothing=weight).fit(X[:200], y[:200])
-        att = clf.explain(X[200:])
+                                  attention_smoothing=weight).fit(X[:300], y[:300])
+        att = clf.explain(X[300:])
         variation[weight] = attention_variation(torch.from_numpy(att.astype(np.float32))).item()
         inside[weight], uniform = mass_inside(att, start, end)
-        accuracy[weight] = clf.score(X[200:], y[200:])
+        accuracy[weight] = clf.score(X[300:], y[300:])
     assert variation[0.002] < 0.6 * variation[0.0], variation
     assert inside[0.002] >= inside[0.0] - 0.02 and inside[0.002] > uniform + 0.2, inside
     assert accuracy[0.002] >= accuracy[0.0] - 0.02, accuracy

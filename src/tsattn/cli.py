@@ -1,4 +1,8 @@
-"""The command line: a thin layer over :mod:`tsattn.api`.
+"""The command line: a thin layer over :mod:`tsattn.workflows`.
+
+Each command parses its options, calls one workflow and prints what it
+returned. Library errors name Python parameters; :func:`_guard` shows them
+with flag names and exits with code 2, never a traceback.
 
 Heavy libraries (torch, Lightning, scikit-learn, matplotlib) are imported
 inside the commands, so ``tsattn --help`` answers at once.
@@ -9,7 +13,7 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -88,13 +92,6 @@ CHANNEL_OPT = typer.Option(None, "--channel-column", help="long format: the chan
 DATA_HELP = "dataset file (.ts .tsv .arff .csv .parquet .npz) or ucr:<Name> (GunPoint, BasicMotions, ...)"
 
 
-def _train_config(**overrides):
-    from .config import PARAMETERS, TrainConfig
-
-    values = {k: v for k, v in overrides.items() if v is not None}
-    return TrainConfig.from_dict(values, source=PARAMETERS)
-
-
 @app.command(epilog="Examples:\n\n  tsattn generate --config configs/seed_default.json --seed 0 --out data.npz\n\n"
                     "  tsattn generate --config big.json --shards 64 --workers 2 --out data/  (read on demand, any size)")
 @_guard
@@ -147,7 +144,7 @@ def train(
     out: Optional[Path] = typer.Option(None, "--out", help="run directory to create"),
     resume: Optional[Path] = typer.Option(None, "--resume", help="continue this run directory from its last "
                                           "checkpoint, with its own config, seed and data"),
-    max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="epoch budget [default: 50]"),
+    max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="epoch budget [default: the model's recipe]"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="batch size [default: the model's recipe]"),
     lr: Optional[float] = typer.Option(None, "--lr", help="peak learning rate [default: the model's recipe]"),
     patience: Optional[int] = typer.Option(None, "--patience", help="early-stopping patience [default: 5]"),
@@ -173,9 +170,9 @@ def train(
         if given:
             _fail(f"--resume: continues the run with its own config, data and settings, so it cannot take "
                   f"{', '.join(given)}; start a new run with --out for other settings")
-        from . import api
+        from .workflows import resume_run
 
-        m = api.resume_run(resume, progress=not quiet, verbose=not quiet)
+        m = resume_run(resume, progress=not quiet, verbose=not quiet)
         if m:  # --quiet silences progress, never where the run went
             typer.echo(f"{'' if quiet else chr(10)}Run {resume}/ resumed and finished ({m['epochs_run']} epochs, "
                        f"best {m['best_epoch']})")
@@ -184,32 +181,27 @@ def train(
         _fail("train: give exactly one of --config CFG.json (generate data) or --data FILE")
     if out is None:
         _fail("--out: required (the run directory to create)")
-    from .training.recipes import recipe_for
+    from .training.pipeline import resolve_train_config
 
-    # The model's recipe gives the optimisation defaults; the epoch budget stays at 50 unless asked.
-    base = {k: v for k, v in recipe_for(model).items() if k != "max_epochs"}
-    if max_epochs is not None:
-        base["min_steps"] = 0  # an explicit epoch budget is kept as given
     dev = None if devices is None else (int(devices) if devices.isdigit() else devices)
-    tc = _train_config(**base | {k: v for k, v in dict(
-        model=model, seed=seed, max_epochs=max_epochs, batch_size=batch_size, lr=lr, patience=patience,
-        scaling=scaling, attention_smoothing=attention_smoothing, accelerator=accelerator, devices=dev,
-        num_nodes=num_nodes, strategy=strategy, nan_policy=nan_policy).items() if v is not None})
+    tc = resolve_train_config(model, dict(
+        seed=seed, max_epochs=max_epochs, batch_size=batch_size, lr=lr, patience=patience, scaling=scaling,
+        attention_smoothing=attention_smoothing, accelerator=accelerator, devices=dev, num_nodes=num_nodes,
+        strategy=strategy, nan_policy=nan_policy))
     reader = _reader(label_column, id_column, time_column, value_column, channel_column)
     _train(tc, out, config=config, data=data, quiet=quiet, test_data=test_data, reader=reader, logger=logger)
 
 
 def _train(tc, out: Path, *, config: Path | None, data: str | None, quiet: bool, test_data: Path | None = None,
            reader: dict | None = None, logger: str = "csv", replace: bool = False) -> dict:
-    from . import api
-    from .models import get_model_class
     from .training.trainer import global_rank
+    from .workflows import train_run
+    from .workflows.train import check_new_run
 
-    get_model_class(tc.model)  # fail on an unknown model before generating anything
     if not replace and global_rank() == 0:  # DDP's other ranks start after rank 0 has written the run's config
-        _refuse_finished_run(out)
+        check_new_run(out)
     ds, test_ds, source = _load(config, data, tc.seed, test_data=test_data, reader=reader)
-    m = api.train_run(ds, tc, out, test_data=test_ds, data_source=source, progress=not quiet, verbose=not quiet,
+    m = train_run(ds, tc, out, test_data=test_ds, data_source=source, progress=not quiet, verbose=not quiet,
                       logger=logger, replace=replace)
     if m:  # --quiet silences progress and the report, never where the run went
         typer.echo(f"{'' if quiet else chr(10)}Run saved in {out}/ ({m['epochs_run']} epochs, best {m['best_epoch']}, "
@@ -225,19 +217,6 @@ def _given_flags(ctx: typer.Context, keep: tuple[str, ...]) -> list[str]:
     return [p.opts[0] for p in ctx.command.params if p.name not in keep and source(p.name) == "COMMANDLINE"]
 
 
-def _refuse_finished_run(out: Path) -> None:
-    """Nothing already saved is lost: training into another run's directory is refused."""
-    from .run import CONFIG, read_status
-
-    if out.exists() and not out.is_dir():
-        _fail(f"--out: {out} exists and is not a directory")
-    if (out / CONFIG).is_file():
-        state = read_status(out).get("state")
-        resumable = ("running", "failed", "interrupted", "unknown")
-        hint = f"tsattn train --resume {out}" if state in resumable else "another --out"
-        _fail(f"--out: {out} already holds a run (state '{state}'); use {hint}, or remove it first")
-
-
 @app.command(epilog="Examples:\n\n  tsattn evaluate --run runs/demo\n\n"
                     "  tsattn evaluate --run runs/demo --data other.npz --out runs/demo-on-other")
 @_guard
@@ -249,11 +228,11 @@ def evaluate(
                                        "plots go [default: RUN/evaluations/<data name>/]"),
 ) -> None:
     """Print the classification report and write metrics.json (the run's own test record only for its test split)."""
-    from . import api
+    from .workflows import evaluate_run
 
     if out is not None and data is None:
         _fail("--out: goes with --data; the run's own test split is scored into the run directory")
-    api.evaluate_run(run, data=data, out=out)
+    evaluate_run(run, data=data, out=out)
 
 
 METHOD_HELP = "attention | attention_x_gradient | integrated_gradients (any model)"
@@ -271,9 +250,9 @@ def explain(
     method: str = typer.Option("attention", "--method", help=METHOD_HELP),
 ) -> None:
     """Plot one series with the model's relevance (attention by default) over it."""
-    from . import api
+    from .workflows import explain_run
 
-    info = api.explain_run(run, data, index, out, method=method)
+    info = explain_run(run, data, index, out, method=method)
     typer.echo(f"Series {index}: predicted {info['predicted']} (true {info['true']}); plot written to {out}")
 
 
@@ -289,9 +268,9 @@ def locate(
         None, "--mass", help="share of relevance a span holds [default: chosen on the run's validation split]"),
 ) -> None:
     """Turn relevance into anomaly spans (start, end) per series: a localizer trained on labels alone."""
-    from . import api
+    from .workflows import locate_run
 
-    s = api.locate_run(run, data, out, method=method, mass=mass)
+    s = locate_run(run, data, out, method=method, mass=mass)
     typer.echo(f"Wrote {s['n_series']} spans to {out} ({s['method']}; each the shortest window holding "
                f"{s['mass']:.0%} of the relevance, {s['mass_source']})")
     if "mean_iou" in s:
@@ -308,10 +287,10 @@ def demo(
     """The whole tutorial in one command: generate, train lstm_attention, report, plot attention."""
     import time
 
-    from .training.recipes import SEED_TASK_RECIPE
+    from .training.pipeline import resolve_train_config
 
     t = time.perf_counter()
-    tc = _train_config(model="lstm_attention", seed=seed, **SEED_TASK_RECIPE)
+    tc = resolve_train_config("lstm_attention", {"seed": seed})  # the seed task's recipe, whole
     m = _train(tc, out, config=None, data=None, quiet=quiet, replace=True)  # the tutorial re-runs in place
     typer.echo(f"\nDemo done in {time.perf_counter() - t:.1f} s: accuracy {m['accuracy']:.4f}, "
                f"ROC AUC {m['roc_auc']:.4f}.\nLook at {out}/attention.png and {out}/curves.png.")
@@ -337,14 +316,13 @@ def benchmark(
     quiet: bool = typer.Option(False, "--quiet", help="status lines only, no progress bars"),
 ) -> None:
     """Train several models on the same split; compare accuracy, speed, memory and size."""
-    from .benchmark import markdown_table, run_benchmark
+    from .workflows.benchmark import PEERS, markdown_table, run_benchmark
 
     if config is not None and data is not None:
         _fail("benchmark: give at most one of --config CFG.json (generate data) or --data FILE")
     names = [m.strip() for m in models.split(",") if m.strip()]
     if not names:
         _fail(f"--models: must name at least one model; got {models!r}")
-    from .benchmark import PEERS
     from .models import get_model_class
 
     for name in names:
@@ -358,7 +336,7 @@ def benchmark(
         _fail(f"--scaling: must be one of {', '.join(get_args(Scaling))}; got {scaling!r}")
     reader = _reader(label_column, id_column, time_column, value_column, channel_column)
     ds, test_ds, source = _load(config, data, seed, test_data=test_data, reader=reader)
-    overrides = {"max_epochs": max_epochs, "min_steps": 0} if max_epochs else {}  # an explicit budget is kept
+    overrides: dict[str, Any] = {"max_epochs": max_epochs} if max_epochs else {}
     if scaling is not None:
         overrides["scaling"] = scaling
     result = run_benchmark(ds, names, seed, out, test_data=test_ds, data_source=source, overrides=overrides or None,
@@ -369,11 +347,11 @@ def benchmark(
 
 def _load(config: Path | None, data: str | None, seed: int, *, test_data: Path | None = None,
           reader: dict | None = None):
-    from . import api
     from .config import load_dataset_config
+    from .workflows import resolve_data
 
     cfg = load_dataset_config(config) if config is not None else None
-    return api.resolve_data(data, cfg, seed, test_data=str(test_data) if test_data else None, **(reader or {}))
+    return resolve_data(data, cfg, seed, test_data=str(test_data) if test_data else None, **(reader or {}))
 
 
 @app.command(epilog="Example: tsattn predict --run runs/demo --data new.npy --out preds.csv --with-attention")
@@ -392,7 +370,7 @@ def predict(
     """Classify a file of any size in chunks: id, predicted label and per-class probabilities per series."""
     import time
 
-    from .predict import predict_file
+    from .workflows.predict import predict_file
 
     t = time.perf_counter()
     info = predict_file(run, data, out, with_attention=with_attention, chunk=chunk, progress=not quiet,
@@ -417,7 +395,7 @@ def export(
     """Export the model with its scaling inside: raw series (and lengths) in, probabilities and attention out."""
     if fmt != "onnx":
         _fail(f"--format: must be 'onnx'; got {fmt!r}")
-    from .export import export_onnx
+    from .workflows.export import export_onnx
 
     for module in ("onnx", "onnxruntime"):
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -13,6 +14,9 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._errors import DataError
 
 __all__ = ["AttentionClassifier"]
+
+#: Model hyperparameters are estimator parameters with this prefix: ``model__channels=32``.
+MODEL_PREFIX = "model__"
 
 
 def _ragged(X) -> bool:
@@ -40,17 +44,19 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    model : str
-        A registered model name (``tsattn.models.list_models()``).
-    max_epochs, batch_size, lr, scaling, scaling_gain, attention_smoothing : optional
+    model : str or nn.Module class
+        A registered model name (``tsattn.models.list_models()``), or a class
+        honouring the model contract (:class:`tsattn.models.TSClassifierNet`):
+        built as ``cls(n_channels=, n_classes=, seq_len=, **hyperparameters)``,
+        returning ``(logits, attention or None)``.
+    max_epochs, batch_size, lr, patience, scaling, scaling_gain, attention_smoothing, val_fraction : optional
         Training settings; ``None`` takes the model's recipe
-        (``tsattn.training.recipes``).
-    patience : int
-        Early-stopping patience on the validation loss.
-    val_fraction : float
-        Share of the training data held out (stratified) for early stopping.
+        (``tsattn.training.recipes``), as ``tsattn train`` does.
     model_params : dict, optional
         Hyperparameters of the network.
+    **model__NAME : optional
+        One hyperparameter of the network each (``model__channels=32``), so
+        that ``GridSearchCV`` can search them; they override ``model_params``.
     nan_policy : {"error", "interpolate", "zero"}
         Missing values inside a series; ``fit`` and ``predict`` treat them alike.
     random_state : int
@@ -81,11 +87,11 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(
-        self, model: str = "cnn_attention", *, max_epochs: int | None = None, batch_size: int | None = None,
-        lr: float | None = None, patience: int = 5, scaling: str | None = None, scaling_gain: float | None = None,
-        attention_smoothing: float | None = None,
-        val_fraction: float = 0.1, model_params: dict | None = None, nan_policy: str = "error", random_state: int = 0,
-        verbose: bool = False,
+        self, model: str | type[Any] = "cnn_attention", *, max_epochs: int | None = None,
+        batch_size: int | None = None, lr: float | None = None, patience: int | None = None,
+        scaling: str | None = None, scaling_gain: float | None = None, attention_smoothing: float | None = None,
+        val_fraction: float | None = None, model_params: dict[str, Any] | None = None, nan_policy: str = "error",
+        random_state: int = 0, verbose: bool = False, **model_hyperparameters: Any,
     ) -> None:
         self.model = model
         self.max_epochs = max_epochs
@@ -100,29 +106,59 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         self.nan_policy = nan_policy
         self.random_state = random_state
         self.verbose = verbose
+        for key, value in model_hyperparameters.items():
+            if not key.startswith(MODEL_PREFIX):
+                raise TypeError(f"AttentionClassifier got an unexpected keyword argument '{key}'; a model "
+                                f"hyperparameter is passed as {MODEL_PREFIX}{key}")
+            setattr(self, key, value)
 
-    def _train_config(self):
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The estimator's parameters, ``model__*`` hyperparameters included (so that ``clone`` keeps them)."""
+        params = super().get_params(deep=deep)
+        params.update({k: v for k, v in vars(self).items() if k.startswith(MODEL_PREFIX)})
+        return params
+
+    def set_params(self, **params: Any) -> AttentionClassifier:
+        """Set parameters; ``model__channels=32`` sets the network's ``channels`` (as ``GridSearchCV`` does)."""
+        for key in [k for k in params if k.startswith(MODEL_PREFIX)]:
+            setattr(self, key, params.pop(key))
+        super().set_params(**params)
+        return self
+
+    def _model_name(self) -> str:
+        if isinstance(self.model, type):
+            return getattr(self.model, "name", "") or self.model.__name__
+        return str(self.model)
+
+    def _train_config(self) -> Any:
+        """The training settings: the model's recipe, with every parameter that is not ``None`` over it."""
         from .config import PARAMETERS, TrainConfig
-        from .training.recipes import recipe_for
+        from .training.pipeline import resolve_train_config
 
+        hyper = dict(self.model_params or {}) | {
+            k[len(MODEL_PREFIX):]: v for k, v in vars(self).items() if k.startswith(MODEL_PREFIX)}
         given = {"max_epochs": self.max_epochs, "batch_size": self.batch_size, "lr": self.lr,
-                 "scaling": self.scaling, "scaling_gain": self.scaling_gain,
-                 "attention_smoothing": self.attention_smoothing}
-        values = recipe_for(self.model) | {k: v for k, v in given.items() if v is not None}
-        if self.max_epochs is not None:
-            values["min_steps"] = 0  # an explicit epoch budget is kept as given
-        values |= {"model": self.model, "seed": int(self.random_state), "patience": self.patience,
-                   "model_params": dict(self.model_params or {}), "nan_policy": self.nan_policy}
-        return TrainConfig.from_dict(values, source=PARAMETERS)
+                 "patience": self.patience, "scaling": self.scaling, "scaling_gain": self.scaling_gain,
+                 "attention_smoothing": self.attention_smoothing, "val_fraction": self.val_fraction,
+                 "seed": int(self.random_state), "model_params": hyper, "nan_policy": self.nan_policy}
+        if isinstance(self.model, type):  # a custom network: no recipe, TrainConfig's defaults
+            values = {k: v for k, v in given.items() if v is not None} | {"model": self._model_name()}
+            if self.max_epochs is None:
+                values["max_epochs"] = TrainConfig().max_epochs
+            return TrainConfig.from_dict(values, source=PARAMETERS)
+        return resolve_train_config(str(self.model), given)
 
-    def fit(self, X, y) -> AttentionClassifier:
-        """Train on ``X`` (``(n, T)``, ``(n, C, T)`` or a list of series) and labels ``y``."""
-        from .data.readers import apply_nan_policy
-        from .models import create_network
-        from .models._level import fit_levels
-        from .training.scaling import Scaler
-        from .training.data import ArrayDataset
-        from .training.trainer import fit, seed_everything
+    def fit(self, X: Any, y: Any) -> AttentionClassifier:
+        """Train on ``X`` (``(n, T)``, ``(n, C, T)`` or a list of series) and labels ``y``.
+
+        The rows are split as ``tsattn train`` splits a file without a test
+        set: stratified and seeded, 70 % to train on, 10 % to early-stop on,
+        and 20 % that ``tsattn train`` would test on, which are not trained on
+        here either, so that the same data and seed give the same weights
+        either way. Data too small for that split hold out the validation
+        part only. The validation rows are never trained on.
+        """
+        from .training.pipeline import prepare, split_rows, train
 
         cfg = self._train_config()
         if _ragged(X):
@@ -137,37 +173,21 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
             X3, lengths = _as_3d(X)
         self._fit_ndim_ = 3 if lengths is not None else X3.ndim - (X.ndim == 2)
         check_classification_targets(y)
-        X3 = apply_nan_policy(X3, lengths, self._train_config().nan_policy, what="X")
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise DataError(f"y: classification needs at least 2 classes; got only {self.classes_.tolist()}")
-        train, val = self._split(codes)
-        self.scaler_ = Scaler(cfg.scaling, gain=cfg.scaling_gain).fit(X3[train])
-        Xs = self.scaler_.transform(X3)  # NaN padding comes out as 0.0
-        seed_everything(cfg.seed, cfg.deterministic)
-        self.model_ = create_network(cfg.model, cfg.scaling, X3.shape[1], len(self.classes_), X3.shape[2],
-                                     **cfg.model_params)
-        lt = lengths[train] if lengths is not None else None
-        self.model_.fit_lengths(lt)
-        fit_levels(self.model_, Xs, train, lengths, lambda xb: xb)
-        lv = lengths[val] if lengths is not None else None
-        result = fit(self.model_, ArrayDataset(Xs[train], codes[train], lt), ArrayDataset(Xs[val], codes[val], lv), cfg,
-                     progress=self.verbose)
+        try:
+            rows, val, _ = split_rows(codes, cfg)
+        except DataError:  # too few series for a test part: hold out validation only
+            rows, val, _ = split_rows(codes, cfg, official_test=True)
+        prepared = prepare(X3, lengths, rows, len(self.classes_), cfg,
+                           model=self.model if isinstance(self.model, type) else None, what="X")
+        result = train(prepared, codes, lengths, rows, val, cfg, progress=self.verbose)
+        self.model_, self.scaler_ = prepared.net.eval(), prepared.scaler
         self.history_ = result.history
         self.n_channels_, self.seq_len_ = X3.shape[1], X3.shape[2]
         self.config_ = cfg
         return self
-
-    def _split(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        from sklearn.model_selection import train_test_split
-
-        idx = np.arange(len(codes))
-        counts = np.bincount(codes)
-        n_val = int(round(self.val_fraction * len(codes)))
-        if self.val_fraction <= 0 or counts.min() < 2 or n_val < len(counts) or len(codes) - n_val < len(counts):
-            return idx, idx  # too little data to hold any out: early stopping watches the training data
-        tr, va = train_test_split(idx, test_size=n_val, stratify=codes, random_state=self.random_state)
-        return np.sort(tr), np.sort(va)
 
     def _prepare(self, X) -> tuple[np.ndarray, np.ndarray | None]:
         from .data.readers import apply_nan_policy
@@ -223,9 +243,16 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
 
         from . import run as rundir
         from ._errors import RunError
-        from ._io import atomic_write_json
+        from .models import get_model_class
 
         check_is_fitted(self, "model_")
+        if isinstance(self.model, type):
+            from .models import list_models
+
+            name = self._model_name()
+            if name not in list_models() or get_model_class(name) is not self.model:
+                raise RunError(f"model: {name} is not a registered model, so a saved run could not rebuild it; "
+                               "register it with tsattn.models.register_model first")
         path = Path(path)
         if path.exists() and not path.is_dir():
             raise RunError(f"path: {path} exists and is not a directory")
@@ -237,18 +264,18 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
                                "pass overwrite=True to replace it, or give another path")
             shutil.rmtree(path)
         path.mkdir(parents=True, exist_ok=True)
-        config = {
-            "model": self.model, "model_params": self.config_.model_params, "train": self.config_.model_dump(),
-            "seed": self.config_.seed, "class_names": [str(c) for c in self.classes_],
-            "classes": self.classes_.tolist(), "n_channels": self.n_channels_, "seq_len": self.seq_len_,
-            "scaler": self.scaler_.to_dict(), "data": {"kind": "estimator"},
-            "estimator_params": self.get_params(), "versions": rundir.versions(),
+        rc = rundir.RunConfig(
+            model=self.config_.model, model_params=self.config_.model_params, train=self.config_,
+            seed=self.config_.seed, class_names=[str(c) for c in self.classes_], classes=self.classes_.tolist(),
+            n_channels=self.n_channels_, seq_len=self.seq_len_, scaler=self.scaler_.to_dict(),
+            data=rundir.DataSource(kind="estimator"), n_params=int(sum(p.numel() for p in self.model_.parameters())),
+            estimator_params=self.get_params() | {"model": self._model_name()}, versions=rundir.versions(),
             # how fit saw X: 2-D (n, T) input keeps scikit-learn's feature-count check after load
-            "estimator_input": {"ndim": int(self._fit_ndim_),
-                                **({"n_features_in": int(self.n_features_in_)} if hasattr(self, "n_features_in_") else {})},
-        }
+            estimator_input={"ndim": int(self._fit_ndim_),
+                             **({"n_features_in": int(self.n_features_in_)} if hasattr(self, "n_features_in_") else {})},
+        )
         rundir.write_status(path, "running")
-        atomic_write_json(path / rundir.CONFIG, config)
+        rundir.write_config(path, rc)
         rundir.save_weights(self.model_, path / rundir.WEIGHTS)
         rundir.write_status(path, "done")
         return path
@@ -256,18 +283,20 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> AttentionClassifier:
         """Load a run directory written by ``save`` or by ``tsattn train``; never unpickles."""
-        from .config import TrainConfig
         from .run import load_run
 
         run = load_run(path)
-        params = run.config.get("estimator_params") or {"model": run.config["model"]}
+        rc = run.config
+        params = dict(rc.estimator_params or {"model": rc.model})
+        if not isinstance(params.get("model"), str):
+            params["model"] = rc.model
         clf = cls(**params)
         clf.model_, clf.scaler_ = run.net, run.scaler
-        clf.classes_ = np.asarray(run.config.get("classes", run.config["class_names"]))
-        clf.n_channels_, clf.seq_len_ = run.config["n_channels"], run.config["seq_len"]
-        clf.config_ = TrainConfig.model_validate(run.config["train"])
+        clf.classes_ = np.asarray(rc.labels)
+        clf.n_channels_, clf.seq_len_ = rc.n_channels, rc.seq_len
+        clf.config_ = rc.train
         clf.history_ = []
-        fitted_on = run.config.get("estimator_input", {})  # absent for a CLI-trained run: (n, C, T) input
+        fitted_on = rc.estimator_input or {}  # absent for a CLI-trained run: (n, C, T) input
         clf._fit_ndim_ = int(fitted_on.get("ndim", 3))
         if "n_features_in" in fitted_on:
             clf.n_features_in_ = int(fitted_on["n_features_in"])

@@ -16,6 +16,7 @@ def predict_arrays(
     """
     import torch
 
+    from .layers.masking import lengths_to_mask
     from .models._base import logits_to_proba
 
     net.eval()
@@ -27,7 +28,7 @@ def predict_arrays(
             mask = None
             if lengths is not None:
                 lb = torch.from_numpy(np.asarray(lengths[i : i + batch_size])).to(dev)
-                mask = torch.arange(xb.shape[-1], device=dev)[None, :] < lb[:, None]
+                mask = lengths_to_mask(lb, xb.shape[-1])
             logits, att = net(xb, mask)
             probas.append(logits_to_proba(logits).cpu().numpy())
             if with_attention and att is not None:

@@ -175,16 +175,16 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
                 ("localization", "localization"), ("gallery", "attention"), ("timing", "timing"),
                 ("environment", "config & environment")]
     html = _env().get_template("run.html.j2").render(
-        model=m.get("model", config["model"]), run_name=run.resolve().name, evaluated_on=m.get("evaluated_on", ""),
-        n_test=m["n_test"], seed=config.get("seed"), state=rundir.read_status(run).get("state"),
+        model=m.get("model", config.model), run_name=run.resolve().name, evaluated_on=m.get("evaluated_on", ""),
+        n_test=m["n_test"], seed=config.seed, state=rundir.read_status(run).get("state"),
         generated=time.strftime("%Y-%m-%d %H:%M:%S"), sections=sections, headline=headline,
         per_class=m.get("per_class", {}), figures=figures, n_classes=len(names), best_epoch=fit.get("best_epoch"),
         localization=localization,
         localization_note="This dataset has no ground-truth segments (or the model has no attention), "
                           "so attention cannot be scored here.",
         phases=phases, epochs_run=fit.get("epochs_run"), resumed_from=fit.get("resumed_from_epoch"),
-        peak_rss=fit.get("peak_rss_mb"), versions=config.get("versions", {}), hardware=hardware(),
-        config_json=json.dumps(config, indent=2),
+        peak_rss=fit.get("peak_rss_mb"), versions=config.versions, hardware=hardware(),
+        config_json=json.dumps(config.to_json(), indent=2),
     )
     atomic_write_text(run / REPORT, html)
     return run / REPORT
@@ -202,7 +202,7 @@ def write_benchmark_report(out: str | os.PathLike[str]) -> Path:
         loc = r.get("localization") or {}
         rows.append(r | {"pointing": _fmt(loc["pointing_game"], 3) if "pointing_game" in loc else "-",
                          "mass": _fmt(loc["mass_inside"], 3) if "mass_inside" in loc else "-"})
-    from .benchmark import benchmark_figure
+    from .evaluation.plots import benchmark_figure
 
     from .run import versions
 

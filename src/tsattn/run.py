@@ -23,11 +23,14 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
 from ._errors import RunError
 from ._io import atomic_write_bytes, atomic_write_json
+from .config import TrainConfig
 
 CONFIG = "config.json"
 WEIGHTS = "weights.safetensors"
@@ -140,23 +143,105 @@ def load_weights(net, path: Path) -> None:
         ) from None
 
 
+#: The run format this release writes. 1: the format before it was versioned (no ``format_version`` key).
+FORMAT_VERSION = 2
+
+
+class DataSource(BaseModel):
+    """Where a run's data came from, so that evaluation and ``--resume`` can read them again."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    kind: Literal["synthetic", "named", "file", "memory", "estimator"] = "memory"
+    dataset_config: dict[str, Any] | None = None
+    """``synthetic``: the :class:`~tsattn.config.DatasetConfig` the data were generated from."""
+    seed: int | None = None
+    """``synthetic``: the generation seed."""
+    name: str | None = None
+    """``named``: the UCR/UEA dataset (``ucr:<name>``)."""
+    path: str | None = None
+    """``file``: the data file, resolved."""
+    test_path: str | None = None
+    """``file``: the separate test file, resolved."""
+    reader: dict[str, Any] | None = None
+    """``file``: the reader options (label, id, time, value and channel columns)."""
+    schema_: dict[str, Any] | None = Field(None, alias="schema")
+    """``file``: the column contract of a CSV/Parquet file, which new files are checked against."""
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class RunConfig(BaseModel):
+    """``config.json``: everything needed to rebuild a trained model and the data it was trained on.
+
+    It is written and read only here (:func:`write_config`, :func:`read_config`).
+
+    Examples
+    --------
+    >>> from tsattn.config import TrainConfig
+    >>> rc = RunConfig(model="cnn", train=TrainConfig(model="cnn"), seed=0, class_names=["a", "b"],
+    ...                n_channels=1, seq_len=30, scaler={"method": "znorm"})
+    >>> RunConfig.model_validate_json(rc.model_dump_json()) == rc
+    True
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    format_version: int = FORMAT_VERSION
+    model: str
+    model_params: dict[str, Any] = Field(default_factory=dict)
+    train: TrainConfig
+    seed: int
+    class_names: list[str]
+    classes: list[Any] | None = None
+    """The labels as the data typed them (1, 2, 10 stay integers), when they were not text."""
+    n_channels: int
+    seq_len: int
+    scaler: dict[str, Any]
+    data: DataSource = Field(default_factory=DataSource)
+    split: dict[str, Any] | None = None
+    n_params: int | None = None
+    logger: str = "none"
+    versions: dict[str, str] = Field(default_factory=dict)
+    estimator_params: dict[str, Any] | None = None
+    """Runs saved by :class:`~tsattn.AttentionClassifier`: its ``get_params()``."""
+    estimator_input: dict[str, Any] | None = None
+    """Runs saved by :class:`~tsattn.AttentionClassifier`: how ``fit`` saw ``X`` (its ``ndim``, ``n_features_in``)."""
+
+    @property
+    def labels(self) -> list[Any]:
+        """The class labels in the order of the model's outputs, typed as the data typed them."""
+        return list(self.classes) if self.classes is not None else list(self.class_names)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object ``config.json`` holds."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
 @dataclass
 class LoadedRun:
     path: Path
-    config: dict
+    config: RunConfig
     net: Any
     scaler: Any
 
     @property
     def class_names(self) -> list[str]:
-        return self.config["class_names"]
+        return self.config.class_names
 
     @property
     def model_name(self) -> str:
-        return self.config["model"]
+        return self.config.model
 
 
-def read_config(run_dir: str | os.PathLike[str]) -> dict:
+def write_config(run_dir: Path, config: RunConfig) -> None:
+    """Write ``config.json`` atomically."""
+    atomic_write_json(Path(run_dir) / CONFIG, config.to_json())
+
+
+def read_config(run_dir: str | os.PathLike[str]) -> RunConfig:
+    """Read and validate ``config.json``; runs of format 1 (before versioning) read as they are."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunError(f"run: not a directory: {run_dir}")
@@ -164,13 +249,25 @@ def read_config(run_dir: str | os.PathLike[str]) -> dict:
     if not path.is_file():
         raise RunError(f"run: {run_dir} has no {CONFIG}; it is not a tsattn run directory (or training never started)")
     try:
-        config = json.loads(path.read_text())
+        raw = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise RunError(f"run: {path} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
-    missing = [k for k in REQUIRED_CONFIG_KEYS if k not in config]
+    if not isinstance(raw, dict):
+        raise RunError(f"run: {path} must hold a JSON object; got {type(raw).__name__}")
+    missing = [k for k in REQUIRED_CONFIG_KEYS if k not in raw]
     if missing:
         raise RunError(f"run: {path} lacks the keys {missing}; it was edited or is from another tool")
-    return config
+    version = raw.setdefault("format_version", 1)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise RunError(f"run: {path} has run format {version!r}, newer than this tsattn reads ({FORMAT_VERSION}); "
+                       "upgrade tsattn (pip install -U tsattn) to load it")
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise RunError(f"run: {path} is not a valid run config: '{where}' {err['msg'].lower()}; it was edited, "
+                       "or written by another tool; train the run again") from None
 
 
 def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> LoadedRun:
@@ -184,9 +281,9 @@ def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> L
     if require_done and state not in ("done", "evaluated"):
         raise RunError(f"run: {run_dir} is in state '{state}', not 'done'; it did not finish training")
     try:
-        scaler = Scaler.from_dict(config["scaler"])
-        net = create_network(config["model"], scaler.method, config["n_channels"], len(config["class_names"]),
-                             config["seq_len"], **config.get("model_params", {}))
+        scaler = Scaler.from_dict(config.scaler)
+        net = create_network(config.model, config.n_channels, len(config.class_names), config.seq_len,
+                             **scaler.network_input, **config.model_params)
     except (KeyError, TypeError, ValueError) as exc:
         raise RunError(f"run: {run_dir / CONFIG} is inconsistent: {exc}") from None
     load_weights(net, run_dir / WEIGHTS)

@@ -80,7 +80,7 @@ def test_spans_from_mass_and_its_choice():
 
 def test_randomization_sanity_check_on_a_tiny_model(tmp_path):
     """Scores of a trained attention model must beat those after its weights are randomized."""
-    from tsattn.api import relevance_report, train_run
+    from tsattn.workflows import relevance_report, train_run
     from tsattn.config import DatasetConfig, TrainConfig
     from tsattn.data import generate
 

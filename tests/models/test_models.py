@@ -235,7 +235,7 @@ def test_level_offsets_see_only_the_real_steps_of_a_padded_series():
     from tsattn.models import create_network
 
     torch.manual_seed(0)
-    net = create_network("cnn_attention", "znorm_level", n_channels=1, n_classes=2, seq_len=40).eval()
+    net = create_network("cnn_attention", n_channels=1, n_classes=2, seq_len=40, views=2, level_offsets=True).eval()
     net.fit_levels([(_x(B=8, C=2, T=40) * torch.arange(1.0, 9.0)[:, None, None], None)])
     torch.nn.init.normal_(net.level.weight)
     x = _x(B=2, C=2, T=30)
@@ -257,7 +257,7 @@ def test_every_model_takes_znorm_level_and_keeps_its_own_attention(name):
     from tsattn.models import create_network
 
     torch.manual_seed(0)
-    net = create_network(name, "znorm_level", n_channels=2, n_classes=3, seq_len=40).eval()
+    net = create_network(name, n_channels=2, n_classes=3, seq_len=40, views=2, level_offsets=True).eval()
     assert (net.name, net.n_channels, net.has_attention) == (name, 2, get_model_class(name).has_attention)
     x = _x(C=4)
     net.fit_levels([(x * torch.arange(1.0, 5.0)[:, None, None], None)])

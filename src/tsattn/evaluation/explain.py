@@ -51,6 +51,7 @@ def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int 
     import torch
 
     from .._errors import ConfigError
+    from ..layers.masking import lengths_to_mask
 
     if method not in METHODS:
         raise ConfigError(f"method: must be one of {', '.join(METHODS)}; got {method!r}")
@@ -70,7 +71,7 @@ def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int 
         xb = torch.from_numpy(X[i : i + batch_size])
         mask = None
         if lengths is not None:
-            mask = torch.arange(X.shape[-1])[None, :] < torch.from_numpy(np.asarray(lengths[i : i + batch_size]))[:, None]
+            mask = lengths_to_mask(lengths[i : i + batch_size], X.shape[-1])
         if method == "attention":
             with torch.inference_mode():
                 out.append(net(xb, mask)[1].numpy())

@@ -176,3 +176,25 @@ def confusion_matrix_figure(cm: list[list[int]], class_names: list[str]):
 
 def plot_confusion_matrix(cm: list[list[int]], class_names: list[str], path: str | os.PathLike[str]) -> None:
     save_figure(confusion_matrix_figure(cm, class_names), path)
+
+
+def benchmark_figure(result: dict):
+    """Accuracy, training time and inference throughput per model, side by side."""
+    plt = _pyplot()
+    rows = result["models"]
+    names = [r["name"] for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    panels = [("accuracy", "test accuracy", False), ("train_seconds", "training wall seconds", False),
+              ("inference_series_per_s", "inference series / s (log)", True)]
+    for ax, (key, label, log) in zip(axes, panels):
+        vals = [r[key] for r in rows]
+        bars = ax.bar(names, vals, color=[f"C{i}" for i in range(len(rows))])
+        ax.set_title(label, fontsize=10)
+        if log:
+            ax.set_yscale("log")
+        if key == "accuracy" and vals:
+            ax.set_ylim(max(0.0, min(vals) - 0.05), 1.0)
+        ax.bar_label(bars, fmt="%.3f" if key == "accuracy" else "%.0f", fontsize=7)
+        ax.tick_params(axis="x", rotation=30, labelsize=8)
+    fig.tight_layout()
+    return fig

@@ -3,6 +3,6 @@
 from .attention import AdditiveAttention, masked_softmax
 from .length import LengthLogits
 from .level import LevelLogits
-from .masking import apply_mask, upsample_attention
+from .masking import apply_mask, lengths_to_mask, upsample_attention
 
-__all__ = ["AdditiveAttention", "LengthLogits", "LevelLogits", "apply_mask", "masked_softmax", "upsample_attention"]
+__all__ = ["AdditiveAttention", "LengthLogits", "LevelLogits", "apply_mask", "lengths_to_mask", "masked_softmax", "upsample_attention"]

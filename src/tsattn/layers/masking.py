@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -23,3 +26,16 @@ def upsample_attention(alpha: torch.Tensor, T: int, mask: torch.Tensor | None = 
     if mask is not None:
         fine = fine * mask.to(fine.dtype)
     return fine / fine.sum(-1, keepdim=True).clamp_min(1e-12)
+
+
+def lengths_to_mask(lengths: torch.Tensor | np.ndarray | Sequence[int], T: int,
+                    device: torch.device | str | None = None) -> torch.Tensor:
+    """``(B, T)`` boolean mask, True on each series' first ``lengths[b]`` steps (its real ones).
+
+    Examples
+    --------
+    >>> lengths_to_mask([2, 3], 4).int().tolist()
+    [[1, 1, 0, 0], [1, 1, 1, 0]]
+    """
+    lengths = torch.as_tensor(np.asarray(lengths) if not isinstance(lengths, torch.Tensor) else lengths, device=device)
+    return torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]

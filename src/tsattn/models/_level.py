@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
-from ..layers import LevelLogits
+from ..layers import LevelLogits, lengths_to_mask
 from ._base import TSClassifierNet
 
 
@@ -60,7 +60,7 @@ def fit_levels(net: TSClassifierNet, X, rows, lengths, transform, *, max_rows: i
             x = torch.from_numpy(np.ascontiguousarray(transform(np.asarray(X[r]))))
             mask = None
             if lengths is not None:
-                mask = torch.arange(x.shape[-1])[None, :] < torch.from_numpy(np.asarray(lengths)[r])[:, None]
+                mask = lengths_to_mask(np.asarray(lengths)[r], x.shape[-1])
             yield x, mask
 
     net.fit_levels(batches())

@@ -51,8 +51,13 @@ def get_model_class(name: str) -> Callable[..., Any]:
     return _REGISTRY[name]
 
 
-def create_model(name: str, n_channels: int, n_classes: int, seq_len: int, **hyperparameters: Any):
-    """Build the model registered as ``name``.
+def create_model(name: str | type[Any], n_channels: int, n_classes: int, seq_len: int, **hyperparameters: Any) -> Any:
+    """Build the model registered as ``name``, or an instance of the ``nn.Module`` class ``name``.
+
+    A class must honour the model contract of
+    :class:`~tsattn.models.TSClassifierNet`: built as
+    ``cls(n_channels=, n_classes=, seq_len=, **hyperparameters)``, called as
+    ``net(x, mask)`` and returning ``(logits, attention or None)``.
 
     Examples
     --------
@@ -61,26 +66,33 @@ def create_model(name: str, n_channels: int, n_classes: int, seq_len: int, **hyp
     >>> type(model).__name__
     'LSTMAttention'
     """
-    cls = get_model_class(name)
+    cls = name if isinstance(name, type) else get_model_class(name)
+    label = getattr(cls, "name", "") or cls.__name__
     try:
         return cls(n_channels=n_channels, n_classes=n_classes, seq_len=seq_len, **hyperparameters)
     except TypeError as exc:
-        raise ConfigError(f"model_params: {name} rejected its hyperparameters: {exc}") from None
+        raise ConfigError(f"model_params: {label} rejected its hyperparameters: {exc}") from None
 
 
-def create_network(name: str, scaling: str, n_channels: int, n_classes: int, seq_len: int, **hyperparameters: Any):
-    """Build model ``name`` for data of ``n_channels`` channels scaled by ``scaling`` (see ``Scaler``).
+def create_network(name: str | type[Any], n_channels: int, n_classes: int, seq_len: int, *, views: int = 1,
+                   level_offsets: bool = False, **hyperparameters: Any) -> Any:
+    """Build model ``name`` for input of ``n_channels`` channels, laid out as the scaler lays it out.
 
-    Under ``"both"`` the model takes ``2C`` channels; under ``"znorm_level"``
-    it takes ``C`` and is wrapped in a :class:`~tsattn.models._level.LevelNet`,
-    which routes the other ``C`` (standardised) channels to level and scale
-    logit offsets. Otherwise this is :func:`create_model`.
+    ``views`` is how many copies of each channel the scaler hands over (2 for
+    ``scaling="both"``: z-normalised and standardised). With
+    ``level_offsets`` the model sees only the first view, and a
+    :class:`~tsattn.models._level.LevelNet` routes the second to level and
+    scale logit offsets (``scaling="znorm_level"``). The scaler says which:
+    ``create_network(name, C, K, T, **scaler.network_input, ...)``.
+
+    Examples
+    --------
+    >>> net = create_network("cnn", 1, 2, 50, views=2, level_offsets=True)
+    >>> type(net).__name__, net.body.n_channels
+    ('LevelNet', 1)
     """
-    if scaling == "both":
-        return create_model(name, 2 * n_channels, n_classes, seq_len, **hyperparameters)
-    net = create_model(name, n_channels, n_classes, seq_len, **hyperparameters)
-    if scaling == "znorm_level":
+    if level_offsets:
         from ._level import LevelNet
 
-        return LevelNet(net)
-    return net
+        return LevelNet(create_model(name, n_channels, n_classes, seq_len, **hyperparameters))
+    return create_model(name, views * n_channels, n_classes, seq_len, **hyperparameters)

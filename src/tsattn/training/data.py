@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
+from ..layers.masking import lengths_to_mask
+
 
 class ArrayDataset(Dataset):
     def __init__(self, X, y: np.ndarray | None = None, lengths: np.ndarray | None = None, *,
@@ -43,7 +45,7 @@ class ArrayDataset(Dataset):
         mask = None
         if self.lengths is not None:
             lengths = torch.from_numpy(np.asarray(self.lengths[rows]))
-            mask = torch.arange(x.shape[-1])[None, :] < lengths[:, None]  # (B, T), True on real steps
+            mask = lengths_to_mask(lengths, x.shape[-1])  # (B, T), True on real steps
         return x, y, mask
 
 

@@ -23,6 +23,7 @@ small differences visible to the LSTM gates from the first step
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,16 @@ class Scaler:
     gain: float = 1.0
     mean: list[float] = field(default_factory=list)  # per channel, for "standard"
     std: list[float] = field(default_factory=list)
+
+    @property
+    def network_input(self) -> dict[str, Any]:
+        """How the scaled input is laid out, as :func:`tsattn.models.create_network` takes it.
+
+        ``views``: copies of each channel (2 under ``both`` and
+        ``znorm_level``); ``level_offsets``: whether the second copy feeds
+        level and scale logit offsets instead of the network's body.
+        """
+        return {"views": 2 if self.method in TWO_VIEWS else 1, "level_offsets": self.method == "znorm_level"}
 
     def fit(self, X: np.ndarray, index: np.ndarray | None = None, chunk: int = 65536) -> Scaler:
         """Fit on ``X`` (or its rows ``index``), read ``chunk`` rows at a time.

@@ -15,14 +15,14 @@ import os
 
 import numpy as np
 
-from ._errors import RunError
+from .._errors import RunError
 
 __all__ = ["export_onnx", "check_parity", "needs_lengths"]
 
 
 def needs_lengths(net) -> bool:
     """Was ``net`` trained on series of several lengths? (Its length offsets are on.)"""
-    from .layers import LengthLogits
+    from ..layers import LengthLogits
 
     return getattr(net, "variable_length", True) and any(
         isinstance(m, LengthLogits) and bool(m.stats[1] > 0) for m in net.modules())
@@ -32,7 +32,7 @@ def _graph_class():
     import torch
     from torch import nn
 
-    from .models._base import logits_to_proba
+    from ..models._base import logits_to_proba
 
     class OnnxGraph(nn.Module):
         """The run's scaling (its :meth:`~tsattn.training.scaling.Scaler.torch_module`), network and probabilities."""
@@ -94,8 +94,8 @@ def export_onnx(run: str | os.PathLike[str], out: str | os.PathLike[str], *, ops
 
     import torch
 
-    from ._io import atomic_write_bytes
-    from .run import load_run
+    from .._io import atomic_write_bytes
+    from ..run import load_run
 
     loaded = load_run(run)
     net = loaded.net.eval()
@@ -104,7 +104,7 @@ def export_onnx(run: str | os.PathLike[str], out: str | os.PathLike[str], *, ops
     elif lengths and not getattr(net, "variable_length", True):
         raise RunError(f"lengths: {loaded.model_name} takes series of one length only; it cannot take a lengths input")
     graph = _graph_class()(net, loaded.scaler, lengths).eval()
-    C, T = loaded.config["n_channels"], loaded.config["seq_len"]
+    C, T = loaded.config.n_channels, loaded.config.seq_len
     has_att = getattr(net, "has_attention", True)
     inputs = ["series"] + (["lengths"] if lengths else [])
     outputs = ["probabilities"] + (["attention"] if has_att else [])
@@ -160,11 +160,11 @@ def check_parity(onnx_bytes: bytes, loaded, *, time_dynamic: bool, atol: float =
     """
     import onnxruntime as ort
 
-    from .inference import predict_arrays
+    from ..inference import predict_arrays
 
     sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
     with_lengths = [i.name for i in sess.get_inputs()] == ["series", "lengths"]
-    C, T = loaded.config["n_channels"], loaded.config["seq_len"]
+    C, T = loaded.config.n_channels, loaded.config.seq_len
     rng = np.random.default_rng(seed)
     worst: dict[str, float] = {}
     shapes = [(7, T)] + ([(3, max(T // 2, 8)), (2, T + 17)] if time_dynamic else [])

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._errors import DataError
-from ._io import atomic_path
+from .._errors import DataError
+from .._io import atomic_path
 
 __all__ = ["iter_series", "predict_file"]
 
@@ -28,7 +28,7 @@ def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dic
     channels are matched to it by name. ``ids`` are the file's own ids (its
     id column), else the row numbers, in file order.
     """
-    from .data.readers import detect_format, read_with_contract, schema_options
+    from ..data.readers import detect_format, read_with_contract, schema_options
 
     source = {"reader": reader, "schema": schema}
     if not str(path).startswith("ucr:"):
@@ -56,7 +56,7 @@ def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dic
 def _is_long(path: Path, fmt: str, reader: dict, options: dict) -> bool:
     import pandas as pd
 
-    from .data.readers import is_long_layout
+    from ..data.readers import is_long_layout
 
     if not reader.get("id_column"):  # no header read for the common case
         return False
@@ -76,7 +76,7 @@ def _parquet(path: Path):
 
 def _npy_chunks(path: Path, chunk: int):
     """Read a ``.npy`` chunk by chunk with positioned reads (:class:`~tsattn.data.npyrows.NpyRows`), never mapped."""
-    from .data.npyrows import NpyRows
+    from ..data.npyrows import NpyRows
 
     X = NpyRows(path)
     if not np.issubdtype(X.dtype, np.number) or X.ndim not in (2, 3):
@@ -94,7 +94,7 @@ def _wide_batches(path: Path, fmt: str, chunk: int, reader: dict, value_columns:
     """Wide CSV/Parquet, one row per series, read ``chunk`` rows at a time; values by name, ids kept."""
     import pandas as pd
 
-    from .data.readers import wide_layout, wide_values
+    from ..data.readers import wide_layout, wide_values
 
     if fmt == "csv":
         head = pd.read_csv(path, nrows=1000)
@@ -137,25 +137,25 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
     row-aligned. Shapes are checked before anything is written; outputs appear
     only when complete.
     """
-    from .data.readers import apply_nan_policy
-    from .inference import predict_arrays
-    from .run import load_run
+    from ..data.readers import apply_nan_policy
+    from ..inference import predict_arrays
+    from ..run import load_run
 
     out = Path(out)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("csv", "parquet"):
         raise DataError(f"out: must end in .csv or .parquet; got '{out.name}'")
     loaded = load_run(run)
-    source = loaded.config.get("data", {})
+    source = loaded.config.data.to_json()
     reader = dict(source.get("reader") or {})
     if id_column is not None:
         reader["id_column"] = id_column
     n, (C, T), blocks = iter_series(data, chunk, reader=reader, schema=source.get("schema"))
-    if C != loaded.config["n_channels"]:
-        raise DataError(f"data: the run expects {loaded.config['n_channels']} channel(s); the file has {C}")
+    if C != loaded.config.n_channels:
+        raise DataError(f"data: the run expects {loaded.config.n_channels} channel(s); the file has {C}")
     net = loaded.net
-    if not getattr(net, "variable_length", True) and T != loaded.config["seq_len"]:
-        raise DataError(f"data: {loaded.model_name} takes series of exactly {loaded.config['seq_len']} steps; got {T}")
+    if not getattr(net, "variable_length", True) and T != loaded.config.seq_len:
+        raise DataError(f"data: {loaded.model_name} takes series of exactly {loaded.config.seq_len} steps; got {T}")
     if with_attention and not getattr(net, "has_attention", True):
         raise DataError(f"with_attention: {loaded.model_name} has no attention")
     names = loaded.class_names
@@ -166,7 +166,7 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n, unit="series", desc="predict", disable=not sys.stderr.isatty())  # no redraws in a log
-    nan_policy = loaded.config["train"].get("nan_policy", "error")
+    nan_policy = loaded.config.train.nan_policy
     att_rows: list[np.ndarray] = []  # only when the row count is unknown up front (CSV)
     with writer_cls(out, names) as writer, _atomic_npy(att_path if with_attention and n else None, (n or 0, T)) as att_out:
         done = 0
@@ -184,7 +184,7 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
             if bar is not None:
                 bar.update(len(block))
     if with_attention and att_out is None:
-        from ._io import atomic_save
+        from .._io import atomic_save
 
         atomic_save(att_path, lambda fh: np.save(fh, np.concatenate(att_rows) if att_rows else np.zeros((0, T))))
     if bar is not None:

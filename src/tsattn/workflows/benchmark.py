@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 from pathlib import Path
 
 import numpy as np
 
-from ._errors import ConfigError
-from ._io import atomic_write_json, atomic_write_text
-from ._memory import PeakMemory
-from .config import TrainConfig
-from .data import SeriesDataset, stratified_split
+from .._errors import ConfigError
+from .._io import atomic_write_json, atomic_write_text
+from .._memory import PeakMemory
+from ..config import TrainConfig
+from ..data import SeriesDataset
 
 __all__ = ["run_benchmark", "PEERS"]
 
@@ -39,9 +40,10 @@ def _throughput(predict, X: np.ndarray, min_seconds: float = 1.0) -> float:
 
 
 def _bench_torch_model(name, ds, test_ds, cfg, out, data_source, progress):
-    from . import run as rundir
-    from .api import train_run
-    from .inference import predict_arrays
+    from .. import run as rundir
+    from .train import train_run
+    from ..data.readers import apply_nan_policy
+    from ..inference import predict_arrays
 
     with PeakMemory() as pm:
         m = train_run(ds, cfg, out / name, test_data=test_ds, data_source=data_source, progress=progress, verbose=False)
@@ -49,12 +51,12 @@ def _bench_torch_model(name, ds, test_ds, cfg, out, data_source, progress):
     if test_ds is None:
         with np.load(out / name / rundir.SPLIT) as z:
             test_ds = ds.subset(z["test"])
-    Xs = loaded.scaler.transform(np.nan_to_num(test_ds.X))
+    Xs = loaded.scaler.transform(apply_nan_policy(test_ds.X, test_ds.lengths, cfg.nan_policy))
     tput = _throughput(lambda b: predict_arrays(loaded.net, b, batch_size=INFERENCE_BATCH), Xs)
     return {
         "name": name, "accuracy": m["accuracy"], "f1": m["f1"], "roc_auc": m["roc_auc"],
         "train_seconds": m["train_seconds"], "epochs": m["epochs_run"], "best_epoch": m["best_epoch"],
-        "inference_series_per_s": tput, "peak_rss_mb": pm.peak_mb, "n_params": loaded.config["n_params"],
+        "inference_series_per_s": tput, "peak_rss_mb": pm.peak_mb, "n_params": loaded.config.n_params,
         "confusion_matrix": m["confusion_matrix"], "localization": m.get("localization"),
         "recipe": {k: v for k, v in cfg.model_dump().items()
                    if k in ("max_epochs", "batch_size", "lr", "lr_schedule", "scaling", "scaling_gain", "model_params")},
@@ -81,7 +83,7 @@ def _bench_minirocket(ds, test_ds, seed, split):
         from aeon.classification.convolution_based import MiniRocketClassifier
     except ImportError:
         return None
-    from .evaluation.metrics import classification_metrics
+    from ..evaluation.metrics import classification_metrics
 
     train, val, test = split
     if test_ds is None:
@@ -126,8 +128,8 @@ def run_benchmark(
     With ``test_data`` (an official test split) every model is scored on it, and
     ``ds`` is split into train and validation only.
     """
-    from .models import get_model_class
-    from .training.recipes import recipe_for
+    from ..models import get_model_class
+    from ..training.pipeline import resolve_train_config, split_rows
 
     for name in models:
         if name not in PEERS:
@@ -136,14 +138,7 @@ def run_benchmark(
         raise ConfigError(f"models: each model may appear once; got {','.join(models)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    base = TrainConfig(seed=seed)
-    if test_data is None:
-        split = stratified_split(ds.y, val_fraction=base.val_fraction, test_fraction=base.test_fraction, seed=seed)
-    else:
-        from .data.splits import stratified_train_val
-
-        split = (*stratified_train_val(ds.y, val_share=base.val_fraction / (1 - base.test_fraction), seed=seed),
-                 np.arange(0))
+    split = split_rows(ds.y, TrainConfig(seed=seed), official_test=test_data is not None)  # train_run's own split
     rows, skipped = [], []
     for i, name in enumerate(models, 1):
         _status(f"[{i}/{len(models)}] {name}: training ...")
@@ -155,7 +150,7 @@ def run_benchmark(
                 _status(f"[{i}/{len(models)}] minirocket: skipped, {reason}")
                 continue
         else:
-            cfg = TrainConfig.from_dict(recipe_for(name) | {"model": name, "seed": seed} | (overrides or {}))
+            cfg = resolve_train_config(name, {"seed": seed} | (overrides or {}))
             if ds.lengths is not None and not get_model_class(name).variable_length:
                 reason = f"{name} needs series of one length"
                 skipped.append({"name": name, "reason": reason})
@@ -181,7 +176,7 @@ def run_benchmark(
     atomic_write_text(out / "benchmark.md", markdown_table(result))
     if rows:
         plot_benchmark(result, out / "benchmark.png")
-    from .report import write_benchmark_report
+    from ..report import write_benchmark_report
 
     write_benchmark_report(out)
     return result
@@ -203,31 +198,7 @@ def markdown_table(result: dict) -> str:
     return head + "\n".join(lines) + "\n" + tail
 
 
-def benchmark_figure(result: dict):
-    """Accuracy, training time and inference throughput per model, side by side."""
-    from .evaluation.plots import _pyplot
-
-    plt = _pyplot()
-    rows = result["models"]
-    names = [r["name"] for r in rows]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    panels = [("accuracy", "test accuracy", False), ("train_seconds", "training wall seconds", False),
-              ("inference_series_per_s", "inference series / s (log)", True)]
-    for ax, (key, label, log) in zip(axes, panels):
-        vals = [r[key] for r in rows]
-        bars = ax.bar(names, vals, color=[f"C{i}" for i in range(len(rows))])
-        ax.set_title(label, fontsize=10)
-        if log:
-            ax.set_yscale("log")
-        if key == "accuracy" and vals:
-            ax.set_ylim(max(0.0, min(vals) - 0.05), 1.0)
-        ax.bar_label(bars, fmt="%.3f" if key == "accuracy" else "%.0f", fontsize=7)
-        ax.tick_params(axis="x", rotation=30, labelsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def plot_benchmark(result: dict, path: Path) -> None:
-    from .evaluation.plots import save_figure
+def plot_benchmark(result: dict[str, Any], path: Path) -> None:
+    from ..evaluation.plots import benchmark_figure, save_figure
 
     save_figure(benchmark_figure(result), path)

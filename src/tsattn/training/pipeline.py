@@ -1,0 +1,166 @@
+"""The one fit path: settings, split, preprocessing, network and training, in that order.
+
+``tsattn train``, ``tsattn benchmark``, ``--resume`` and
+:class:`~tsattn.AttentionClassifier` all train through this module, so that
+the same data, model, settings and seed give the same weights, byte for byte,
+whichever door they came in by:
+
+1. :func:`resolve_train_config`: the model's recipe, then the explicit
+   settings over it, by one rule.
+2. :func:`split_rows`: the stratified, seeded train/validation(/test) rows.
+3. :func:`prepare`: the NaN policy, the scaler fitted on the training rows,
+   the seeded network, and its length and level offsets fitted on the
+   training rows (:class:`Prepared`).
+4. :func:`train`: Lightning training with early stopping on the validation rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..config import PARAMETERS, TrainConfig
+from .recipes import recipe_for
+
+__all__ = ["Prepared", "prepare", "resolve_train_config", "split_rows", "train"]
+
+Batch = Callable[[np.ndarray], np.ndarray]
+
+
+def resolve_train_config(model: str, given: Mapping[str, Any] | None = None) -> TrainConfig:
+    """The training settings of ``model``: its recipe, with every setting in ``given`` that is not ``None`` over it.
+
+    An explicit ``max_epochs`` is kept as given: it turns the recipe's
+    ``min_steps`` (which raises the budget on small datasets) off, unless
+    ``min_steps`` is given too.
+
+    Examples
+    --------
+    >>> resolve_train_config("cnn_attention").max_epochs
+    8
+    >>> cfg = resolve_train_config("cnn_attention", {"max_epochs": 2, "lr": None})
+    >>> cfg.max_epochs, cfg.min_steps, cfg.lr
+    (2, 0, 0.003)
+    """
+    from ..models import get_model_class
+
+    get_model_class(model)  # an unknown name fails here, naming the registered ones
+    given = {k: v for k, v in (given or {}).items() if v is not None}
+    values = recipe_for(model) | given
+    if "max_epochs" in given and "min_steps" not in given:
+        values["min_steps"] = 0
+    values["model"] = model
+    return TrainConfig.from_dict(values, source=PARAMETERS)
+
+
+def split_rows(y: np.ndarray, config: TrainConfig, *, official_test: bool = False
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(train, val, test)`` row indices of labels ``y``: stratified and seeded by ``config.seed``.
+
+    Without an official test set the rows are split ``1 - val - test`` /
+    ``val_fraction`` / ``test_fraction`` (70/10/20 by default, as the seed
+    does). With one (``official_test``), ``y`` is the training set: it is split
+    into train and validation in the same proportion, and ``test`` is empty.
+
+    Examples
+    --------
+    >>> y = np.array([0, 1] * 20)
+    >>> [len(part) for part in split_rows(y, TrainConfig())]
+    [28, 4, 8]
+    >>> [len(part) for part in split_rows(y, TrainConfig(), official_test=True)]
+    [35, 5, 0]
+    """
+    from ..data.splits import stratified_split, stratified_train_val
+
+    if not official_test:
+        return stratified_split(y, val_fraction=config.val_fraction, test_fraction=config.test_fraction,
+                                seed=config.seed)
+    train, val = stratified_train_val(y, val_share=config.val_fraction / (1 - config.test_fraction), seed=config.seed)
+    return train, val, np.arange(0)
+
+
+def nan_policy(X: Any, lengths: np.ndarray | None, policy: str, *, what: str = "data") -> tuple[Any, Batch]:
+    """Apply the NaN policy to ``X``: whole, when it is in memory, or a batch at a time, when it is out of core.
+
+    Returns ``(X, per-batch function)``. Out-of-core ``X`` (a shard directory,
+    read on demand) under ``policy="error"`` is checked chunk by chunk, so a
+    bad value is reported before training starts without loading the file.
+    """
+    from ..data import check_finite
+    from ..data.readers import apply_nan_policy
+
+    if isinstance(X, np.ndarray):
+        return apply_nan_policy(X, lengths, policy, what=what), _identity
+    if policy == "error":
+        for i in range(0, len(X), 65536):
+            check_finite(X[i : i + 65536], what=what, offset=i)
+        return X, _identity
+    return X, lambda xb: apply_nan_policy(xb, None, policy, what=what)
+
+
+def _identity(xb: np.ndarray) -> np.ndarray:
+    return xb
+
+
+@dataclass
+class Prepared:
+    """What :func:`prepare` built: the cleaned data, the fitted scaler and the network, ready to train."""
+
+    X: Any
+    """The series after the NaN policy (in memory) or as given (out of core)."""
+    net: Any
+    scaler: Any
+    transform: Batch
+    """Raw rows of ``X`` to the network's input: the NaN policy (out of core) then the scaler."""
+
+
+def prepare(X: Any, lengths: np.ndarray | None, train_rows: np.ndarray, n_classes: int, config: TrainConfig,
+            *, model: Any = None, what: str = "data") -> Prepared:
+    """Clean ``X``, fit the scaler on ``train_rows``, seed, build the network and fit its offsets.
+
+    ``X`` is ``(n, C, T)``: an array, or an out-of-core reader. ``model``
+    overrides ``config.model`` with an ``nn.Module`` class honouring the model
+    contract (:class:`~tsattn.models.TSClassifierNet`); it is built with
+    ``config.model_params``.
+    """
+    from ..models import create_network
+    from ..models._level import fit_levels
+    from .scaling import Scaler
+    from .trainer import seed_everything
+
+    X, batch_nan = nan_policy(X, lengths, config.nan_policy, what=what)
+    scaler = Scaler(config.scaling, gain=config.scaling_gain).fit(X, index=train_rows)
+
+    def transform(xb: np.ndarray) -> np.ndarray:
+        return scaler.transform(batch_nan(xb))
+
+    seed_everything(config.seed, config.deterministic)
+    n_channels, seq_len = int(X.shape[1]), int(X.shape[2])
+    net = create_network(model if model is not None else config.model, n_channels, n_classes, seq_len,
+                         **scaler.network_input, **config.model_params)
+    net.fit_lengths(lengths[train_rows] if lengths is not None else None)
+    fit_levels(net, X, train_rows, lengths, transform)
+    return Prepared(X=X, net=net, scaler=scaler, transform=transform)
+
+
+def train(prepared: Prepared, y: np.ndarray, lengths: np.ndarray | None, train_rows: np.ndarray,
+          val_rows: np.ndarray, config: TrainConfig, *, run_dir: str | os.PathLike[str] | None = None,
+          progress: bool = False, resume: bool = False, logger: str | None = None,
+          config_digest: str | None = None) -> Any:
+    """Train ``prepared.net`` in place on ``train_rows``, early-stopping on ``val_rows``; return the ``FitResult``.
+
+    Batches are read and scaled as they are drawn, so out-of-core data are
+    never loaded whole. See :func:`tsattn.training.trainer.fit` for
+    ``run_dir``, ``resume`` and ``logger``.
+    """
+    from .data import ArrayDataset
+    from .trainer import fit
+
+    X, t = prepared.X, prepared.transform
+    return fit(prepared.net, ArrayDataset(X, y, lengths, index=train_rows, transform=t),
+               ArrayDataset(X, y, lengths, index=val_rows, transform=t), config, run_dir=run_dir, progress=progress,
+               resume=resume, logger=logger, config_digest=config_digest)

@@ -1,0 +1,160 @@
+"""Score a run on its test split or on other data: metrics, report, plots."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import run as rundir
+from .._errors import RunError
+from .._io import atomic_save, atomic_write_json, atomic_write_text
+from ..data import SeriesDataset
+from ..data.readers import read_with_contract
+from ._data import check_compatible, data_source, split_part
+
+__all__ = ["evaluate_run"]
+
+
+def evaluate_run(
+    run: str | os.PathLike[str], *, data: SeriesDataset | str | os.PathLike[str] | None = None,
+    test_data: SeriesDataset | None = None, verbose: bool = True, phases: dict | None = None, plots: bool = True,
+    out: str | os.PathLike[str] | None = None, loaded: rundir.LoadedRun | None = None,
+) -> dict[str, Any]:
+    """Score a run on its test split (or on all of ``data`` when it is a file or a ``ucr:`` name).
+
+    Writes ``metrics.json``, ``report.txt`` and the plots; prints the article's report. The run's own
+    test record is written in the run directory; a score on other data goes to ``out`` (default
+    ``RUN/evaluations/<data name>/``) and never over that record. ``loaded`` is the run as training
+    returned it, so that a run just trained is not read back from disk.
+    """
+    import json
+
+    from ..data.readers import apply_nan_policy
+    from ..evaluation.localization import format_localization
+    from ..evaluation.metrics import classification_metrics, format_report
+    from ..inference import predict_arrays
+
+    run = Path(run)
+    if loaded is None:  # training hands over the run it holds; otherwise read it
+        loaded = rundir.load_run(run)
+    t = time.perf_counter()
+    val_ds = None
+    scored = None  # (labels, probabilities) of every test series, when they differ from ds's
+    if data is None or isinstance(data, SeriesDataset):
+        if data is None:
+            data, test_data = data_source(loaded.config)
+        split_path = run / rundir.SPLIT
+        if not split_path.is_file():
+            raise RunError(f"run: {split_path} is missing; pass `data` FILE to evaluate on a file")
+        val_idx, test_idx = split_part(split_path, "val"), split_part(split_path, "test")
+        if max(val_idx.max(initial=-1), test_idx.max(initial=-1)) >= len(data):
+            raise RunError("run: the recorded split does not fit the data; pass `data` FILE")
+        if test_data is None and not isinstance(data.X, np.ndarray):
+            # Out of core: every test series is scored chunk by chunk; attention, localization and plots
+            # use the first OUT_OF_CORE_ATTENTION of them, so memory stays bounded.
+            nan_policy = loaded.config.train.nan_policy
+            scored = (data.y[test_idx], _chunked_proba(loaded, data.X, test_idx, nan_policy))
+            val_idx, test_idx = val_idx[:OUT_OF_CORE_ATTENTION], test_idx[:OUT_OF_CORE_ATTENTION]
+        val_ds = data.subset(val_idx)
+        ds = test_data if test_data is not None else data.subset(test_idx)
+        evaluated_on = "official test split" if test_data is not None else "test split"
+        own_split = True
+    else:
+        ds = read_with_contract(data, loaded.config.data.to_json(), require_labels=True)
+        evaluated_on, own_split = os.fspath(data), False
+    dest = run
+    if out is not None or not own_split:
+        dest = Path(out) if out is not None else run / "evaluations" / _safe_name(evaluated_on)
+        if dest.resolve() == run.resolve():
+            raise RunError(f"out: {dest} is the run's own directory; a score on other data never replaces the "
+                           "run's test record. Give another `out`")
+    ds = check_compatible(ds, loaded.config)
+    nan_policy = loaded.config.train.nan_policy
+    Xs = loaded.scaler.transform(apply_nan_policy(ds.X, ds.lengths, nan_policy))
+    proba, att = predict_arrays(loaded.net, Xs, lengths=ds.lengths)
+    y_all, proba_all = scored if scored is not None else (ds.y, proba)
+    m = classification_metrics(y_all, proba_all, loaded.class_names)
+    if scored is not None:
+        m["attention_scored_on"] = f"the first {len(ds)} test series (out-of-core data)"
+    fit_info = json.loads((run / "fit.json").read_text()) if (run / "fit.json").is_file() else {}
+    m.update({k: fit_info.get(k) for k in ("train_seconds", "epochs_run", "best_epoch")})
+    m["model"] = loaded.model_name
+    m["evaluated_on"] = evaluated_on
+    # Training's phases come from fit.json when this is a later, separate evaluation.
+    phases = dict(phases or {k: fit_info[k] for k in ("prepare_seconds", "train_seconds") if k in fit_info})
+    phases["evaluate_seconds"] = time.perf_counter() - t
+    m["phases"] = phases
+    if att is not None and ds.has_segments and (ds.extras["segment_start"] >= 0).any():
+        m["localization"] = _localization(loaded, att, ds, val_ds)
+    if verbose:
+        print(f"\n{loaded.model_name} on {evaluated_on} ({m['n_test']} series)")
+        print(format_report(m))
+        if "localization" in m:
+            print(format_localization(m["localization"]))
+    dest.mkdir(parents=True, exist_ok=True)  # only now: a refused evaluation leaves nothing behind
+    atomic_write_json(dest / rundir.METRICS, m)
+    atomic_write_text(dest / "report.txt", format_report(m) + "\n")
+    # What metrics.json scored, for the report's ROC and precision-recall curves.
+    atomic_save(dest / "predictions.npz", lambda fh: np.savez(fh, y=y_all, proba=proba_all.astype(np.float32)))
+    if plots and len(loaded.class_names) > 2:
+        from ..evaluation.plots import plot_confusion_matrix
+
+        plot_confusion_matrix(m["confusion_matrix"], loaded.class_names, dest / "confusion_matrix.png")
+    if plots and att is not None:
+        from ..evaluation.localization import spans_from_mass
+        from ..evaluation.plots import plot_attention_examples, plot_gallery
+
+        pred = proba.argmax(1)
+        seg = {"segment_start": ds.extras.get("segment_start"), "segment_end": ds.extras.get("segment_end")}
+        plot_attention_examples(ds.X, att, ds.y, pred, loaded.class_names, dest / "attention.png", **seg)
+        span_mass = m.get("localization", {}).get("span_mass", 0.9)
+        plot_gallery(ds.X, att, ds.y, pred, loaded.class_names, dest / "gallery.png",
+                     spans=spans_from_mass(att, span_mass), **seg)
+    if plots and dest == run:  # report.html is the run's own page
+        from ..report import write_run_report
+
+        write_run_report(run)
+    if verbose and dest != run:
+        print(f"Wrote {dest}/ (metrics.json, report.txt); the run's own test record is unchanged")
+    return m
+
+
+OUT_OF_CORE_ATTENTION = 20000
+
+
+def _safe_name(source: str) -> str:
+    """A folder name for a data source: its file name (or ``ucr_<Name>``), in safe characters."""
+    import re
+
+    name = source[4:] if source.startswith("ucr:") else Path(source).name
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", ("ucr_" if source.startswith("ucr:") else "") + name) or "data"
+
+
+def _chunked_proba(loaded, X, rows: np.ndarray, nan_policy: str, chunk: int = 8192) -> np.ndarray:
+    """Probabilities for ``X[rows]``, read, cleaned, scaled and predicted ``chunk`` rows at a time."""
+    from ..data.readers import apply_nan_policy
+    from ..inference import predict_arrays
+
+    out = []
+    for i in range(0, len(rows), chunk):
+        xb = apply_nan_policy(np.asarray(X[rows[i : i + chunk]], np.float32), None, nan_policy)
+        out.append(predict_arrays(loaded.net, loaded.scaler.transform(xb), with_attention=False)[0])
+    return np.concatenate(out) if out else np.zeros((0, len(loaded.class_names)), np.float32)
+
+
+def _localization(loaded, att: np.ndarray, ds: SeriesDataset, val_ds: SeriesDataset | None) -> dict:
+    """Score the attention against the true segments; the span mass comes from validation data."""
+    from ..evaluation.localization import choose_mass, localization_scores
+    from ..inference import predict_arrays
+
+    span_mass = None
+    if val_ds is not None and val_ds.has_segments and (val_ds.extras["segment_start"] >= 0).any():
+        _, val_att = predict_arrays(loaded.net, loaded.scaler.transform(val_ds.X))
+        span_mass, _ = choose_mass(val_att, val_ds.extras["segment_start"], val_ds.extras["segment_end"])
+    scores = localization_scores(att, ds.extras["segment_start"], ds.extras["segment_end"], span_mass=span_mass)
+    scores["relevance"] = "attention"
+    return scores

@@ -1,0 +1,160 @@
+"""Explain a run's predictions: relevance plots, anomaly spans, relevance methods side by side."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .. import run as rundir
+from .._errors import DataError, RunError
+from .._io import atomic_write_text
+from ..data import check_finite
+from ..data.readers import read_with_contract
+from ._data import check_compatible, data_source, split_part
+
+__all__ = ["explain_run", "locate_run", "relevance_report"]
+
+
+def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index: int,
+                out: str | os.PathLike[str], method: str = "attention") -> dict:
+    """Plot series ``index`` of ``data`` with the run's relevance over it; return its prediction."""
+    from ..evaluation.explain import explain
+    from ..evaluation.plots import _pyplot, plot_attention, save_figure
+    from ..inference import predict_arrays
+
+    from ..data.readers import apply_nan_policy
+
+    loaded = rundir.load_run(run)
+    ds = read_with_contract(data, loaded.config.data.to_json(), require_labels=False)
+    ds = check_compatible(ds, loaded.config)
+    if not 0 <= index < len(ds):
+        raise DataError(f"index: must be in [0, {len(ds) - 1}]; got {index}")
+    lengths = None if ds.lengths is None else ds.lengths[index : index + 1]
+    x = apply_nan_policy(ds.X[index : index + 1], lengths, loaded.config.train.nan_policy)
+    if lengths is not None:
+        x = x[..., : int(lengths[0])]  # one series: drop its padding
+    relevance = explain(loaded, x, method=method)
+    proba, _ = predict_arrays(loaded.net, loaded.scaler.transform(x), with_attention=False)
+    names = loaded.class_names
+    pred = int(proba[0].argmax())
+    seg = None
+    if ds.has_segments:
+        seg = (int(ds.extras["segment_start"][index]), int(ds.extras["segment_end"][index]))
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    true = names[ds.y[index]] if ds.labelled else None
+    plot_attention(ax, x[0], relevance[0], segment=seg, label=method.replace("_", " "),
+                   title=f"series {index}: {'' if true is None else f'true {true}, '}predicted {names[pred]} "
+                         f"(p={proba[0, pred]:.3f}); {method}")
+    save_figure(fig, out)
+    return {"index": index, "predicted": names[pred], "proba": proba[0].tolist(), "true": true}
+
+
+def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: str | os.PathLike[str], *,
+               method: str = "attention", mass: float | None = None) -> dict:
+    """Turn relevance into one predicted anomaly span per series and write them as CSV.
+
+    A span is the shortest window holding ``mass`` of the series' relevance;
+    ``mass`` is chosen on the run's validation split when that has true
+    segments, else 0.9, unless given. Returns a summary with the mass and,
+    where ``data`` has true segments, the mean IoU over its anomalous series.
+    """
+    import csv
+    import io
+
+    from ..evaluation.explain import explain
+    from ..evaluation.localization import choose_mass, span_iou, spans_from_mass
+    from ..inference import predict_arrays
+
+    loaded = rundir.load_run(run)
+    ds = read_with_contract(data, loaded.config.data.to_json(), require_labels=False)
+    ds = check_compatible(ds, loaded.config)
+    if ds.lengths is not None:
+        raise DataError("data: locate takes series of one length")
+    check_finite(ds.X, what="data")
+    source = "given"
+    if mass is None:
+        mass, source = 0.9, "default"
+        split_path = Path(run) / rundir.SPLIT
+        if loaded.config.data.kind in ("synthetic", "file") and split_path.is_file():
+            try:
+                full, _ = data_source(loaded.config)
+            except (RunError, DataError):
+                full = None
+            val = split_part(split_path, "val")
+            if full is not None and full.has_segments and val is not None:
+                vds = full.subset(val)
+                keep = vds.extras["segment_start"] >= 0
+                if keep.any():
+                    R = explain(loaded, vds.X[keep], method=method)
+                    mass, _ = choose_mass(R, vds.extras["segment_start"][keep], vds.extras["segment_end"][keep])
+                    source = "validation split"
+    elif not 0 < mass <= 1:
+        raise DataError(f"mass: must be in (0, 1] (the share of relevance a span holds); got {mass}")
+    R = explain(loaded, ds.X, method=method)
+    spans = spans_from_mass(R, mass)
+    proba, _ = predict_arrays(loaded.net, loaded.scaler.transform(ds.X), with_attention=False)
+    pred = proba.argmax(1)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    header = ["index", "predicted", "probability", "span_start", "span_end"]
+    truth = ds.has_segments
+    if truth:
+        header += ["true_start", "true_end", "iou"]
+    w.writerow(header)
+    ious = span_iou(spans, ds.extras["segment_start"], ds.extras["segment_end"]) if truth else None
+    k = 0
+    for i in range(len(ds)):
+        row = [i, loaded.class_names[pred[i]], f"{proba[i, pred[i]]:.6f}", int(spans[i, 0]), int(spans[i, 1])]
+        if truth:
+            s, e = int(ds.extras["segment_start"][i]), int(ds.extras["segment_end"][i])
+            row += [s, e, f"{ious[k]:.4f}" if s >= 0 else ""]
+            k += s >= 0
+        w.writerow(row)
+    atomic_write_text(out, buf.getvalue())
+    summary = {"mass": float(mass), "mass_source": source, "method": method, "n_series": len(ds)}
+    if truth and len(ious):
+        summary["mean_iou"] = float(np.mean(ious))
+        summary["n_with_segment"] = int(len(ious))
+    return summary
+
+
+def relevance_report(run: str | os.PathLike[str], *, methods: tuple[str, ...] = ("attention", "integrated_gradients"),
+                     sanity: bool = True, max_series: int = 1000, seed: int = 0) -> dict:
+    """Localization scores of several relevance methods on the run's test split, side by side.
+
+    With ``sanity``, each method is scored again after the network's weights
+    are randomized (Adebayo et al., 2018): an explanation that keeps its scores
+    then is not explaining the model. Span masses come from the validation split.
+    """
+    from ..evaluation.explain import explain, randomized_copy
+    from ..evaluation.localization import choose_mass, localization_scores
+    from ..run import LoadedRun
+
+    loaded = rundir.load_run(run)
+    full, _ = data_source(loaded.config)
+    if not full.has_segments:
+        raise DataError("run: the run's data have no ground-truth segments to score relevance against")
+    split = Path(run) / rundir.SPLIT
+    test, val = full.subset(split_part(split, "test")), full.subset(split_part(split, "val"))
+
+    def anomalous(ds):
+        idx = np.flatnonzero(ds.extras["segment_start"] >= 0)[:max_series]
+        return ds.X[idx], ds.extras["segment_start"][idx], ds.extras["segment_end"][idx]
+
+    Xt, st, et = anomalous(test)
+    Xv, sv, ev = anomalous(val)
+    models = {"trained": loaded}
+    if sanity:
+        models["randomized"] = LoadedRun(loaded.path, loaded.config, randomized_copy(loaded.net, seed), loaded.scaler)
+    report: dict = {"model": loaded.model_name, "n_series": int(len(Xt)), "methods": {}}
+    for method in methods:
+        if method != "integrated_gradients" and not getattr(loaded.net, "has_attention", True):
+            continue
+        report["methods"][method] = {}
+        for label, m in models.items():
+            q, _ = choose_mass(explain(m, Xv, method=method), sv, ev)
+            report["methods"][method][label] = localization_scores(explain(m, Xt, method=method), st, et, span_mass=q)
+    return report
