@@ -35,7 +35,7 @@ def one_nn_on_length(train, test) -> float:
 
 
 def main() -> None:
-    from tsattn.datasets import load
+    from tsattn.data.ucr import load
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="PickupGestureWiimoteZ")

@@ -61,11 +61,21 @@ def test_benchmark_rejects_unknown_models(tmp_path):
 def test_minirocket_input_pads_variable_length_with_the_last_value():
     import numpy as np
 
-    from tsattn.workflows.benchmark import _aeon_input
-    from tsattn.data import SeriesDataset
+    from tsattn.models.peers import pad_with_last_value
 
     X = np.array([[[1, 2, np.nan]], [[4, 5, 6]]], np.float32)
-    ds = SeriesDataset(X=X, y=np.array([0, 1]), class_names=["a", "b"], lengths=np.array([2, 3]))
-    np.testing.assert_array_equal(_aeon_input(ds, length=5)[:, 0], [[1, 2, 2, 2, 2], [4, 5, 6, 6, 6]])
-    equal = SeriesDataset(X=X[1:], y=np.array([1]), class_names=["a", "b"])
-    assert _aeon_input(equal).shape == (1, 1, 3)
+    np.testing.assert_array_equal(pad_with_last_value(X, np.array([2, 3]), 5)[:, 0], [[1, 2, 2, 2, 2], [4, 5, 6, 6, 6]])
+    assert pad_with_last_value(X[1:], None).shape == (1, 1, 3)
+
+
+def test_minirocket_is_registered_beside_the_networks_and_never_trained_as_one():
+    from tsattn import ConfigError
+    from tsattn.models import get_model_class, is_peer, list_models
+    from tsattn.training.pipeline import resolve_train_config
+
+    assert "minirocket" in list_models(peers=True) and "minirocket" not in list_models()
+    assert is_peer("minirocket") and not is_peer("cnn") and get_model_class("minirocket").name == "minirocket"
+    r = CliRunner().invoke(app, ["models"])
+    assert any(line.split()[0] == "minirocket" for line in r.output.splitlines())
+    with pytest.raises(ConfigError, match="^model: minirocket is a peer to compare against"):
+        resolve_train_config("minirocket")

@@ -245,7 +245,7 @@ def test_models_lists_every_registered_model_with_its_summary():
     r = invoke("models")
     assert r.exit_code == 0, r.output
     lines = r.output.strip().splitlines()
-    assert [line.split()[0] for line in lines] == list_models()
+    assert [line.split()[0] for line in lines] == list_models(peers=True)
     for line in lines:
         name = line.split()[0]
         assert get_model_class(name).__doc__.strip().splitlines()[0] in line

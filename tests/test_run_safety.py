@@ -252,7 +252,7 @@ def test_every_reading_command_takes_a_ucr_name_and_unlabelled_files(tmp_path, m
     r = invoke("explain", "--run", tmp_path / "r", "--data", "ucr:ItalyPowerDemand", "--index", 3, "--out",
                tmp_path / "e.png")
     assert r.exit_code == 0, r.output
-    from tsattn.datasets import load
+    from tsattn.data.ucr import load
 
     test = load("ItalyPowerDemand")[1]
     pd.DataFrame(test.X[:20, 0]).to_csv(tmp_path / "unlabelled.csv", index=False)  # no label column at all

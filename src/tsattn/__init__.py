@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ._errors import ConfigError, DataError, RunError, TsattnError
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["AttentionClassifier", "ConfigError", "DataError", "RunError", "TsattnError", "__version__"]
 

@@ -316,7 +316,7 @@ def benchmark(
     quiet: bool = typer.Option(False, "--quiet", help="status lines only, no progress bars"),
 ) -> None:
     """Train several models on the same split; compare accuracy, speed, memory and size."""
-    from .workflows.benchmark import PEERS, markdown_table, run_benchmark
+    from .workflows.benchmark import markdown_table, run_benchmark
 
     if config is not None and data is not None:
         _fail("benchmark: give at most one of --config CFG.json (generate data) or --data FILE")
@@ -326,8 +326,7 @@ def benchmark(
     from .models import get_model_class
 
     for name in names:
-        if name not in PEERS:
-            get_model_class(name)  # an unknown name fails before any data are made
+        get_model_class(name)  # an unknown name fails before any data are made
     from typing import get_args
 
     from .config import Scaling
@@ -436,7 +435,7 @@ def models_cmd() -> None:
     """List the registered models."""
     from .models import get_model_class, list_models
 
-    for name in list_models():
+    for name in list_models(peers=True):
         cls = get_model_class(name)
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
         typer.echo(f"{name:18s} {doc}")

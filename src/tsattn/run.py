@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import __version__
+from ._version import __version__
 from ._errors import RunError
 from ._io import atomic_write_bytes, atomic_write_json
 from .config import TrainConfig

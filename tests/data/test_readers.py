@@ -62,14 +62,14 @@ def test_csv_long_multivariate_variable_length(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["ts", "tsv", "arff"])
 def test_shipped_gunpoint_in_every_ucr_format(aeon, fmt):
-    from tsattn.datasets import _shipped_dir
+    from tsattn.data.ucr import _shipped_dir
 
     ds = read_series_file(_shipped_dir() / "GunPoint" / f"GunPoint_TRAIN.{fmt}")
     assert ds.X.shape == (50, 1, 150) and ds.class_names == ["1", "2"]
 
 
 def test_ts_variable_length_and_multivariate(aeon):
-    from tsattn.datasets import _shipped_dir
+    from tsattn.data.ucr import _shipped_dir
 
     ds = read_series_file(_shipped_dir() / "PickupGestureWiimoteZ" / "PickupGestureWiimoteZ_TRAIN.ts")
     assert ds.lengths is not None and ds.lengths.min() < ds.lengths.max() == ds.X.shape[2]

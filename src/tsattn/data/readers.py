@@ -365,7 +365,7 @@ def read_with_contract(data: str | os.PathLike[str], source: dict, *, require_la
     test split.
     """
     if str(data).startswith("ucr:"):
-        from ..datasets import load as load_named
+        from .ucr import load as load_named
 
         return load_named(str(data)[4:])[1]
     reader = {k: v for k, v in (source.get("reader") or {}).items() if v is not None}

@@ -14,7 +14,7 @@ from typing import Any
 from .._errors import ConfigError, did_you_mean
 
 # Families are imported on first use, so that `import tsattn` never imports torch.
-_FAMILIES = ("lstm_attention", "cnn_attention", "transformer", "mlp", "cnn")
+_FAMILIES = ("lstm_attention", "cnn_attention", "transformer", "mlp", "cnn", "peers")
 _REGISTRY: dict[str, Callable[..., Any]] = {}
 _loaded = False
 
@@ -36,10 +36,16 @@ def _load_families() -> None:
         _loaded = True
 
 
-def list_models() -> list[str]:
-    """Names of every registered model, sorted."""
+def list_models(*, peers: bool = False) -> list[str]:
+    """Names of the registered networks, sorted; with ``peers``, the non-neural peers (MiniRocket) too."""
     _load_families()
-    return sorted(_REGISTRY)
+    return sorted(name for name, cls in _REGISTRY.items() if peers or not is_peer(name))
+
+
+def is_peer(name: str) -> bool:
+    """Is ``name`` a registered non-neural peer (for comparison in ``tsattn benchmark``), not a network?"""
+    _load_families()
+    return getattr(_REGISTRY.get(name), "kind", "network") == "peer"
 
 
 def get_model_class(name: str) -> Callable[..., Any]:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._errors import ConfigError
 from ..config import PARAMETERS, TrainConfig
 from .recipes import recipe_for
 
@@ -46,9 +47,12 @@ def resolve_train_config(model: str, given: Mapping[str, Any] | None = None) -> 
     >>> cfg.max_epochs, cfg.min_steps, cfg.lr
     (2, 0, 0.003)
     """
-    from ..models import get_model_class
+    from ..models import get_model_class, is_peer
 
     get_model_class(model)  # an unknown name fails here, naming the registered ones
+    if is_peer(model):
+        raise ConfigError(f"model: {model} is a peer to compare against (tsattn benchmark --models {model}), "
+                          "not a network tsattn trains")
     given = {k: v for k, v in (given or {}).items() if v is not None}
     values = recipe_for(model) | given
     if "max_epochs" in given and "min_steps" not in given:

@@ -29,7 +29,7 @@ def resolve_data(data: str | None, dataset_config: DatasetConfig | None, seed: i
                  **reader_options) -> tuple[SeriesDataset, SeriesDataset | None, dict]:
     """``(data, test data or None, data source record)`` for a file, ``ucr:<Name>`` or a generated config."""
     if data is not None and str(data).startswith("ucr:"):
-        from ..datasets import load as load_named
+        from ..data.ucr import load as load_named
 
         name = str(data)[4:]
         train, test = load_named(name)
@@ -43,7 +43,7 @@ def resolve_data(data: str | None, dataset_config: DatasetConfig | None, seed: i
                   **({"schema": schema} if schema else {})}
         test = None
         if test_data is not None:
-            from ..datasets import align_classes
+            from ..data.ucr import align_classes
 
             ds, test = align_classes(ds, load_data(test_data, **reader_options, **schema_options(schema)))
             source["test_path"] = str(Path(test_data).resolve())
@@ -58,7 +58,7 @@ def data_source(config: RunConfig) -> tuple[SeriesDataset, SeriesDataset | None]
     if src.kind == "synthetic" and src.dataset_config is not None and src.seed is not None:
         return generate(DatasetConfig.model_validate(src.dataset_config), seed=src.seed), None
     if src.kind == "named" and src.name is not None:
-        from ..datasets import load as load_named
+        from ..data.ucr import load as load_named
 
         return load_named(src.name)
     if src.kind == "file" and src.path is not None:

@@ -15,9 +15,8 @@ from .._memory import PeakMemory
 from ..config import TrainConfig
 from ..data import SeriesDataset
 
-__all__ = ["run_benchmark", "PEERS"]
+__all__ = ["markdown_table", "run_benchmark"]
 
-PEERS = ("minirocket",)
 INFERENCE_BATCH = 1024
 
 
@@ -63,58 +62,35 @@ def _bench_torch_model(name, ds, test_ds, cfg, out, data_source, progress):
     }
 
 
-def _aeon_input(ds: SeriesDataset, idx: np.ndarray | None = None, length: int | None = None) -> np.ndarray:
-    """aeon's input, a 3-D float64 array. MiniRocket needs equal length: shorter series are padded to
-    ``length`` by repeating their last value (flat, so no new shape is invented)."""
-    idx = np.arange(len(ds)) if idx is None else idx
-    X = ds.X[idx].astype(np.float64)
-    if length is not None and X.shape[2] < length:
-        X = np.concatenate([X, np.full((*X.shape[:2], length - X.shape[2]), np.nan)], axis=2)
-    if ds.lengths is None and length is None:
-        return X
-    lengths = ds.lengths[idx] if ds.lengths is not None else np.full(len(idx), ds.X.shape[2])
-    last = X[np.arange(len(idx)), :, lengths - 1]  # (n, C)
-    pad = np.arange(X.shape[2])[None, None, :] >= lengths[:, None, None]
-    return np.where(pad, last[:, :, None], X)
-
-
-def _bench_minirocket(ds, test_ds, seed, split):
-    try:
-        from aeon.classification.convolution_based import MiniRocketClassifier
-    except ImportError:
-        return None
+def _bench_peer(name: str, ds: SeriesDataset, test_ds: SeriesDataset | None, seed: int,
+                split: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, Any]:
+    """Fit a registered peer (MiniRocket) on the same rows the networks train and validate on; score it alike."""
     from ..evaluation.metrics import classification_metrics
+    from ..models import get_model_class
+    from ..models.peers import pad_with_last_value
 
     train, val, test = split
     if test_ds is None:
         test_ds = ds.subset(test)
-    else:
-        train = np.concatenate([train, val])  # no early stopping: MiniRocket fits on all training data
-    clf = MiniRocketClassifier(random_state=seed, n_jobs=1)
-    length = max(ds.X.shape[2], test_ds.X.shape[2]) if (ds.lengths is not None or test_ds.lengths is not None) else None
-    Xtest = _aeon_input(test_ds, length=length)
+    train = np.concatenate([train, val])  # no early stopping: a peer fits on all the rows the networks see
+    peer = get_model_class(name)(random_state=seed)
+    varying = ds.lengths is not None or test_ds.lengths is not None
+    length = max(ds.X.shape[2], test_ds.X.shape[2]) if varying else None
+    Xtest = pad_with_last_value(test_ds.X, test_ds.lengths, length)
+    Xtrain = pad_with_last_value(ds.X[train], ds.lengths[train] if ds.lengths is not None else None, length)
     with PeakMemory() as pm:
         t = time.perf_counter()
-        clf.fit(_aeon_input(ds, train, length=length), ds.y[train])
+        peer.fit(Xtrain, ds.y[train])
         fit_seconds = time.perf_counter() - t
-        scores = clf.pipeline_.decision_function(Xtest)
-    # RidgeClassifierCV has no probabilities: ROC AUC is computed from its decision scores (a ranking).
-    if scores.ndim == 1:
-        p1 = 1 / (1 + np.exp(-scores))
-        proba = np.c_[1 - p1, p1]
-    else:
-        e = np.exp(scores - scores.max(1, keepdims=True))
-        proba = e / e.sum(1, keepdims=True)
+        proba = peer.predict_proba(Xtest)
     m = classification_metrics(test_ds.y, proba, ds.class_names)
-    tput = _throughput(lambda b: clf.predict(b), Xtest)
-    n_params = int(np.size(clf.estimator_.coef_) + np.size(clf.estimator_.intercept_))
+    tput = _throughput(peer.predict, Xtest)
     return {
-        "name": "minirocket", "accuracy": m["accuracy"], "f1": m["f1"], "roc_auc": m["roc_auc"],
+        "name": name, "accuracy": m["accuracy"], "f1": m["f1"], "roc_auc": m["roc_auc"],
         "train_seconds": fit_seconds, "epochs": None, "best_epoch": None, "inference_series_per_s": tput,
-        "peak_rss_mb": pm.peak_mb, "n_params": n_params, "confusion_matrix": m["confusion_matrix"],
-        "recipe": {"n_kernels": clf.n_kernels, "n_jobs": 1,
-                   "input": "raw (MiniRocket normalises itself)" + (
-                       "; variable length padded with each series' last value" if length else "")},
+        "peak_rss_mb": pm.peak_mb, "n_params": peer.n_params, "confusion_matrix": m["confusion_matrix"],
+        "recipe": peer.settings | ({"input": peer.settings["input"] + "; variable length padded with each series' "
+                                              "last value"} if varying else {}),
     }
 
 
@@ -128,12 +104,11 @@ def run_benchmark(
     With ``test_data`` (an official test split) every model is scored on it, and
     ``ds`` is split into train and validation only.
     """
-    from ..models import get_model_class
+    from ..models import get_model_class, is_peer
     from ..training.pipeline import resolve_train_config, split_rows
 
     for name in models:
-        if name not in PEERS:
-            get_model_class(name)  # unknown names fail before any work
+        get_model_class(name)  # unknown names fail before any work
     if len(set(models)) != len(models):
         raise ConfigError(f"models: each model may appear once; got {','.join(models)}")
     out = Path(out)
@@ -142,13 +117,14 @@ def run_benchmark(
     rows, skipped = [], []
     for i, name in enumerate(models, 1):
         _status(f"[{i}/{len(models)}] {name}: training ...")
-        if name == "minirocket":
-            row = _bench_minirocket(ds, test_data, seed, split)
-            if row is None:
-                reason = "aeon is not installed (pip install 'tsattn[aeon]')"
+        if is_peer(name):
+            peer = get_model_class(name)
+            if not peer.available():
+                reason = f"{peer.extra} is not installed (pip install 'tsattn[{peer.extra}]')"
                 skipped.append({"name": name, "reason": reason})
-                _status(f"[{i}/{len(models)}] minirocket: skipped, {reason}")
+                _status(f"[{i}/{len(models)}] {name}: skipped, {reason}")
                 continue
+            row = _bench_peer(name, ds, test_data, seed, split)
         else:
             cfg = resolve_train_config(name, {"seed": seed} | (overrides or {}))
             if ds.lengths is not None and not get_model_class(name).variable_length:

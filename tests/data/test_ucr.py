@@ -6,7 +6,7 @@ pytest.importorskip("aeon", reason="UCR/UEA names and files need the optional ae
 
 
 def test_named_dataset_from_the_aeon_wheel(monkeypatch, tmp_path):
-    from tsattn import datasets
+    from tsattn.data import ucr as datasets
 
     monkeypatch.setenv("TSATTN_DATA", str(tmp_path))  # an empty cache
     train_path, test_path, where = datasets.resolve("GunPoint")
@@ -17,7 +17,7 @@ def test_named_dataset_from_the_aeon_wheel(monkeypatch, tmp_path):
 
 
 def test_the_cache_comes_first(monkeypatch, tmp_path):
-    from tsattn import datasets
+    from tsattn.data import ucr as datasets
 
     folder = tmp_path / "Toy"
     folder.mkdir()
@@ -32,7 +32,7 @@ def test_the_cache_comes_first(monkeypatch, tmp_path):
 def test_missing_dataset_without_network_says_where_to_put_files(monkeypatch, tmp_path):
     import aeon.datasets
 
-    from tsattn import datasets
+    from tsattn.data import ucr as datasets
 
     def offline(*args, **kwargs):
         raise OSError("network is unreachable")
@@ -53,7 +53,7 @@ def test_download_code_path_writes_into_the_cache(monkeypatch, tmp_path):
 
     import aeon.datasets
 
-    from tsattn import datasets
+    from tsattn.data import ucr as datasets
 
     shipped = datasets._shipped_dir() / "ItalyPowerDemand"
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ._errors import DataError
-from .data.dataset import SeriesDataset
+from .._errors import DataError
+from .dataset import SeriesDataset
 
 __all__ = ["cache_dir", "load", "resolve"]
 
@@ -79,12 +79,12 @@ def load(name: str, *, download: bool = True) -> tuple[SeriesDataset, SeriesData
 
     Examples
     --------
-    >>> from tsattn.datasets import load
+    >>> from tsattn.data.ucr import load
     >>> train, test = load("GunPoint")  # doctest: +SKIP
     >>> train.X.shape, test.X.shape  # doctest: +SKIP
     ((50, 1, 150), (150, 1, 150))
     """
-    from .data.readers import read_series_file
+    from .readers import read_series_file
 
     train_path, test_path, _ = resolve(name, download=download)
     train, test = read_series_file(train_path), read_series_file(test_path)
@@ -98,7 +98,7 @@ def align_classes(train: SeriesDataset, test: SeriesDataset) -> tuple[SeriesData
     """
     import numpy as np
 
-    from .data.dataset import typed_classes
+    from .dataset import typed_classes
 
     kind = train.label_kind if train.label_kind == test.label_kind else "str"
     union = set(train.class_names) | set(test.class_names)
