@@ -52,16 +52,23 @@ def main() -> None:
         times = {T: epoch_seconds(name, T) for T in LENGTHS}
         # Fit seconds = a * T^k on a log-log scale: k ~ 1 is linear, k ~ 2 quadratic.
         k = float(np.polyfit(np.log(LENGTHS), np.log([times[T] for T in LENGTHS]), 1)[0])
-        row = {"model": name, "seconds_per_epoch_per_1000_series": {str(T): round(v, 4) for T, v in times.items()},
-               "log_log_slope": round(k, 3)}
+        row = {
+            "model": name,
+            "seconds_per_epoch_per_1000_series": {str(T): round(v, 4) for T, v in times.items()},
+            "log_log_slope": round(k, 3),
+        }
         print(json.dumps(row), flush=True)
         rows.append(row)
     result = {
-        "benchmark": "epoch_scaling", "command": "python benchmarks/epoch_scaling.py", "n_series": N,
-        "lengths": LENGTHS, "threads": torch.get_num_threads(), "results": rows,
+        "benchmark": "epoch_scaling",
+        "command": "python benchmarks/epoch_scaling.py",
+        "n_series": N,
+        "lengths": LENGTHS,
+        "threads": torch.get_num_threads(),
+        "results": rows,
         "notes": {
             "transformer": "self-attention is O(N^2) in tokens; patches of 10 steps keep N = T/10 (25..200 tokens), "
-                           "so the quadratic term is small next to the linear patch embedding and feed-forward work",
+            "so the quadratic term is small next to the linear patch embedding and feed-forward work",
             "lstm_attention": "linear in T but sequential over time: 2000 steps cannot be parallelised",
             "mlp": "the first layer has T weights per hidden unit, so cost and parameters grow linearly with T",
         },

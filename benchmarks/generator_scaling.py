@@ -40,7 +40,9 @@ def main() -> None:
     rows = []
     for n in args.sizes:
         repeats = 5 if n <= 100_000 else 1
-        out = subprocess.run([sys.executable, "-c", CHILD, str(n), str(repeats)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(n), str(repeats)], capture_output=True, text=True, check=True
+        )
         row = json.loads(out.stdout.strip().splitlines()[-1])
         row["series_per_s"] = n / row["seconds"]
         print(json.dumps(row), flush=True)
@@ -50,10 +52,14 @@ def main() -> None:
         r["seconds_per_million_series"] = r["seconds"] / r["n_series"] * 1e6
         r["time_ratio_vs_first"] = r["seconds"] / base["seconds"]
         r["size_ratio_vs_first"] = r["n_series"] / base["n_series"]
-    result = {"benchmark": "generator_scaling", "command": "python benchmarks/generator_scaling.py",
-              "target": "10,000 x 500 in <= 0.2 s, time linear in dataset_size x num_points",
-              "note": "best of 5 runs for <= 100k, 1 run for 1M; peak RSS is the whole process, output array included",
-              "results": rows, "date": time.strftime("%Y-%m-%d")}
+    result = {
+        "benchmark": "generator_scaling",
+        "command": "python benchmarks/generator_scaling.py",
+        "target": "10,000 x 500 in <= 0.2 s, time linear in dataset_size x num_points",
+        "note": "best of 5 runs for <= 100k, 1 run for 1M; peak RSS is the whole process, output array included",
+        "results": rows,
+        "date": time.strftime("%Y-%m-%d"),
+    }
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "generator.json").write_text(json.dumps(result, indent=2) + "\n")
 

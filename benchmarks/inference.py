@@ -23,7 +23,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import git_commit  # noqa: E402
+from localization import git_commit
 
 
 def _vm_hwm_mb(pid: int) -> float:
@@ -58,15 +58,19 @@ def onnx_vs_torch(run: Path, batch: int = 1024, seconds: float = 3.0) -> dict:
     import onnxruntime as ort
     import torch
 
-    from tsattn.workflows.export import export_onnx
     from tsattn.inference import predict_arrays
     from tsattn.run import load_run
+    from tsattn.workflows.export import export_onnx
 
     loaded = load_run(run)
     with tempfile.TemporaryDirectory() as tmp:
         report = export_onnx(run, Path(tmp) / "m.onnx")
         sess = ort.InferenceSession(str(Path(tmp) / "m.onnx"), providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(0).normal(size=(batch, loaded.config.n_channels, loaded.config.seq_len)).astype(np.float32)
+    x = (
+        np.random.default_rng(0)
+        .normal(size=(batch, loaded.config.n_channels, loaded.config.seq_len))
+        .astype(np.float32)
+    )
 
     def rate(fn):
         fn()
@@ -81,8 +85,14 @@ def onnx_vs_torch(run: Path, batch: int = 1024, seconds: float = 3.0) -> dict:
 
     pt = rate(torch_call)
     ox = rate(lambda: sess.run(None, {"series": x}))
-    return {"batch": batch, "torch_series_per_s": pt, "onnxruntime_series_per_s": ox, "onnx_over_torch": ox / pt,
-            "threads": torch.get_num_threads(), "parity": {k: v for k, v in report.items() if k.startswith("max_abs")}}
+    return {
+        "batch": batch,
+        "torch_series_per_s": pt,
+        "onnxruntime_series_per_s": ox,
+        "onnx_over_torch": ox / pt,
+        "threads": torch.get_num_threads(),
+        "parity": {k: v for k, v in report.items() if k.startswith("max_abs")},
+    }
 
 
 def main() -> None:
@@ -98,7 +108,15 @@ def main() -> None:
         print(f"wrote {npy} ({npy.stat().st_size / 2**30:.2f} GiB) in {gen_s:.1f} s", flush=True)
         exe = shutil.which("tsattn")
         cmd = ([exe] if exe else [sys.executable, "-m", "tsattn"]) + [
-            "predict", "--run", str(args.run), "--data", str(npy), "--out", str(work / "preds.csv"), "--quiet"]
+            "predict",
+            "--run",
+            str(args.run),
+            "--data",
+            str(npy),
+            "--out",
+            str(work / "preds.csv"),
+            "--quiet",
+        ]
         t = time.perf_counter()
         proc = subprocess.Popen(cmd)
         peak_mb = 0.0
@@ -108,18 +126,34 @@ def main() -> None:
         wall = time.perf_counter() - t
         if proc.returncode:
             raise SystemExit(f"tsattn predict failed with exit code {proc.returncode}")
-        rows = sum(1 for _ in open(work / "preds.csv")) - 1
-        predict = {"n_series": args.n, "rows_written": rows, "wall_seconds": wall, "series_per_s": args.n / wall,
-                   "peak_rss_mb": peak_mb, "target_peak_rss_mb": 1536, "input_gib": npy.stat().st_size / 2**30}
+        with open(work / "preds.csv") as fh:
+            rows = sum(1 for _ in fh) - 1
+        predict = {
+            "n_series": args.n,
+            "rows_written": rows,
+            "wall_seconds": wall,
+            "series_per_s": args.n / wall,
+            "peak_rss_mb": peak_mb,
+            "target_peak_rss_mb": 1536,
+            "input_gib": npy.stat().st_size / 2**30,
+        }
         print(json.dumps(predict), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     runtime = onnx_vs_torch(args.run)
     print(json.dumps(runtime), flush=True)
     cfg = json.loads((args.run / "config.json").read_text())
-    result = {"benchmark": "inference", "command": f"python benchmarks/inference.py --run {args.run} --n {args.n}",
-              "model": cfg["model"], "predict": predict, "onnx_vs_torch": runtime, "cpu_count": os.cpu_count(),
-              "date": time.strftime("%Y-%m-%d"), "commit": git_commit(), "recipe": cfg["train"]}
+    result = {
+        "benchmark": "inference",
+        "command": f"python benchmarks/inference.py --run {args.run} --n {args.n}",
+        "model": cfg["model"],
+        "predict": predict,
+        "onnx_vs_torch": runtime,
+        "cpu_count": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": git_commit(),
+        "recipe": cfg["train"],
+    }
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "inference.json").write_text(json.dumps(result, indent=2) + "\n")
 

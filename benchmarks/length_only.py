@@ -18,7 +18,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import git_commit  # noqa: E402
+from localization import git_commit
 
 
 def lengths_of(ds) -> np.ndarray:
@@ -44,13 +44,22 @@ def main() -> None:
     for name in args.datasets.split(","):
         train, test = load(name)
         counts = np.bincount(train.y)
-        rows[name] = {"accuracy_1nn_on_length": one_nn_on_length(train, test),
-                      "majority_class_accuracy": float(np.mean(test.y == counts.argmax())),
-                      "n_classes": len(train.class_names), "n_train": len(train), "n_test": len(test),
-                      "train_lengths": [int(lengths_of(train).min()), int(lengths_of(train).max())]}
+        rows[name] = {
+            "accuracy_1nn_on_length": one_nn_on_length(train, test),
+            "majority_class_accuracy": float(np.mean(test.y == counts.argmax())),
+            "n_classes": len(train.class_names),
+            "n_train": len(train),
+            "n_test": len(test),
+            "train_lengths": [int(lengths_of(train).min()), int(lengths_of(train).max())],
+        }
         print(name, rows[name], flush=True)
-    result = {"benchmark": "length_only", "datasets": rows, "command": "python benchmarks/length_only.py "
-              + " ".join(sys.argv[1:]), "commit": git_commit(), "date": time.strftime("%Y-%m-%d")}
+    result = {
+        "benchmark": "length_only",
+        "datasets": rows,
+        "command": "python benchmarks/length_only.py " + " ".join(sys.argv[1:]),
+        "commit": git_commit(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
     (HERE / "results" / "length_only.json").write_text(json.dumps(result, indent=2) + "\n")
 
 

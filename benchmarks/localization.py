@@ -21,8 +21,12 @@ from pathlib import Path
 from tsattn.workflows import relevance_report
 
 HERE = Path(__file__).resolve().parent
-TARGETS = {"pointing_game": ">= 0.95", "mass_inside": ">= 0.6 (uniform about 0.3)", "shift_median": "within +-2% of T",
-           "span_iou": ">= 0.6"}
+TARGETS = {
+    "pointing_game": ">= 0.95",
+    "mass_inside": ">= 0.6 (uniform about 0.3)",
+    "shift_median": "within +-2% of T",
+    "span_iou": ">= 0.6",
+}
 PLAN = {  # model -> relevance methods
     "cnn_attention": ("attention", "attention_x_gradient", "integrated_gradients"),
     "lstm_attention": ("attention", "integrated_gradients"),
@@ -47,8 +51,9 @@ def main() -> None:
     out = HERE / "results" / "localization.json"
     old = json.loads(out.read_text()).get("seed_task", {}) if out.is_file() else {}
     chosen = args.models.split(",")
-    reports = {m: old[m] | {"commit": old[m].get("commit", "a1345f3 or earlier")}
-               for m in PLAN if m not in chosen and m in old}
+    reports = {
+        m: old[m] | {"commit": old[m].get("commit", "a1345f3 or earlier")} for m in PLAN if m not in chosen and m in old
+    }
     for model, methods in PLAN.items():
         if model not in chosen:
             continue
@@ -64,22 +69,37 @@ def main() -> None:
         reports[model]["command"] = f"python benchmarks/localization.py --runs {args.runs} --models {model}"
         for method, r in reports[model]["methods"].items():
             tr, rnd = r["trained"], r["randomized"]
-            print(f"{model:15s} {method:22s} pointing {tr['pointing_game']:.3f} (random {rnd['pointing_game']:.3f})  "
-                  f"mass {tr['mass_inside']:.3f} (uniform {tr['uniform_mass']:.3f}, random {rnd['mass_inside']:.3f})  "
-                  f"shift {tr['shift_median']:+.1f} (IQR {tr['shift_iqr']:.1f})  span IoU {tr['span_iou']:.3f}  "
-                  f"AUPRC {tr['auprc']:.3f}", flush=True)
+            print(
+                f"{model:15s} {method:22s} pointing {tr['pointing_game']:.3f} (random {rnd['pointing_game']:.3f})  "
+                f"mass {tr['mass_inside']:.3f} (uniform {tr['uniform_mass']:.3f}, random {rnd['mass_inside']:.3f})  "
+                f"shift {tr['shift_median']:+.1f} (IQR {tr['shift_iqr']:.1f})  span IoU {tr['span_iou']:.3f}  "
+                f"AUPRC {tr['auprc']:.3f}",
+                flush=True,
+            )
     noisy = {}
     for name in ("noisy_05", "noisy_10"):
         path = HERE / "results" / f"{name}.json"
         if path.is_file():
             res = json.loads(path.read_text())
-            noisy[name] = [{"name": m["name"], "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
-                            "train_seconds": m["train_seconds"],
-                            "pointing_game": (m.get("localization") or {}).get("pointing_game")} for m in res["models"]]
-    result = {"benchmark": "localization",
-              "command": f"python benchmarks/localization.py --runs {args.runs} --models {args.models}",
-              "data": "seed default config, seed 0, test split (anomalous series only)", "targets": TARGETS,
-              "seed_task": reports, "noisy": noisy, "date": time.strftime("%Y-%m-%d")}
+            noisy[name] = [
+                {
+                    "name": m["name"],
+                    "accuracy": m["accuracy"],
+                    "roc_auc": m["roc_auc"],
+                    "train_seconds": m["train_seconds"],
+                    "pointing_game": (m.get("localization") or {}).get("pointing_game"),
+                }
+                for m in res["models"]
+            ]
+    result = {
+        "benchmark": "localization",
+        "command": f"python benchmarks/localization.py --runs {args.runs} --models {args.models}",
+        "data": "seed default config, seed 0, test split (anomalous series only)",
+        "targets": TARGETS,
+        "seed_task": reports,
+        "noisy": noisy,
+        "date": time.strftime("%Y-%m-%d"),
+    }
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -30,14 +30,22 @@ def main() -> None:
     args = ap.parse_args()
     exe = shutil.which("tsattn")
     cmd = ([exe] if exe else [sys.executable, "-m", "tsattn"]) + [
-        "benchmark", "--config", args.config, "--models", args.models, "--seed", str(args.seed), "--quiet"]
+        "benchmark",
+        "--config",
+        args.config,
+        "--models",
+        args.models,
+        "--seed",
+        str(args.seed),
+        "--quiet",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         if args.keep:
             tmp = str(args.keep)
-        subprocess.run(cmd + ["--out", tmp], check=True)
+        subprocess.run([*cmd, "--out", tmp], check=True)
         result = json.loads((Path(tmp) / "benchmark.json").read_text())
         md = (Path(tmp) / "benchmark.md").read_text()
-    result["command"] = " ".join(["tsattn"] + cmd[1 if exe else 3 :] + ["--out", "DIR"])
+    result["command"] = " ".join(["tsattn", *cmd[1 if exe else 3 :], "--out", "DIR"])
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n")
     (HERE / "results" / f"{args.name}.md").write_text(md)

@@ -28,7 +28,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import git_commit  # noqa: E402
+import contextlib
+
+from localization import git_commit
 
 
 def _sha256(path: Path) -> str:
@@ -42,10 +44,8 @@ def _sha256(path: Path) -> str:
 def _children(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):
             out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return out
 
 
@@ -59,7 +59,7 @@ def _rss_mb(pid: int) -> float:
 
 def _hwm_mb(pid: int) -> float:
     try:
-        for line in open(f"/proc/{pid}/status"):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     except OSError:
@@ -85,9 +85,13 @@ def run_measured(cmd: list[str]) -> dict:
     out = proc.stdout.read()
     if proc.returncode:
         sys.exit(f"{' '.join(cmd)} failed:\n{out[-3000:]}")
-    return {"seconds": round(time.perf_counter() - t, 2), "peak_tree_rss_mb": round(tree_peak, 1),
-            "peak_single_process_rss_mb": round(single_peak, 1), "main_process_vmhwm_mb": round(hwm, 1),
-            "last_line": out.strip().splitlines()[-1] if out.strip() else ""}
+    return {
+        "seconds": round(time.perf_counter() - t, 2),
+        "peak_tree_rss_mb": round(tree_peak, 1),
+        "peak_single_process_rss_mb": round(single_peak, 1),
+        "main_process_vmhwm_mb": round(hwm, 1),
+        "last_line": out.strip().splitlines()[-1] if out.strip() else "",
+    }
 
 
 def main() -> None:
@@ -104,13 +108,43 @@ def main() -> None:
     cfg.write_text(json.dumps(seed_cfg | {"dataset_size": args.n}))
     tsattn = [sys.executable, "-m", "tsattn"]
     data = base / "data"
-    gen = run_measured([*tsattn, "generate", "--config", str(cfg), "--seed", "0", "--shards", str(args.shards),
-                        "--workers", str(args.workers), "--out", str(data), "--quiet"])
+    gen = run_measured(
+        [
+            *tsattn,
+            "generate",
+            "--config",
+            str(cfg),
+            "--seed",
+            "0",
+            "--shards",
+            str(args.shards),
+            "--workers",
+            str(args.workers),
+            "--out",
+            str(data),
+            "--quiet",
+        ]
+    )
     size = sum(p.stat().st_size for p in data.iterdir())
     one = base / "data_1_worker"
     shutil.rmtree(one, ignore_errors=True)
-    run_measured([*tsattn, "generate", "--config", str(cfg), "--seed", "0", "--shards", str(args.shards),
-                  "--workers", "1", "--out", str(one), "--quiet"])
+    run_measured(
+        [
+            *tsattn,
+            "generate",
+            "--config",
+            str(cfg),
+            "--seed",
+            "0",
+            "--shards",
+            str(args.shards),
+            "--workers",
+            "1",
+            "--out",
+            str(one),
+            "--quiet",
+        ]
+    )
     files = sorted(p.name for p in data.iterdir() if p.suffix == ".npy")
     same = {name: _sha256(data / name) == _sha256(one / name) for name in files}
     shutil.rmtree(one, ignore_errors=True)
@@ -118,22 +152,44 @@ def main() -> None:
         sys.exit(f"--workers {args.workers} and --workers 1 wrote different bytes: {same}")
     run = base / "run"
     shutil.rmtree(run, ignore_errors=True)
-    train = run_measured([*tsattn, "train", "--data", str(data), "--model", "cnn_attention", "--max-epochs", "1",
-                          "--logger", "none", "--quiet", "--out", str(run)])
+    train = run_measured(
+        [
+            *tsattn,
+            "train",
+            "--data",
+            str(data),
+            "--model",
+            "cnn_attention",
+            "--max-epochs",
+            "1",
+            "--logger",
+            "none",
+            "--quiet",
+            "--out",
+            str(run),
+        ]
+    )
     fit = json.loads((run / "fit.json").read_text())
     metrics = json.loads((run / "metrics.json").read_text())
     result = {
-        "n_series": args.n, "seq_len": seed_cfg["num_points"], "shards": args.shards, "workers": args.workers,
+        "n_series": args.n,
+        "seq_len": seed_cfg["num_points"],
+        "shards": args.shards,
+        "workers": args.workers,
         "dataset_bytes": size,
         "generate": gen,
         "same_bytes_with_1_worker": {"files_compared": files, "all_equal": all(same.values())},
-        "train_one_epoch": train | {"train_seconds": round(fit["train_seconds"], 2),
-                                    "training_phase_peak_rss_mb": fit.get("peak_rss_mb"),
-                                    "n_train": json.loads((run / "config.json").read_text())["split"]["train"],
-                                    "test_accuracy_after_one_epoch": metrics["accuracy"]},
+        "train_one_epoch": train
+        | {
+            "train_seconds": round(fit["train_seconds"], 2),
+            "training_phase_peak_rss_mb": fit.get("peak_rss_mb"),
+            "n_train": json.loads((run / "config.json").read_text())["split"]["train"],
+            "test_accuracy_after_one_epoch": metrics["accuracy"],
+        },
         "machine": {"cpus": os.cpu_count()},
         "command": "python benchmarks/out_of_core.py " + " ".join(sys.argv[1:]),
-        "commit": git_commit(), "date": time.strftime("%Y-%m-%d"),
+        "commit": git_commit(),
+        "date": time.strftime("%Y-%m-%d"),
     }
     out = HERE / "results" / "out_of_core.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -15,8 +15,15 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-default-apps", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def measure_report(report: Path, screenshot: Path | None = None, loads: int = 5) -> dict:
@@ -33,18 +40,20 @@ def measure_report(report: Path, screenshot: Path | None = None, loads: int = 5)
         for i in range(loads):
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             problems, requests = [], []
-            page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e, p=problems: p.append(str(e)))
+            page.on("request", lambda r, q=requests: q.append(r.url))
             t = time.perf_counter()
             page.goto(report.as_uri(), wait_until="load")
             wall.append(time.perf_counter() - t)
             nav.append(page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd") / 1000)
             if i == 0:
                 out["figures"] = page.evaluate("""[...document.querySelectorAll('[data-figure]')].map(e => {
-                    const r = e.getBoundingClientRect(); return {name: e.dataset.figure, width: r.width, height: r.height}; })""")
+                    const r = e.getBoundingClientRect();
+                    return {name: e.dataset.figure, width: r.width, height: r.height}; })""")
                 out["sections"] = page.evaluate("""[...document.querySelectorAll('[data-section]')].map(e => {
-                    const r = e.getBoundingClientRect(); return {name: e.dataset.section, top: r.top, height: r.height}; })""")
+                    const r = e.getBoundingClientRect();
+                    return {name: e.dataset.section, top: r.top, height: r.height}; })""")
                 out["console_problems"] = problems
                 out["network_requests"] = [u for u in requests if not u.startswith(("file:", "data:"))]
                 if screenshot is not None:
@@ -57,9 +66,13 @@ def measure_report(report: Path, screenshot: Path | None = None, loads: int = 5)
     out["load_seconds_median"] = round(statistics.median(wall), 3)
     out["load_event_seconds_median"] = round(statistics.median(nav), 3)
     out["loads"] = loads
-    out["meets_targets"] = (out["load_seconds_median"] < 1.0 and out["bytes"] < 3 * 2**20
-                            and not out["console_problems"] and not out["network_requests"]
-                            and all(f["width"] > 0 and f["height"] > 0 for f in out["figures"]))
+    out["meets_targets"] = (
+        out["load_seconds_median"] < 1.0
+        and out["bytes"] < 3 * 2**20
+        and not out["console_problems"]
+        and not out["network_requests"]
+        and all(f["width"] > 0 and f["height"] > 0 for f in out["figures"])
+    )
     return out
 
 

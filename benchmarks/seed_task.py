@@ -25,7 +25,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import git_commit  # noqa: E402
+from localization import git_commit
+
 TARGETS = {"accuracy": 0.98, "roc_auc": 0.995, "demo_wall_seconds": 300.0}
 # The reference code run on this machine (issue 2), seed 0/1/2.
 REFERENCE = [
@@ -37,7 +38,7 @@ REFERENCE = [
 
 def run_demo(seed: int, out: Path) -> dict:
     exe = shutil.which("tsattn") or f"{sys.executable} -m tsattn"
-    cmd = exe.split() + ["demo", "--seed", str(seed), "--out", str(out), "--quiet"]
+    cmd = [*exe.split(), "demo", "--seed", str(seed), "--out", str(out), "--quiet"]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t
@@ -72,9 +73,7 @@ def main() -> None:
         base = args.keep or Path(tmp)
         for seed in args.seeds:
             r = run_demo(seed, base / f"seed{seed}")
-            r["meets_targets"] = all(
-                r[k] <= v if k.endswith("seconds") else r[k] >= v for k, v in TARGETS.items()
-            )
+            r["meets_targets"] = all(r[k] <= v if k.endswith("seconds") else r[k] >= v for k, v in TARGETS.items())
             print(json.dumps(r), flush=True)
             results.append(r)
             if report is None and shutil.which("chromium"):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import git_commit  # noqa: E402
+from localization import git_commit
 
 
 def run_tier(marker: str | None) -> dict:
@@ -25,15 +25,24 @@ def run_tier(marker: str | None) -> dict:
     t = time.perf_counter()
     r = subprocess.run(cmd, cwd=HERE.parent, capture_output=True, text=True)
     lines = r.stdout.strip().splitlines()
-    return {"command": " ".join(["python -m pytest"] + (["-m", marker] if marker else [])),
-            "wall_seconds": round(time.perf_counter() - t, 1), "exit_code": r.returncode,
-            "closing_line": lines[-1] if lines else ""}
+    return {
+        "command": " ".join(["python -m pytest"] + (["-m", marker] if marker else [])),
+        "wall_seconds": round(time.perf_counter() - t, 1),
+        "exit_code": r.returncode,
+        "closing_line": lines[-1] if lines else "",
+    }
 
 
 def main() -> None:
-    result = {"benchmark": "test_tiers", "fast": run_tier(None), "slow": run_tier("slow"),
-              "cpu_count": os.cpu_count(), "command": "python benchmarks/test_tiers.py", "commit": git_commit(),
-              "date": time.strftime("%Y-%m-%d")}
+    result = {
+        "benchmark": "test_tiers",
+        "fast": run_tier(None),
+        "slow": run_tier("slow"),
+        "cpu_count": os.cpu_count(),
+        "command": "python benchmarks/test_tiers.py",
+        "commit": git_commit(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
     print(json.dumps(result, indent=2))
     (HERE / "results" / "test_tiers.json").write_text(json.dumps(result, indent=2) + "\n")
 

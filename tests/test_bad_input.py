@@ -29,8 +29,21 @@ def runs(tmp_path_factory):
     cfg.write_text(json.dumps(TINY))
     out = {}
     for model in ("lstm_attention", "cnn_attention"):
-        r = runner.invoke(app, ["train", "--config", str(cfg), "--model", model, "--max-epochs", "2",
-                                "--out", str(tmp / model), "--quiet"])
+        r = runner.invoke(
+            app,
+            [
+                "train",
+                "--config",
+                str(cfg),
+                "--model",
+                model,
+                "--max-epochs",
+                "2",
+                "--out",
+                str(tmp / model),
+                "--quiet",
+            ],
+        )
         assert r.exit_code == 0, r.output
         out[model] = tmp / model
     return out
@@ -147,6 +160,7 @@ def _nan(value):
         X = np.random.default_rng(0).normal(size=(60, 1, 16))
         X[7, 0, 3] = value
         return ["train", "--data", _npz(d, X, np.arange(60) % 2), "--out", str(d / "r")]
+
     return build
 
 
@@ -165,8 +179,11 @@ def _data(name, text):
 
 # (id, builder, fragments the one-line message must contain)
 TABLE = [
-    ("malformed-json", lambda r, d: ["train", "--config", _text(d, "c.json", '{"num_points": 100,'), "--out", str(d / "r")],
-     ["malformed JSON", "line 1"]),
+    (
+        "malformed-json",
+        lambda r, d: ["train", "--config", _text(d, "c.json", '{"num_points": 100,'), "--out", str(d / "r")],
+        ["malformed JSON", "line 1"],
+    ),
     ("unknown-key", _cfg(num_point=100), ["unknown key 'num_point'", "Did you mean 'num_points'"]),
     ("wrong-type", _cfg(dataset_size="many"), ["'dataset_size'", "'many'"]),
     ("min-above-max", _cfg(min_freq=5, max_freq=1), ["min_freq must be < max_freq"]),
@@ -180,30 +197,62 @@ TABLE = [
     ("empty-config", lambda r, d: ["train", "--config", _text(d, "c.json", ""), "--out", str(d / "r")], ["empty"]),
     ("empty-data-file", _data("d.csv", ""), ["d.csv is empty"]),
     ("header-only-csv", _data("d.csv", "label,t0,t1\n"), ["header but no rows"]),
-    ("ragged-rows", _data("d.csv", "label,t0,t1\na,1,2\nb,1,2,3,4\n"),
-     ["d.csv is not a readable CSV file", "Expected 3 fields in line 3, saw 5"]),
+    (
+        "ragged-rows",
+        _data("d.csv", "label,t0,t1\na,1,2\nb,1,2,3,4\n"),
+        ["d.csv is not a readable CSV file", "Expected 3 fields in line 3, saw 5"],
+    ),
     ("missing-label-column", _data("d.csv", "t0,t1\n1,2\n3,4\n"), ["--label-column", "'label'"]),
     ("single-class", _data("d.csv", _wide_csv(40, classes=("a",))), ["at least 2 classes", "['a']"]),
     ("too-few-series", _data("d.csv", _wide_csv(6)), ["need at least", "got 6 series"]),
     ("nan-default-policy", _nan(np.nan), ["NaN or inf", "found 1", "(7, 0, 3)"]),
     ("inf-default-policy", _nan(np.inf), ["NaN or inf", "(7, 0, 3)"]),
     ("object-array-npz", _object_npz, ["object arrays", "refused"]),
-    ("unknown-model", lambda r, d: ["train", "--config", _config(d), "--model", "lstm", "--out", str(d / "r")],
-     ["unknown model 'lstm'"]),
-    ("zero-epochs", lambda r, d: ["train", "--config", _config(d), "--max-epochs", "0", "--out", str(d / "r")],
-     ["--max-epochs:", "got 0"]),
-    ("bad-nan-policy", lambda r, d: ["train", "--config", _config(d), "--nan-policy", "drop", "--out", str(d / "r")],
-     ["--nan-policy:", "'drop'"]),
-    ("negative-attention-smoothing", lambda r, d: ["train", "--config", _config(d), "--attention-smoothing", "-1",
-                                                   "--out", str(d / "r")],
-     ["--attention-smoothing:", "-1"]),
-    ("bad-benchmark-scaling", lambda r, d: ["benchmark", "--config", _config(d), "--models", "cnn", "--scaling", "unit",
-                                            "--out", str(d / "b")],
-     ["--scaling", "both", "'unit'"]),
-    ("bad-logger", lambda r, d: ["train", "--config", _config(d), "--logger", "wandb", "--out", str(d / "r")],
-     ["--logger", "'wandb'"]),
-    ("zero-shards", lambda r, d: ["generate", "--config", _config(d), "--shards", "0", "--out", str(d / "g")],
-     ["--shards", "got 0"]),
+    (
+        "unknown-model",
+        lambda r, d: ["train", "--config", _config(d), "--model", "lstm", "--out", str(d / "r")],
+        ["unknown model 'lstm'"],
+    ),
+    (
+        "zero-epochs",
+        lambda r, d: ["train", "--config", _config(d), "--max-epochs", "0", "--out", str(d / "r")],
+        ["--max-epochs:", "got 0"],
+    ),
+    (
+        "bad-nan-policy",
+        lambda r, d: ["train", "--config", _config(d), "--nan-policy", "drop", "--out", str(d / "r")],
+        ["--nan-policy:", "'drop'"],
+    ),
+    (
+        "negative-attention-smoothing",
+        lambda r, d: ["train", "--config", _config(d), "--attention-smoothing", "-1", "--out", str(d / "r")],
+        ["--attention-smoothing:", "-1"],
+    ),
+    (
+        "bad-benchmark-scaling",
+        lambda r, d: [
+            "benchmark",
+            "--config",
+            _config(d),
+            "--models",
+            "cnn",
+            "--scaling",
+            "unit",
+            "--out",
+            str(d / "b"),
+        ],
+        ["--scaling", "both", "'unit'"],
+    ),
+    (
+        "bad-logger",
+        lambda r, d: ["train", "--config", _config(d), "--logger", "wandb", "--out", str(d / "r")],
+        ["--logger", "'wandb'"],
+    ),
+    (
+        "zero-shards",
+        lambda r, d: ["generate", "--config", _config(d), "--shards", "0", "--out", str(d / "g")],
+        ["--shards", "got 0"],
+    ),
     ("wrong-channel-count", _wrong_channels, ["expects 1 channel", "has 3"]),
     ("nan-at-predict", _nan_at_predict, ["NaN or inf", "(2, 0, 5)"]),
     ("truncated-weights", _truncate_weights, ["weights.safetensors", "truncated"]),
@@ -218,8 +267,10 @@ TABLE = [
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 @pytest.mark.parametrize("builder, fragments", [row[1:] for row in TABLE], ids=[row[0] for row in TABLE])

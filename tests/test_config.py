@@ -27,10 +27,23 @@ def test_shipped_copy_matches_the_seed(seed_config_path):
 # The seed's values as docs/seed-system.md gives them: the shipped copy is checked against these even where
 # ../shared is absent, and the defaults of DatasetConfig with it.
 SEED_VALUES = {
-    "num_points": 500, "dataset_size": 10000, "normal_anomalous_ratio": 0.5,
-    "min_loc": 0.0, "max_loc": 0.9, "step_loc": 0.01, "min_length": 0.1, "max_length": 0.5, "step_length": 0.01,
-    "min_freq": 1, "max_freq": 4, "step_freq": 0.01, "min_amp": 1, "max_amp": 10, "step_amp": 0.01,
-    "output_folder": "/output", "picture_folder": "/pictures",
+    "num_points": 500,
+    "dataset_size": 10000,
+    "normal_anomalous_ratio": 0.5,
+    "min_loc": 0.0,
+    "max_loc": 0.9,
+    "step_loc": 0.01,
+    "min_length": 0.1,
+    "max_length": 0.5,
+    "step_length": 0.01,
+    "min_freq": 1,
+    "max_freq": 4,
+    "step_freq": 0.01,
+    "min_amp": 1,
+    "max_amp": 10,
+    "step_amp": 0.01,
+    "output_folder": "/output",
+    "picture_folder": "/pictures",
 }
 
 
@@ -80,7 +93,9 @@ def test_bad_configs_give_one_line_errors(tmp_path, change, fragments):
         assert f in msg
 
 
-@pytest.mark.parametrize("text, fragment", [("{\"num_points\": 500,", "malformed JSON"), ("", "empty"), ("[1, 2]", "JSON object")])
+@pytest.mark.parametrize(
+    "text, fragment", [('{"num_points": 500,', "malformed JSON"), ("", "empty"), ("[1, 2]", "JSON object")]
+)
 def test_unreadable_configs(tmp_path, text, fragment):
     with pytest.raises(ConfigError, match=fragment):
         load_dataset_config(_write(tmp_path, text))

@@ -6,7 +6,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from tsattn import AttentionClassifier, DataError
 
-FAST = dict(max_epochs=4, batch_size=16)
+FAST = {"max_epochs": 4, "batch_size": 16}
 
 
 def _easy(n=80, T=40, seed=0, labels=("calm", "bump")):
@@ -90,9 +90,12 @@ def test_three_d_and_variable_length_inputs():
 
 def test_sklearn_tooling():
     X, y = _easy(n=160)
-    pipe = Pipeline([("scale", FunctionTransformer(lambda a: a * 2.0)), ("clf", AttentionClassifier("cnn_attention", **FAST))])
+    pipe = Pipeline(
+        [("scale", FunctionTransformer(lambda a: a * 2.0)), ("clf", AttentionClassifier("cnn_attention", **FAST))]
+    )
     scores = cross_val_score(pipe, X, y, cv=2)
     assert scores.shape == (2,) and scores.mean() > 0.7, scores
+
 
 def test_grid_search_tells_a_working_setting_from_a_broken_one():
     """GridSearchCV really refits with each setting: a learning rate too small to move the weights in 4 epochs
@@ -100,7 +103,7 @@ def test_grid_search_tells_a_working_setting_from_a_broken_one():
     X, y = _easy(n=160)
     grid = GridSearchCV(AttentionClassifier("cnn_attention", **FAST), {"lr": [1e-9, 3e-3]}, cv=2)
     grid.fit(X, y)
-    scores = dict(zip(grid.cv_results_["param_lr"], grid.cv_results_["mean_test_score"]))
+    scores = dict(zip(grid.cv_results_["param_lr"], grid.cv_results_["mean_test_score"], strict=False))
     assert grid.best_params_["lr"] == 3e-3
     assert scores[3e-3] > 0.8 and scores[1e-9] < 0.7, scores
 
@@ -147,17 +150,43 @@ def test_load_a_run_trained_by_the_cli(tmp_path):
     X, y = _easy(n=80)
     np.savez(tmp_path / "d.npz", X=X, y=y)
     runner = CliRunner()
-    r = runner.invoke(app, ["train", "--data", str(tmp_path / "d.npz"), "--model", "cnn_attention", "--max-epochs", "3",
-                            "--out", str(tmp_path / "run"), "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(tmp_path / "d.npz"),
+            "--model",
+            "cnn_attention",
+            "--max-epochs",
+            "3",
+            "--out",
+            str(tmp_path / "run"),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     clf = AttentionClassifier.load(tmp_path / "run")
     assert list(clf.classes_) == ["bump", "calm"] and clf.model == "cnn_attention"
     np.save(tmp_path / "X.npy", X[:, None, :])
-    r = runner.invoke(app, ["predict", "--run", str(tmp_path / "run"), "--data", str(tmp_path / "X.npy"), "--out",
-                            str(tmp_path / "p.csv"), "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "predict",
+            "--run",
+            str(tmp_path / "run"),
+            "--data",
+            str(tmp_path / "X.npy"),
+            "--out",
+            str(tmp_path / "p.csv"),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     rows = list(csv.DictReader((tmp_path / "p.csv").open()))
-    np.testing.assert_allclose(clf.predict_proba(X[:, None, :])[:, 0], [float(r["proba_bump"]) for r in rows], atol=1e-5)
+    np.testing.assert_allclose(
+        clf.predict_proba(X[:, None, :])[:, 0], [float(r["proba_bump"]) for r in rows], atol=1e-5
+    )
     assert list(clf.predict(X[:, None, :])) == [r["predicted"] for r in rows]
 
 
@@ -167,11 +196,15 @@ def test_load_a_run_trained_by_the_cli(tmp_path):
 # and otherwise skips; AttentionClassifier takes NumPy input and does not claim Array API support.
 from sklearn.utils.estimator_checks import estimator_checks_generator  # noqa: E402
 
-_ESTIMATOR = AttentionClassifier("cnn_attention", max_epochs=20, batch_size=16, scaling="standard",
-                                 model_params={"pool": 1})
+_ESTIMATOR = AttentionClassifier(
+    "cnn_attention", max_epochs=20, batch_size=16, scaling="standard", model_params={"pool": 1}
+)
 NOT_CLAIMED = {"check_array_api_input"}
-SKLEARN_CHECKS = [(est, check) for est, check in estimator_checks_generator(_ESTIMATOR)
-                  if getattr(check, "func", check).__name__ not in NOT_CLAIMED]
+SKLEARN_CHECKS = [
+    (est, check)
+    for est, check in estimator_checks_generator(_ESTIMATOR)
+    if getattr(check, "func", check).__name__ not in NOT_CLAIMED
+]
 
 
 def _check_id(check) -> str:

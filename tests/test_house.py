@@ -28,20 +28,55 @@ def _tiny_npz(path: Path, n: int = 60, T: int = 32, seed: int = 0) -> tuple[np.n
 def test_one_fit_path_gives_the_same_weights_through_train_benchmark_and_the_estimator(tmp_path):
     X, y = _tiny_npz(tmp_path / "tiny.npz")
     runner = CliRunner()
-    r = runner.invoke(app, ["train", "--data", str(tmp_path / "tiny.npz"), "--model", "cnn_attention",
-                            "--max-epochs", "2", "--seed", "0", "--out", str(tmp_path / "cli"), "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(tmp_path / "tiny.npz"),
+            "--model",
+            "cnn_attention",
+            "--max-epochs",
+            "2",
+            "--seed",
+            "0",
+            "--out",
+            str(tmp_path / "cli"),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
-    r = runner.invoke(app, ["benchmark", "--data", str(tmp_path / "tiny.npz"), "--models", "cnn_attention",
-                            "--max-epochs", "2", "--seed", "0", "--out", str(tmp_path / "bench"), "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "benchmark",
+            "--data",
+            str(tmp_path / "tiny.npz"),
+            "--models",
+            "cnn_attention",
+            "--max-epochs",
+            "2",
+            "--seed",
+            "0",
+            "--out",
+            str(tmp_path / "bench"),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     AttentionClassifier(model="cnn_attention", max_epochs=2, random_state=0).fit(X, y).save(tmp_path / "est")
     cli = (tmp_path / "cli" / "weights.safetensors").read_bytes()
     assert (tmp_path / "bench" / "runs" / "cnn_attention" / "weights.safetensors").read_bytes() == cli
     assert (tmp_path / "est" / "weights.safetensors").read_bytes() == cli
     # the three record one training config
-    configs = [json.loads(p.read_text())["train"] for p in
-               (tmp_path / "cli" / "config.json", tmp_path / "bench" / "runs" / "cnn_attention" / "config.json",
-                tmp_path / "est" / "config.json")]
+    configs = [
+        json.loads(p.read_text())["train"]
+        for p in (
+            tmp_path / "cli" / "config.json",
+            tmp_path / "bench" / "runs" / "cnn_attention" / "config.json",
+            tmp_path / "est" / "config.json",
+        )
+    ]
     assert configs[0] == configs[1] == configs[2] and configs[0]["max_epochs"] == 2 and configs[0]["min_steps"] == 0
 
 
@@ -51,10 +86,14 @@ def test_the_recipe_is_resolved_by_one_rule():
 
     recipe = recipe_for("cnn_attention")
     cfg = resolve_train_config("cnn_attention")
-    assert (cfg.max_epochs, cfg.min_steps, cfg.scaling) == (recipe["max_epochs"], recipe["min_steps"], recipe["scaling"])
+    assert (cfg.max_epochs, cfg.min_steps, cfg.scaling) == (
+        recipe["max_epochs"],
+        recipe["min_steps"],
+        recipe["scaling"],
+    )
     assert resolve_train_config("cnn_attention", {"max_epochs": 3}).min_steps == 0  # an explicit budget is kept
     assert resolve_train_config("cnn_attention", {"max_epochs": 3, "min_steps": 50}).min_steps == 50
-    with pytest.raises(ConfigError, match="^model: unknown model 'cnn_atention'. Did you mean 'cnn_attention'"):
+    with pytest.raises(ConfigError, match=r"^model: unknown model 'cnn_atention'. Did you mean 'cnn_attention'"):
         resolve_train_config("cnn_atention")
     # the estimator with no arguments trains what `tsattn train --model cnn_attention` trains
     assert AttentionClassifier()._train_config() == resolve_train_config("cnn_attention", {"seed": 0})
@@ -112,13 +151,26 @@ def test_library_errors_name_python_parameters_and_the_cli_shows_flags(tmp_path)
         AttentionClassifier(lr=-1.0).fit(np.zeros((20, 8)), np.arange(20) % 2)
     assert err.value.param == "lr" and str(err.value).startswith("lr: ") and "--" not in str(err.value)
     assert as_flags(err.value).startswith("--lr: ")
-    assert as_flags(DataError("nan_policy: NaNs; use `nan_policy` interpolate")) == \
-        "--nan-policy: NaNs; use --nan-policy interpolate"
-    r = CliRunner().invoke(app, ["explain", "--run", str(tmp_path / "nowhere"), "--data", str(tmp_path / "tiny.npz"),
-                                 "--out", str(tmp_path / "x.png")])
+    assert (
+        as_flags(DataError("nan_policy: NaNs; use `nan_policy` interpolate"))
+        == "--nan-policy: NaNs; use --nan-policy interpolate"
+    )
+    r = CliRunner().invoke(
+        app,
+        [
+            "explain",
+            "--run",
+            str(tmp_path / "nowhere"),
+            "--data",
+            str(tmp_path / "tiny.npz"),
+            "--out",
+            str(tmp_path / "x.png"),
+        ],
+    )
     assert r.exit_code == 2 and r.output.startswith("Error: --run: not a directory"), r.output
-    r = CliRunner().invoke(app, ["train", "--data", str(tmp_path / "tiny.npz"), "--lr", "-1", "--out",
-                                 str(tmp_path / "r")])
+    r = CliRunner().invoke(
+        app, ["train", "--data", str(tmp_path / "tiny.npz"), "--lr", "-1", "--out", str(tmp_path / "r")]
+    )
     assert r.exit_code == 2 and r.output.startswith("Error: --lr: input should be greater than 0"), r.output
 
 
@@ -155,7 +207,7 @@ def test_a_custom_module_class_trains_through_the_estimator():
     assert clf.score(X, y) > 0.8
     att = clf.explain(X[:3])
     np.testing.assert_allclose(att.sum(1), 1, rtol=1e-5)
-    with pytest.raises(RunError, match="^model: TinyNet is not a registered model"):
+    with pytest.raises(RunError, match=r"^model: TinyNet is not a registered model"):
         clf.save("unused")
 
 

@@ -51,8 +51,15 @@ def _long(X, y, ids=None):
     for i in range(len(X)):
         for ch, name in enumerate(("ax", "ay")):
             for t in range(X.shape[2]):
-                rows.append({"unit": ids[i] if ids is not None else f"u{i:03d}", "t": t, "channel": name,
-                             "v": float(X[i, ch, t]), "label": CLASSES[y[i]]})
+                rows.append(
+                    {
+                        "unit": ids[i] if ids is not None else f"u{i:03d}",
+                        "t": t,
+                        "channel": name,
+                        "v": float(X[i, ch, t]),
+                        "label": CLASSES[y[i]],
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -67,11 +74,38 @@ def setup(tmp_path_factory):
     _csv(_wide(Xw, yw), tmp / "train_wide.csv")
     Xl, yl = _series(90, 1, channels=2)
     _csv(_long(Xl, yl), tmp / "train_long.csv")
-    for name, args in (("wide", ["--data", tmp / "train_wide.csv"]),
-                       ("long", ["--data", tmp / "train_long.csv", "--id-column", "unit", "--time-column", "t",
-                                 "--channel-column", "channel", "--value-column", "v"])):
-        r = runner.invoke(app, ["train", *map(str, args), "--model", "cnn_attention", "--max-epochs", "2", "--out",
-                                str(tmp / name), "--quiet"])
+    for name, args in (
+        ("wide", ["--data", tmp / "train_wide.csv"]),
+        (
+            "long",
+            [
+                "--data",
+                tmp / "train_long.csv",
+                "--id-column",
+                "unit",
+                "--time-column",
+                "t",
+                "--channel-column",
+                "channel",
+                "--value-column",
+                "v",
+            ],
+        ),
+    ):
+        r = runner.invoke(
+            app,
+            [
+                "train",
+                *map(str, args),
+                "--model",
+                "cnn_attention",
+                "--max-epochs",
+                "2",
+                "--out",
+                str(tmp / name),
+                "--quiet",
+            ],
+        )
         assert r.exit_code == 0, r.output
     schema = json.loads((tmp / "wide" / "config.json").read_text())["data"]["schema"]
     assert schema["value_columns"] == [f"t{i}" for i in range(T)] and schema["id_column"] is None
@@ -87,8 +121,9 @@ def setup(tmp_path_factory):
 
 
 def _predict(run, data, out, *extra):
-    r = runner.invoke(app, ["predict", "--run", str(run), "--data", str(data), "--out", str(out), "--quiet",
-                            *map(str, extra)])
+    r = runner.invoke(
+        app, ["predict", "--run", str(run), "--data", str(data), "--out", str(out), "--quiet", *map(str, extra)]
+    )
     if r.exit_code != 0:
         return r, None, None
     if out.suffix == ".csv":
@@ -167,7 +202,7 @@ def wide_shuffled_columns(d, X, y):
     df = _wide(X, y)
     cols = list(df.columns)
     rng = np.random.default_rng(0)
-    _csv(df[[cols[0]] + list(rng.permutation(cols[1:]))], d / "f.csv")
+    _csv(df[[cols[0], *list(rng.permutation(cols[1:]))]], d / "f.csv")
     return d / "f.csv", [], None, None
 
 
@@ -287,16 +322,27 @@ def _ucr(fmt):
         labels = [CLASSES[c] for c in y]
         path = d / f"f.{fmt}"
         if fmt == "ts":
-            head = ["@problemName f", "@timeStamps false", "@univariate true", "@equalLength true",
-                    f"@classLabel true {' '.join(CLASSES)}", "@data"]
-            path.write_text("\n".join(head + [",".join(map(_num, x[0])) + f":{c}" for x, c in zip(X, labels)]) + "\n")
+            head = [
+                "@problemName f",
+                "@timeStamps false",
+                "@univariate true",
+                "@equalLength true",
+                f"@classLabel true {' '.join(CLASSES)}",
+                "@data",
+            ]
+            path.write_text(
+                "\n".join(head + [",".join(map(_num, x[0])) + f":{c}" for x, c in zip(X, labels, strict=False)]) + "\n"
+            )
         elif fmt == "tsv":
-            path.write_text("\n".join("\t".join([c, *map(_num, x[0])]) for x, c in zip(X, labels)) + "\n")
+            path.write_text("\n".join("\t".join([c, *map(_num, x[0])]) for x, c in zip(X, labels, strict=False)) + "\n")
         else:
             head = ["@relation f"] + [f"@attribute t{i} numeric" for i in range(T)]
             head += [f"@attribute target {{{','.join(CLASSES)}}}", "@data"]
-            path.write_text("\n".join(head + [",".join([*map(_num, x[0]), c]) for x, c in zip(X, labels)]) + "\n")
+            path.write_text(
+                "\n".join(head + [",".join([*map(_num, x[0]), c]) for x, c in zip(X, labels, strict=False)]) + "\n"
+            )
         return path, [], None, None
+
     build.__name__ = fmt
     return build
 
@@ -352,15 +398,53 @@ def long_parquet(d, X, y):
     return d / "f.parquet", [], [f"u{i:03d}" for i in range(len(X))], None
 
 
-TABLE = [("wide", f) for f in (
-    wide_as_trained, wide_no_label, wide_text_id_first, wide_text_id_last_undeclared, wide_text_id_last_declared,
-    wide_pandas_index, wide_pandas_index_shuffled_rows, wide_numeric_id_undeclared, wide_numeric_id_declared,
-    wide_shuffled_columns, wide_shuffled_rows_with_ids, wide_extra_numeric_column, wide_missing_value_column,
-    wide_longer_series, wide_other_label_name, wide_integer_labels, wide_float_labels, wide_labels_with_commas,
-    wide_ids_with_commas, wide_parquet, wide_parquet_with_index, wide_nan_inside, wide_text_value, wide_header_only,
-    npz_plain, npy_plain, npy_two_d, _ucr("ts"), _ucr("tsv"), _ucr("arff"))] + [("long", f) for f in (
-    long_shuffled_rows, long_channel_rows_swapped, long_channels_renamed, long_extra_channel,
-    long_missing_time_column, long_numeric_ids, long_no_label, long_parquet)]
+TABLE = [
+    ("wide", f)
+    for f in (
+        wide_as_trained,
+        wide_no_label,
+        wide_text_id_first,
+        wide_text_id_last_undeclared,
+        wide_text_id_last_declared,
+        wide_pandas_index,
+        wide_pandas_index_shuffled_rows,
+        wide_numeric_id_undeclared,
+        wide_numeric_id_declared,
+        wide_shuffled_columns,
+        wide_shuffled_rows_with_ids,
+        wide_extra_numeric_column,
+        wide_missing_value_column,
+        wide_longer_series,
+        wide_other_label_name,
+        wide_integer_labels,
+        wide_float_labels,
+        wide_labels_with_commas,
+        wide_ids_with_commas,
+        wide_parquet,
+        wide_parquet_with_index,
+        wide_nan_inside,
+        wide_text_value,
+        wide_header_only,
+        npz_plain,
+        npy_plain,
+        npy_two_d,
+        _ucr("ts"),
+        _ucr("tsv"),
+        _ucr("arff"),
+    )
+] + [
+    ("long", f)
+    for f in (
+        long_shuffled_rows,
+        long_channel_rows_swapped,
+        long_channels_renamed,
+        long_extra_channel,
+        long_missing_time_column,
+        long_numeric_ids,
+        long_no_label,
+        long_parquet,
+    )
+]
 IDS = [f"{run}-{f.__name__}" for run, f in TABLE]
 
 
@@ -408,7 +492,7 @@ def test_ragged_rows_are_variable_length_series_with_their_ids(setup, tmp_path):
     loaded = load_run(root / "wide")
     Xp = X.copy()
     Xp[np.arange(T)[None, None, :] >= lengths[:, None, None]] = np.nan
-    ref, att = predict_arrays(loaded.net, loaded.scaler.transform(Xp), lengths=lengths)
+    ref, _att = predict_arrays(loaded.net, loaded.scaler.transform(Xp), lengths=lengths)
     np.testing.assert_allclose(proba, ref, atol=1e-6, rtol=0)
     saved = np.load(tmp_path / "p.attention.npy")
     assert (saved[np.arange(T)[None, :] >= lengths[:, None]] == 0).all()
@@ -426,19 +510,38 @@ def test_training_never_reads_an_id_or_an_index_as_a_time_step(tmp_path):
     _csv(clean, tmp_path / "index.csv", index=True)
 
     def train(data, out, *extra):
-        return runner.invoke(app, ["train", "--data", str(data), "--model", "cnn_attention", "--max-epochs", "2",
-                                   "--out", str(tmp_path / out), "--quiet", *extra])
+        return runner.invoke(
+            app,
+            [
+                "train",
+                "--data",
+                str(data),
+                "--model",
+                "cnn_attention",
+                "--max-epochs",
+                "2",
+                "--out",
+                str(tmp_path / out),
+                "--quiet",
+                *extra,
+            ],
+        )
 
     assert train(tmp_path / "clean.csv", "clean").exit_code == 0
     r = train(tmp_path / "id.csv", "refused", "--label-column", "cls")
     assert r.exit_code == 2 and "'series_id'" in r.output and "--id-column series_id" in r.output
     assert not (tmp_path / "refused").exists()
-    for name, data, extra in (("declared", tmp_path / "id.csv", ["--label-column", "cls", "--id-column", "series_id"]),
-                              ("index", tmp_path / "index.csv", [])):
+    for name, data, extra in (
+        ("declared", tmp_path / "id.csv", ["--label-column", "cls", "--id-column", "series_id"]),
+        ("index", tmp_path / "index.csv", []),
+    ):
         r = train(data, name, *extra)
         assert r.exit_code == 0, r.output
         config = json.loads((tmp_path / name / "config.json").read_text())
-        assert config["seq_len"] == T and config["scaler"] == json.loads(
-            (tmp_path / "clean" / "config.json").read_text())["scaler"]
-        assert (tmp_path / name / "weights.safetensors").read_bytes() == \
-            (tmp_path / "clean" / "weights.safetensors").read_bytes(), name
+        assert (
+            config["seq_len"] == T
+            and config["scaler"] == json.loads((tmp_path / "clean" / "config.json").read_text())["scaler"]
+        )
+        assert (tmp_path / name / "weights.safetensors").read_bytes() == (
+            tmp_path / "clean" / "weights.safetensors"
+        ).read_bytes(), name

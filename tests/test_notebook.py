@@ -15,7 +15,9 @@ def test_tutorial_notebook_executes(tmp_path, monkeypatch):
     monkeypatch.setenv("TSATTN_TUTORIAL_SMALL", "1")
     monkeypatch.setenv("TSATTN_TUTORIAL_OUT", str(tmp_path / "runs"))
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "accuracy" in text and "pointing game" in text
     assert "randomized" in text and "integrated_gradients" in text

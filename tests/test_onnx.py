@@ -97,9 +97,14 @@ def _check(run, tmp_path, model, variable):
 
 
 FAST = [(m, "znorm") for m in MODELS] + [("cnn_attention", s) for s in SCALINGS if s != "znorm"]
-CASES = [pytest.param(m, s, v, marks=() if (m, s) in FAST else pytest.mark.slow,
-                      id=f"{m}-{s}-{'variable' if v else 'equal'}")
-         for m in MODELS for s in SCALINGS for v in (False, True)]
+CASES = [
+    pytest.param(
+        m, s, v, marks=() if (m, s) in FAST else pytest.mark.slow, id=f"{m}-{s}-{'variable' if v else 'equal'}"
+    )
+    for m in MODELS
+    for s in SCALINGS
+    for v in (False, True)
+]
 
 
 @pytest.mark.parametrize("model, scaling, variable", CASES)
@@ -122,9 +127,16 @@ def _mlp_refuses_lengths(tmp_path):
 
 def _write_ts(path, series, y):
     """A multivariate, unequal-length UEA ``.ts`` file."""
-    lines = ["@problemName toy", "@timeStamps false", "@univariate false", "@dimensions 2", "@equalLength false",
-             "@classLabel true 0 1 2", "@data"]
-    for s, c in zip(series, y):
+    lines = [
+        "@problemName toy",
+        "@timeStamps false",
+        "@univariate false",
+        "@dimensions 2",
+        "@equalLength false",
+        "@classLabel true 0 1 2",
+        "@data",
+    ]
+    for s, c in zip(series, y, strict=False):
         lines.append(":".join(",".join(f"{v:.9g}" for v in ch) for ch in s) + f":{c}")
     path.write_text("\n".join(lines) + "\n")
 
@@ -135,8 +147,20 @@ def test_variable_length_export_equals_tsattn_predict_on_a_padded_file(tmp_path)
     series, y = _data(True, n=40, seed=2)
     _write_ts(tmp_path / "new.ts", series, y)
     runner = CliRunner()
-    r = runner.invoke(app, ["predict", "--run", str(run), "--data", str(tmp_path / "new.ts"), "--out",
-                            str(tmp_path / "p.csv"), "--with-attention", "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "predict",
+            "--run",
+            str(run),
+            "--data",
+            str(tmp_path / "new.ts"),
+            "--out",
+            str(tmp_path / "p.csv"),
+            "--with-attention",
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     rows = list(csv.DictReader((tmp_path / "p.csv").open()))
     predicted = np.array([[float(row[f"proba_{c}"]) for c in "012"] for row in rows])

@@ -29,12 +29,22 @@ def runs(tmp_path_factory):
     np.save(tmp / "X.npy", ds.X)
     out = {}
     for name in ("cnn_attention", "lstm_attention"):  # every model and scaling against ONNX: test_onnx.py
-        train_run(ds, TrainConfig(model=name, max_epochs=2, batch_size=32, scaling_gain=2.0), tmp / name,
-                  progress=False, verbose=False)
+        train_run(
+            ds,
+            TrainConfig(model=name, max_epochs=2, batch_size=32, scaling_gain=2.0),
+            tmp / name,
+            progress=False,
+            verbose=False,
+        )
         out[name] = tmp / name
     for scaling in ("both", "znorm_level"):
-        train_run(ds, TrainConfig(model="cnn_attention", max_epochs=2, batch_size=32, scaling=scaling), tmp / scaling,
-                  progress=False, verbose=False)
+        train_run(
+            ds,
+            TrainConfig(model="cnn_attention", max_epochs=2, batch_size=32, scaling=scaling),
+            tmp / scaling,
+            progress=False,
+            verbose=False,
+        )
         out[scaling] = tmp / scaling
     return tmp, ds, out
 
@@ -48,8 +58,19 @@ def test_predict_chunks_match_the_in_memory_path(runs, tmp_path):
     from tsattn.run import load_run
 
     tmp, ds, out = runs
-    r = invoke("predict", "--run", out["cnn_attention"], "--data", tmp / "X.npy", "--out", tmp_path / "p.csv",
-               "--chunk", 37, "--with-attention", "--quiet")
+    r = invoke(
+        "predict",
+        "--run",
+        out["cnn_attention"],
+        "--data",
+        tmp / "X.npy",
+        "--out",
+        tmp_path / "p.csv",
+        "--chunk",
+        37,
+        "--with-attention",
+        "--quiet",
+    )
     assert r.exit_code == 0, r.output
     rows = _read_csv(tmp_path / "p.csv")
     assert len(rows) == 200 and rows[0].keys() == {"id", "predicted", "proba_normal", "proba_rectified"}
@@ -64,15 +85,23 @@ def test_predict_chunks_match_the_in_memory_path(runs, tmp_path):
 def test_predict_npz_and_parquet(runs, tmp_path):
     pa = pytest.importorskip("pyarrow.parquet", reason="Parquet needs the optional pyarrow (tsattn[parquet])")
     tmp, _, out = runs
-    r = invoke("predict", "--run", out["lstm_attention"], "--data", tmp / "data.npz", "--out", tmp_path / "p.parquet",
-               "--quiet")
+    r = invoke(
+        "predict",
+        "--run",
+        out["lstm_attention"],
+        "--data",
+        tmp / "data.npz",
+        "--out",
+        tmp_path / "p.parquet",
+        "--quiet",
+    )
     assert r.exit_code == 0, r.output
     table = pa.read_table(tmp_path / "p.parquet")
     assert table.num_rows == 200 and table.column_names == ["id", "predicted", "proba_normal", "proba_rectified"]
 
 
 def test_predict_rejects_a_channel_mismatch_and_writes_nothing(runs, tmp_path):
-    tmp, ds, out = runs
+    _tmp, ds, out = runs
     np.save(tmp_path / "two.npy", np.concatenate([ds.X, ds.X], axis=1))
     r = invoke("predict", "--run", out["cnn_attention"], "--data", tmp_path / "two.npy", "--out", tmp_path / "p.csv")
     assert r.exit_code == 2 and "expects 1 channel(s); the file has 2" in r.output
@@ -80,12 +109,21 @@ def test_predict_rejects_a_channel_mismatch_and_writes_nothing(runs, tmp_path):
 
 
 def test_predict_refuses_nan_without_leaving_a_file(runs, tmp_path):
-    tmp, ds, out = runs
+    _tmp, ds, out = runs
     X = ds.X.copy()
     X[150, 0, 3] = np.nan
     np.save(tmp_path / "nan.npy", X)
-    r = invoke("predict", "--run", out["cnn_attention"], "--data", tmp_path / "nan.npy", "--out", tmp_path / "p.csv",
-               "--chunk", 64)
+    r = invoke(
+        "predict",
+        "--run",
+        out["cnn_attention"],
+        "--data",
+        tmp_path / "nan.npy",
+        "--out",
+        tmp_path / "p.csv",
+        "--chunk",
+        64,
+    )
     assert r.exit_code == 2 and "NaN" in r.output and "(150, 0, 3)" in r.output
     assert not (tmp_path / "p.csv").exists()
 
@@ -106,7 +144,9 @@ def test_two_view_scaling_predicts_from_raw_series(runs, tmp_path, scaling):
     proba, _ = predict_arrays(loaded.net, loaded.scaler.transform(ds.X))
     r = invoke("predict", "--run", out[scaling], "--data", tmp / "X.npy", "--out", tmp_path / "p.csv", "--quiet")
     assert r.exit_code == 0, r.output
-    got = np.array([[float(row["proba_normal"]), float(row["proba_rectified"])] for row in _read_csv(tmp_path / "p.csv")])
+    got = np.array(
+        [[float(row["proba_normal"]), float(row["proba_rectified"])] for row in _read_csv(tmp_path / "p.csv")]
+    )
     np.testing.assert_allclose(got, proba, atol=1e-5)
 
 
@@ -129,13 +169,27 @@ def test_predict_reads_csv_in_chunks(runs, tmp_path):
     df = pd.DataFrame(ds.X[:, 0], columns=[f"t{i}" for i in range(64)])
     df.insert(0, "label", "unknown")  # a label column is ignored at predict time
     df.to_csv(tmp_path / "x.csv", index=False)
-    r = invoke("predict", "--run", out["cnn_attention"], "--data", tmp / "X.npy", "--out", tmp_path / "ref.csv", "--quiet")
+    r = invoke(
+        "predict", "--run", out["cnn_attention"], "--data", tmp / "X.npy", "--out", tmp_path / "ref.csv", "--quiet"
+    )
     assert r.exit_code == 0, r.output
-    r = invoke("predict", "--run", out["cnn_attention"], "--data", tmp_path / "x.csv", "--out", tmp_path / "p.csv",
-               "--chunk", 50, "--with-attention", "--quiet")
+    r = invoke(
+        "predict",
+        "--run",
+        out["cnn_attention"],
+        "--data",
+        tmp_path / "x.csv",
+        "--out",
+        tmp_path / "p.csv",
+        "--chunk",
+        50,
+        "--with-attention",
+        "--quiet",
+    )
     assert r.exit_code == 0, r.output
     ref, got = _read_csv(tmp_path / "ref.csv"), _read_csv(tmp_path / "p.csv")
     assert [row["predicted"] for row in got] == [row["predicted"] for row in ref]
-    np.testing.assert_allclose([float(r["proba_rectified"]) for r in got], [float(r["proba_rectified"]) for r in ref],
-                               atol=2e-5)  # CSV text round-trip of the input
+    np.testing.assert_allclose(
+        [float(r["proba_rectified"]) for r in got], [float(r["proba_rectified"]) for r in ref], atol=2e-5
+    )  # CSV text round-trip of the input
     assert np.load(tmp_path / "p.attention.npy").shape == (200, 64)

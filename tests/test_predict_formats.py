@@ -57,8 +57,10 @@ def _num(v):
 
 def _wide_frame(series, y, label=True):
     width = max(len(s) for s in series)
-    df = pd.DataFrame([np.pad(s.astype(np.float64), (0, width - len(s)), constant_values=np.nan) for s in series],
-                      columns=[f"t{i}" for i in range(width)])
+    df = pd.DataFrame(
+        [np.pad(s.astype(np.float64), (0, width - len(s)), constant_values=np.nan) for s in series],
+        columns=[f"t{i}" for i in range(width)],
+    )
     if label:
         df.insert(0, "label", y)
     return df
@@ -79,19 +81,27 @@ def _parquet(path, series, y):
 
 def _ts(path, series, y):
     equal = len({len(s) for s in series}) == 1
-    head = ["@problemName p", "@timeStamps false", "@univariate true", f"@equalLength {str(equal).lower()}",
-            f"@classLabel true {' '.join(CLASSES)}", "@data"]
-    path.write_text("\n".join(head + [",".join(map(_num, s)) + f":{c}" for s, c in zip(series, y)]) + "\n")
+    head = [
+        "@problemName p",
+        "@timeStamps false",
+        "@univariate true",
+        f"@equalLength {str(equal).lower()}",
+        f"@classLabel true {' '.join(CLASSES)}",
+        "@data",
+    ]
+    path.write_text(
+        "\n".join(head + [",".join(map(_num, s)) + f":{c}" for s, c in zip(series, y, strict=False)]) + "\n"
+    )
 
 
 def _tsv(path, series, y):
-    path.write_text("\n".join("\t".join([c, *map(_num, s)]) for s, c in zip(series, y)) + "\n")
+    path.write_text("\n".join("\t".join([c, *map(_num, s)]) for s, c in zip(series, y, strict=False)) + "\n")
 
 
 def _arff(path, series, y):
     head = ["@relation p"] + [f"@attribute t{i} numeric" for i in range(T)]
     head += [f"@attribute target {{{','.join(CLASSES)}}}", "@data"]
-    path.write_text("\n".join(head + [",".join([*map(_num, s), c]) for s, c in zip(series, y)]) + "\n")
+    path.write_text("\n".join(head + [",".join([*map(_num, s), c]) for s, c in zip(series, y, strict=False)]) + "\n")
 
 
 def _npz(path, series, y):
@@ -102,8 +112,16 @@ def _npy(path, series, y):
     np.save(path, np.stack(series)[:, None, :])
 
 
-WRITERS = {"csv": _csv, "unlabelled.csv": _csv_unlabelled, "parquet": _parquet, "ts": _ts, "tsv": _tsv,
-           "arff": _arff, "npz": _npz, "npy": _npy}
+WRITERS = {
+    "csv": _csv,
+    "unlabelled.csv": _csv_unlabelled,
+    "parquet": _parquet,
+    "ts": _ts,
+    "tsv": _tsv,
+    "arff": _arff,
+    "npz": _npz,
+    "npy": _npy,
+}
 NEEDS_AEON = {"ts", "tsv", "arff"}
 
 
@@ -161,15 +179,36 @@ def test_predict_reads_long_csv_with_the_runs_layout(tmp_path):
 
     def long_frame(n, seed):
         series, y = _series(n, seed=seed, variable=True)
-        rows = [{"sid": f"s{i:03d}", "step": t, "reading": float(v), "label": c}
-                for i, (s, c) in enumerate(zip(series, y)) for t, v in enumerate(s)]
+        rows = [
+            {"sid": f"s{i:03d}", "step": t, "reading": float(v), "label": c}
+            for i, (s, c) in enumerate(zip(series, y, strict=False))
+            for t, v in enumerate(s)
+        ]
         return pd.DataFrame(rows).sample(frac=1.0, random_state=int(rng.integers(1000))), series
 
     train, _ = long_frame(60, 1)
     train.to_csv(tmp_path / "train.csv", index=False, float_format="%.9g")
-    r = runner.invoke(app, ["train", "--data", str(tmp_path / "train.csv"), "--id-column", "sid", "--time-column",
-                            "step", "--value-column", "reading", "--model", "cnn_attention", "--max-epochs", "2",
-                            "--out", str(tmp_path / "run"), "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(tmp_path / "train.csv"),
+            "--id-column",
+            "sid",
+            "--time-column",
+            "step",
+            "--value-column",
+            "reading",
+            "--model",
+            "cnn_attention",
+            "--max-epochs",
+            "2",
+            "--out",
+            str(tmp_path / "run"),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     new, series = long_frame(30, 5)
     new.to_csv(tmp_path / "new.csv", index=False, float_format="%.9g")

@@ -22,17 +22,30 @@ def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     cfg = tmp / "tiny.json"
     cfg.write_text(json.dumps(TINY))
-    r = runner.invoke(app, ["train", "--config", str(cfg), "--model", "cnn_attention", "--max-epochs", "4",
-                            "--out", str(tmp / "run"), "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "train",
+            "--config",
+            str(cfg),
+            "--model",
+            "cnn_attention",
+            "--max-epochs",
+            "4",
+            "--out",
+            str(tmp / "run"),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     return tmp / "run"
 
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
-    from tsattn.workflows.benchmark import run_benchmark
     from tsattn.config import DatasetConfig
     from tsattn.data import generate
+    from tsattn.workflows.benchmark import run_benchmark
 
     out = tmp_path_factory.mktemp("bench")
     ds = generate(DatasetConfig(**TINY), seed=0)
@@ -96,9 +109,18 @@ def _open(path, chromium):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-default-apps", "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-default-apps",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         problems, requests = [], []
         page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)

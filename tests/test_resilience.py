@@ -19,8 +19,20 @@ TSATTN = [sys.executable, "-m", "tsattn"]
 # The SIGKILL runs: 300 series, 30 epochs (kill points 2, 11 and 23 need the epochs, not the data).
 SMALL = TINY | {"dataset_size": 300}
 EPOCHS = 30
-TRAIN = ["train", "--model", "cnn_attention", "--max-epochs", str(EPOCHS), "--patience", str(EPOCHS),
-         "--batch-size", "32", "--quiet", "--accelerator", "cpu"]
+TRAIN = [
+    "train",
+    "--model",
+    "cnn_attention",
+    "--max-epochs",
+    str(EPOCHS),
+    "--patience",
+    str(EPOCHS),
+    "--batch-size",
+    "32",
+    "--quiet",
+    "--accelerator",
+    "cpu",
+]
 
 
 def _sha(path: Path) -> str:
@@ -107,8 +119,11 @@ def test_same_seed_same_weights_and_metrics_across_processes(config, reference, 
 def test_sigkill_then_resume_finishes_the_same_run(config, reference, tmp_path, kill_after):
     """Kill -9 after ``kill_after`` epochs, resume, and end with the uninterrupted run's exact weights."""
     run = tmp_path / "run"
-    proc = subprocess.Popen([*TSATTN, *TRAIN, "--config", str(config), "--out", str(run)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*TSATTN, *TRAIN, "--config", str(config), "--out", str(run)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while _rows(run / "history.csv") < kill_after and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
@@ -129,9 +144,13 @@ def test_sigkill_then_resume_finishes_the_same_run(config, reference, tmp_path, 
     # below asserts the exact match; a resume that lost the optimiser, schedule or data order misses this
     # tolerance by orders of magnitude.
     _assert_weights_close(run, reference)
-    assert json.loads((run / "metrics.json").read_text())["accuracy"] == \
-        json.loads((reference / "metrics.json").read_text())["accuracy"]
-    ours, theirs = ([float(r["val_loss"]) for r in csv.DictReader((d / "history.csv").open())] for d in (run, reference))
+    assert (
+        json.loads((run / "metrics.json").read_text())["accuracy"]
+        == json.loads((reference / "metrics.json").read_text())["accuracy"]
+    )
+    ours, theirs = (
+        [float(r["val_loss"]) for r in csv.DictReader((d / "history.csv").open())] for d in (run, reference)
+    )
     np.testing.assert_allclose(ours, theirs, rtol=1e-3)
     logged = list(csv.DictReader((run / "logs" / "metrics.csv").open()))
     assert {int(float(r["epoch"])) for r in logged if r.get("val_loss")} == set(range(EPOCHS))
@@ -152,8 +171,15 @@ def test_resume_in_process_matches_uninterrupted(tmp_path):
     def run(out, resume=False):
         tr.seed_everything(0)
         net = create_model("cnn_attention", 1, 2, 32)
-        r = tr.fit(net, ArrayDataset(X[:120], y[:120]), ArrayDataset(X[120:], y[120:]), cfg, run_dir=out,
-                   progress=False, resume=resume)
+        r = tr.fit(
+            net,
+            ArrayDataset(X[:120], y[:120]),
+            ArrayDataset(X[120:], y[120:]),
+            cfg,
+            run_dir=out,
+            progress=False,
+            resume=resume,
+        )
         return [h["train_loss"] for h in r.history], net.state_dict()
 
     ref_loss, ref_state = run(tmp_path / "a")
@@ -183,14 +209,32 @@ def test_resume_in_process_matches_uninterrupted(tmp_path):
 @pytest.mark.slow
 def test_ddp_with_two_cpu_processes(ddp_config, tmp_path):
     """Lightning DDP, gloo backend, 2 processes: the run completes, rank 0 alone writes it, accuracy holds."""
-    args = ["train", "--model", "cnn_attention", "--max-epochs", "16", "--patience", "16", "--batch-size", "16",
-            "--accelerator", "cpu", "--config", str(ddp_config)]
+    args = [
+        "train",
+        "--model",
+        "cnn_attention",
+        "--max-epochs",
+        "16",
+        "--patience",
+        "16",
+        "--batch-size",
+        "16",
+        "--accelerator",
+        "cpu",
+        "--config",
+        str(ddp_config),
+    ]
     single = tmp_path / "single"
     subprocess.run([*TSATTN, *args, "--quiet", "--out", str(single)], check=True, capture_output=True)
     run = tmp_path / "ddp"
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "LOCAL_RANK", "WORLD_SIZE")}
-    r = subprocess.run([*TSATTN, *args, "--devices", "2", "--strategy", "ddp", "--out", str(run)],
-                       capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [*TSATTN, *args, "--devices", "2", "--strategy", "ddp", "--out", str(run)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "GLOBAL_RANK: 1" in r.stderr + r.stdout  # two processes really ran
     assert (r.stdout + r.stderr).count("Run saved in") == 1  # only rank 0 reports
@@ -233,8 +277,21 @@ def test_train_from_memory_mapped_shards_matches_in_memory(tmp_path):
     runner = CliRunner()
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps(TINY))
-    r = runner.invoke(app, ["generate", "--config", str(cfg), "--shards", "2", "--workers", "2", "--out",
-                            str(tmp_path / "shards"), "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "generate",
+            "--config",
+            str(cfg),
+            "--shards",
+            "2",
+            "--workers",
+            "2",
+            "--out",
+            str(tmp_path / "shards"),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     common = ["--model", "cnn_attention", "--max-epochs", "3", "--quiet"]
     r = runner.invoke(app, ["train", "--data", str(tmp_path / "shards"), *common, "--out", str(tmp_path / "mm")])
@@ -249,11 +306,14 @@ def test_train_from_memory_mapped_shards_matches_in_memory(tmp_path):
     assert a["localization"]["pointing_game"] == b["localization"]["pointing_game"]
 
 
-@pytest.mark.parametrize("logger, module, produced", [
-    ("csv", None, "logs/metrics.csv"),
-    pytest.param("tensorboard", "tensorboard", "logs/events.out.tfevents.*", marks=pytest.mark.slow),
-    pytest.param("mlflow", "mlflow", "logs/mlflow.db", marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    "logger, module, produced",
+    [
+        ("csv", None, "logs/metrics.csv"),
+        pytest.param("tensorboard", "tensorboard", "logs/events.out.tfevents.*", marks=pytest.mark.slow),
+        pytest.param("mlflow", "mlflow", "logs/mlflow.db", marks=pytest.mark.slow),
+    ],
+)
 def test_loggers(tmp_path, logger, module, produced):
     if module is not None:
         pytest.importorskip(module, reason=f"--logger {logger} needs the optional {module} package")
@@ -263,8 +323,23 @@ def test_loggers(tmp_path, logger, module, produced):
 
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps(TINY))
-    r = CliRunner().invoke(app, ["train", "--config", str(cfg), "--model", "cnn_attention", "--max-epochs", "2",
-                                 "--quiet", "--logger", logger, "--out", str(tmp_path / "run")])
+    r = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--config",
+            str(cfg),
+            "--model",
+            "cnn_attention",
+            "--max-epochs",
+            "2",
+            "--quiet",
+            "--logger",
+            logger,
+            "--out",
+            str(tmp_path / "run"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     found = list((tmp_path / "run").glob(produced))
     assert found, f"no {produced} in {sorted(p.name for p in (tmp_path / 'run').rglob('*'))}"
@@ -288,8 +363,9 @@ def test_ddp_ranks_get_disjoint_shards_that_cover_each_epoch(n):
     def epoch_indices(rank, epoch, seed=3):
         seed_everything(seed)  # each process seeds itself the same way: PL_GLOBAL_SEED seeds the sampler
         loader = make_loader(ds, 8, shuffle=True, seed=seed)
-        sampler = _get_distributed_sampler(loader, shuffle=True, mode=None, overfit_batches=0, num_replicas=2,
-                                           rank=rank)
+        sampler = _get_distributed_sampler(
+            loader, shuffle=True, mode=None, overfit_batches=0, num_replicas=2, rank=rank
+        )
         sharded = _update_dataloader(loader, sampler)
         sharded.sampler.set_epoch(epoch)
         return list(sharded.sampler)
@@ -313,19 +389,48 @@ def test_out_of_core_data_is_scanned_for_nan_before_training(tmp_path):
     runner = CliRunner()
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps(TINY))
-    r = runner.invoke(app, ["generate", "--config", str(cfg), "--shards", "2", "--out", str(tmp_path / "shards"),
-                            "--quiet"])
+    r = runner.invoke(
+        app, ["generate", "--config", str(cfg), "--shards", "2", "--out", str(tmp_path / "shards"), "--quiet"]
+    )
     assert r.exit_code == 0, r.output
     X = np.load(tmp_path / "shards" / "X.npy", mmap_mode="r+")
     X[157, 0, 9] = np.nan
     X.flush()
     del X
-    r = runner.invoke(app, ["train", "--data", str(tmp_path / "shards"), "--model", "cnn_attention", "--max-epochs", "1",
-                            "--out", str(tmp_path / "r"), "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(tmp_path / "shards"),
+            "--model",
+            "cnn_attention",
+            "--max-epochs",
+            "1",
+            "--out",
+            str(tmp_path / "r"),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 2, r.output
     assert "found 1, the first at index (157, 0, 9)" in r.output and len(r.output.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
-    r = runner.invoke(app, ["train", "--data", str(tmp_path / "shards"), "--model", "cnn_attention", "--max-epochs",
-                            "1", "--nan-policy", "zero", "--out", str(tmp_path / "z"), "--quiet"])
+    r = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(tmp_path / "shards"),
+            "--model",
+            "cnn_attention",
+            "--max-epochs",
+            "1",
+            "--nan-policy",
+            "zero",
+            "--out",
+            str(tmp_path / "z"),
+            "--quiet",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert json.loads((tmp_path / "z" / "config.json").read_text())["train"]["nan_policy"] == "zero"

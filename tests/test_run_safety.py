@@ -54,7 +54,7 @@ def test_save_refuses_an_existing_run_unless_asked(tmp_path):
     clf.save(tmp_path / "run")
     (tmp_path / "run" / "metrics.json").write_text("{}")  # as a CLI run would have
     before = _bytes(tmp_path / "run")
-    with pytest.raises(RunError, match="already holds a run .* pass overwrite=True"):
+    with pytest.raises(RunError, match=r"already holds a run .* pass overwrite=True"):
         clf.save(tmp_path / "run")
     assert _bytes(tmp_path / "run") == before
     clf.save(tmp_path / "run", overwrite=True)
@@ -97,9 +97,28 @@ def test_a_one_class_file_scores_roc_auc_as_null_in_strict_json(run, tmp_path):
 
 
 def _train_proc(out, cfg, epochs=40, extra=()):
-    return subprocess.Popen([*TSATTN, "train", "--config", str(cfg), "--model", "cnn_attention", "--max-epochs",
-                             str(epochs), "--patience", str(epochs), "--batch-size", "16", "--out", str(out), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            *TSATTN,
+            "train",
+            "--config",
+            str(cfg),
+            "--model",
+            "cnn_attention",
+            "--max-epochs",
+            str(epochs),
+            "--patience",
+            str(epochs),
+            "--batch-size",
+            "16",
+            "--out",
+            str(out),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.slow
@@ -122,7 +141,18 @@ def test_two_writers_of_one_directory_exactly_one_wins(tmp_path):
 def test_a_lock_held_by_a_live_process_refuses_and_a_dead_ones_is_taken_over(tmp_path):
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps(TINY))
-    args = ["train", "--config", cfg, "--model", "cnn_attention", "--max-epochs", 1, "--out", tmp_path / "run", "--quiet"]
+    args = [
+        "train",
+        "--config",
+        cfg,
+        "--model",
+        "cnn_attention",
+        "--max-epochs",
+        1,
+        "--out",
+        tmp_path / "run",
+        "--quiet",
+    ]
     (tmp_path / "run").mkdir()
     alive = subprocess.Popen(["sleep", "60"])
     try:
@@ -157,7 +187,9 @@ def test_ctrl_c_marks_the_run_interrupted_and_resume_finishes_it(tmp_path):
     code = proc.wait(timeout=60)
     _, err = proc.communicate()
     assert code == 130, err
-    assert err.strip().splitlines()[-1].startswith("Interrupted:") and f"tsattn train --resume {tmp_path / 'run'}" in err
+    assert (
+        err.strip().splitlines()[-1].startswith("Interrupted:") and f"tsattn train --resume {tmp_path / 'run'}" in err
+    )
     assert "Traceback" not in err
     status = json.loads((tmp_path / "run" / "status.json").read_text())
     assert status["state"] == "interrupted" and not (tmp_path / "run" / ".lock").exists()
@@ -169,8 +201,10 @@ def test_ctrl_c_marks_the_run_interrupted_and_resume_finishes_it(tmp_path):
     a, b = load_file(tmp_path / "run" / "weights.safetensors"), load_file(tmp_path / "ref" / "weights.safetensors")
     for k in a:  # across processes to rounding, as the SIGKILL tests (tests/test_resilience.py) check
         np.testing.assert_allclose(a[k], b[k], rtol=1e-3, atol=1e-4, err_msg=k)
-    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["accuracy"] == \
-        json.loads((tmp_path / "ref" / "metrics.json").read_text())["accuracy"]
+    assert (
+        json.loads((tmp_path / "run" / "metrics.json").read_text())["accuracy"]
+        == json.loads((tmp_path / "ref" / "metrics.json").read_text())["accuracy"]
+    )
 
 
 def test_resume_refuses_flags_it_cannot_honour(run, tmp_path):
@@ -195,8 +229,9 @@ def test_version_and_quiet_still_says_where_the_run_went(tmp_path):
     assert r.exit_code == 0 and r.output.strip() == f"tsattn {__version__}"
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps(TINY))
-    r = invoke("train", "--config", cfg, "--model", "cnn_attention", "--max-epochs", 1, "--out", tmp_path / "r",
-               "--quiet")
+    r = invoke(
+        "train", "--config", cfg, "--model", "cnn_attention", "--max-epochs", 1, "--out", tmp_path / "r", "--quiet"
+    )
     assert r.exit_code == 0 and r.output.strip().splitlines() == [r.output.strip()]
     assert f"Run saved in {tmp_path / 'r'}/" in r.output
 
@@ -205,8 +240,22 @@ def test_version_and_quiet_still_says_where_the_run_went(tmp_path):
 def test_progress_is_plain_lines_when_not_a_terminal(tmp_path):
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps(TINY))
-    r = subprocess.run([*TSATTN, "train", "--config", str(cfg), "--model", "cnn_attention", "--max-epochs", "3",
-                        "--out", str(tmp_path / "r")], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            *TSATTN,
+            "train",
+            "--config",
+            str(cfg),
+            "--model",
+            "cnn_attention",
+            "--max-epochs",
+            "3",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     assert "\r" not in r.stderr and "\r" not in r.stdout  # no bar redrawn in place
     lines = [line for line in r.stderr.splitlines() if line.startswith("epoch ")]
@@ -222,8 +271,20 @@ def test_integer_labels_round_trip_through_csv_cli_and_load(tmp_path):
     df.insert(0, "label", y)
     df[:60].to_csv(tmp_path / "train.csv", index=False)
     df[60:].to_csv(tmp_path / "test.csv", index=False)
-    r = invoke("train", "--data", tmp_path / "train.csv", "--test-data", tmp_path / "test.csv", "--model",
-               "cnn_attention", "--max-epochs", 3, "--out", tmp_path / "r", "--quiet")
+    r = invoke(
+        "train",
+        "--data",
+        tmp_path / "train.csv",
+        "--test-data",
+        tmp_path / "test.csv",
+        "--model",
+        "cnn_attention",
+        "--max-epochs",
+        3,
+        "--out",
+        tmp_path / "r",
+        "--quiet",
+    )
     assert r.exit_code == 0, r.output
     config = json.loads((tmp_path / "r" / "config.json").read_text())
     assert config["class_names"] == ["1", "2", "10"] and config["classes"] == [1, 2, 10]  # numeric order
@@ -240,24 +301,45 @@ def test_integer_labels_round_trip_through_csv_cli_and_load(tmp_path):
 def test_every_reading_command_takes_a_ucr_name_and_unlabelled_files(tmp_path, monkeypatch):
     pytest.importorskip("aeon", reason="ucr: names resolve through the optional aeon (tsattn[aeon])")
     monkeypatch.setenv("TSATTN_DATA", str(tmp_path / "cache"))
-    r = invoke("train", "--data", "ucr:ItalyPowerDemand", "--model", "cnn_attention", "--max-epochs", 2,
-               "--out", tmp_path / "r", "--quiet")
+    r = invoke(
+        "train",
+        "--data",
+        "ucr:ItalyPowerDemand",
+        "--model",
+        "cnn_attention",
+        "--max-epochs",
+        2,
+        "--out",
+        tmp_path / "r",
+        "--quiet",
+    )
     assert r.exit_code == 0, r.output
-    r = invoke("predict", "--run", tmp_path / "r", "--data", "ucr:ItalyPowerDemand", "--out", tmp_path / "p.csv",
-               "--quiet")
+    r = invoke(
+        "predict", "--run", tmp_path / "r", "--data", "ucr:ItalyPowerDemand", "--out", tmp_path / "p.csv", "--quiet"
+    )
     assert r.exit_code == 0, r.output
     assert len(pd.read_csv(tmp_path / "p.csv")) == 1029  # ItalyPowerDemand's official test split
     r = invoke("evaluate", "--run", tmp_path / "r", "--data", "ucr:ItalyPowerDemand")
     assert r.exit_code == 0 and (tmp_path / "r" / "evaluations" / "ucr_ItalyPowerDemand" / "metrics.json").is_file()
-    r = invoke("explain", "--run", tmp_path / "r", "--data", "ucr:ItalyPowerDemand", "--index", 3, "--out",
-               tmp_path / "e.png")
+    r = invoke(
+        "explain", "--run", tmp_path / "r", "--data", "ucr:ItalyPowerDemand", "--index", 3, "--out", tmp_path / "e.png"
+    )
     assert r.exit_code == 0, r.output
     from tsattn.data.ucr import load
 
     test = load("ItalyPowerDemand")[1]
     pd.DataFrame(test.X[:20, 0]).to_csv(tmp_path / "unlabelled.csv", index=False)  # no label column at all
-    r = invoke("explain", "--run", tmp_path / "r", "--data", tmp_path / "unlabelled.csv", "--index", 0, "--out",
-               tmp_path / "u.png")
+    r = invoke(
+        "explain",
+        "--run",
+        tmp_path / "r",
+        "--data",
+        tmp_path / "unlabelled.csv",
+        "--index",
+        0,
+        "--out",
+        tmp_path / "u.png",
+    )
     assert r.exit_code == 0, r.output
     r = invoke("locate", "--run", tmp_path / "r", "--data", tmp_path / "unlabelled.csv", "--out", tmp_path / "s.csv")
     assert r.exit_code == 0, r.output

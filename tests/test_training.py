@@ -49,8 +49,9 @@ def test_smoothing_spreads_the_attention_over_the_segment():
     start, end = ds.extras["segment_start"][300:], ds.extras["segment_end"][300:]
     variation, inside, accuracy = {}, {}, {}
     for weight in (0.0, 0.002, 0.03):
-        clf = AttentionClassifier("cnn_attention", max_epochs=10, batch_size=32, lr=5e-3,
-                                  attention_smoothing=weight).fit(X[:300], y[:300])
+        clf = AttentionClassifier(
+            "cnn_attention", max_epochs=10, batch_size=32, lr=5e-3, attention_smoothing=weight
+        ).fit(X[:300], y[:300])
         att = clf.explain(X[300:])
         variation[weight] = attention_variation(torch.from_numpy(att.astype(np.float32))).item()
         inside[weight], uniform = mass_inside(att, start, end)

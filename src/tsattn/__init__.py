@@ -7,13 +7,12 @@ model is built or trained.
 from __future__ import annotations
 
 from ._errors import ConfigError, DataError, RunError, TsattnError
-
 from ._version import __version__
 
 __all__ = ["AttentionClassifier", "ConfigError", "DataError", "RunError", "TsattnError", "__version__"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> type:
     # Lazy: importing the estimator imports scikit-learn; torch waits until fit.
     if name == "AttentionClassifier":
         from .estimator import AttentionClassifier

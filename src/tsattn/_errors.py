@@ -55,7 +55,7 @@ class RunError(TsattnError):
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C during training: the run directory keeps its last finished epoch and says ``interrupted``."""
 
-    def __init__(self, run) -> None:
+    def __init__(self, run: object) -> None:
         super().__init__(str(run))
         self.run = run
 
@@ -79,5 +79,5 @@ def as_flags(error: TsattnError, flags: Mapping[str, str] | None = None) -> str:
 
     message = str(error)
     if error.param is not None and message.startswith(error.param + ":"):
-        message = flag(error.param) + message[len(error.param):]
+        message = flag(error.param) + message[len(error.param) :]
     return _MENTION.sub(lambda m: flag(m.group(1)), message)

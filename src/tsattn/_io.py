@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -45,7 +44,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[BinaryIO]:
     """Open a temporary file that replaces ``path`` only if the block succeeds."""
     with atomic_path(path) as tmp, open(tmp, mode) as fh:
-        yield fh
+        yield fh  # type: ignore[misc]  # open() in a binary mode gives a BinaryIO
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -61,8 +60,9 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write ``obj`` as strict JSON: NaN and infinity (an undefined score) become ``null``."""
-    atomic_write_text(path, json.dumps(_finite(obj), indent=2, sort_keys=False, default=_json_default,
-                                       allow_nan=False) + "\n")
+    atomic_write_text(
+        path, json.dumps(_finite(obj), indent=2, sort_keys=False, default=_json_default, allow_nan=False) + "\n"
+    )
 
 
 def _finite(obj: Any) -> Any:

@@ -36,7 +36,7 @@ class PeakMemory:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
         self.peak_mb = max(self.peak_mb, current_rss_mb())

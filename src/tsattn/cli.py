@@ -11,13 +11,20 @@ inside the commands, so ``tsattn --help`` answers at once.
 from __future__ import annotations
 
 import functools
-import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
 from ._errors import TsattnError, as_flags
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
+    from .data import SeriesDataset
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: Python parameters whose flag is not ``--`` + the name with dashes.
 FLAGS = {"fmt": "--format", "test_data": "--test-data", "open_it": "--open"}
@@ -31,6 +38,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
 def _print_version(value: bool) -> None:
     if value:
         from . import __version__
@@ -41,8 +49,9 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
-                                 help="print the version and exit"),
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+    ),
 ) -> None:
     """Time-series classification with attention you can see and measure."""
 
@@ -51,16 +60,16 @@ def _main(
 DEMO_OUT = Path("runs/demo")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(code=2)
 
 
-def _guard(fn):
+def _guard(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn bad input into a one-line message and exit code 2, never a traceback."""
 
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except TsattnError as exc:
@@ -68,8 +77,11 @@ def _guard(fn):
         except KeyboardInterrupt as exc:
             run = getattr(exc, "run", None)
             if run is not None:
-                typer.echo(f"Interrupted: {run} keeps its last finished epoch (state 'interrupted'); continue it "
-                           f"with: tsattn train --resume {run}", err=True)
+                typer.echo(
+                    f"Interrupted: {run} keeps its last finished epoch (state 'interrupted'); continue it "
+                    f"with: tsattn train --resume {run}",
+                    err=True,
+                )
             else:
                 typer.echo("Interrupted.", err=True)
             raise typer.Exit(code=130) from None
@@ -77,30 +89,51 @@ def _guard(fn):
     return wrapper
 
 
-def _reader(label_column, id_column, time_column, value_column, channel_column) -> dict:
+def _reader(
+    label_column: str | None,
+    id_column: str | None,
+    time_column: str | None,
+    value_column: str,
+    channel_column: str | None,
+) -> dict[str, Any]:
     """The reader flags shared by train and benchmark (CSV/Parquet column names)."""
-    return {"label_column": label_column, "id_column": id_column, "time_column": time_column,
-            "value_column": value_column, "channel_column": channel_column}
+    return {
+        "label_column": label_column,
+        "id_column": id_column,
+        "time_column": time_column,
+        "value_column": value_column,
+        "channel_column": channel_column,
+    }
 
 
 LABEL_OPT = typer.Option("label", "--label-column", help="CSV/Parquet: the label column")
-ID_OPT = typer.Option(None, "--id-column", help="CSV/Parquet: the series id column (long format: one row per "
-                      "observation; wide: never read as a time step)")
+ID_OPT = typer.Option(
+    None,
+    "--id-column",
+    help="CSV/Parquet: the series id column (long format: one row per observation; wide: never read as a time step)",
+)
 TIME_OPT = typer.Option(None, "--time-column", help="long format: the column to order steps by")
 VALUE_OPT = typer.Option("value", "--value-column", help="long format: the value column")
 CHANNEL_OPT = typer.Option(None, "--channel-column", help="long format: the channel column (multivariate)")
 DATA_HELP = "dataset file (.ts .tsv .arff .csv .parquet .npz) or ucr:<Name> (GunPoint, BasicMotions, ...)"
 
 
-@app.command(epilog="Examples:\n\n  tsattn generate --config configs/seed_default.json --seed 0 --out data.npz\n\n"
-                    "  tsattn generate --config big.json --shards 64 --workers 2 --out data/  (read on demand, any size)")
+@app.command(
+    epilog="Examples:\n\n  tsattn generate --config configs/seed_default.json --seed 0 --out data.npz\n\n"
+    "  tsattn generate --config big.json --shards 64 --workers 2 --out data/  (read on demand, any size)"
+)
 @_guard
 def generate(
-    config: Optional[Path] = typer.Option(None, "--config", help="dataset config JSON (the seed's keys); defaults to the seed's"),
+    config: Path | None = typer.Option(
+        None, "--config", help="dataset config JSON (the seed's keys); defaults to the seed's"
+    ),
     seed: int = typer.Option(0, "--seed", min=0, help="random seed; the same seed gives byte-identical data"),
     out: Path = typer.Option(..., "--out", help="output .npz file, or a directory with --shards"),
-    shards: Optional[int] = typer.Option(None, "--shards", help="write a directory of memory-mappable .npy files "
-                                         "in this many shards, never holding the dataset in memory"),
+    shards: int | None = typer.Option(
+        None,
+        "--shards",
+        help="write a directory of memory-mappable .npy files in this many shards, never holding the dataset in memory",
+    ),
     workers: int = typer.Option(1, "--workers", help="processes filling shards (the bytes do not depend on it)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
@@ -114,10 +147,13 @@ def generate(
     if shards is not None or workers != 1:
         from .data.shards import write_shards
 
-        m = write_shards(cfg, seed, out, shards=shards if shards is not None else 1, workers=workers,
-                         progress=not quiet)
-        typer.echo(f"Wrote {out}/: {m['n_series']} series x {m['seq_len']} points in {len(m['shards'])} shard(s) "
-                   f"in {time.perf_counter() - t:.2f} s (train with --data {out})")
+        m = write_shards(
+            cfg, seed, out, shards=shards if shards is not None else 1, workers=workers, progress=not quiet
+        )
+        typer.echo(
+            f"Wrote {out}/: {m['n_series']} series x {m['seq_len']} points in {len(m['shards'])} shard(s) "
+            f"in {time.perf_counter() - t:.2f} s (train with --data {out})"
+        )
         return
     from .data import generate as gen
     from .data import save_npz
@@ -125,40 +161,53 @@ def generate(
     ds = gen(cfg, seed=seed)
     save_npz(ds, out)
     n1 = int(ds.y.sum())
-    typer.echo(f"Wrote {out}: {len(ds)} series x {ds.seq_len} points ({len(ds) - n1} normal, {n1} rectified) "
-               f"in {time.perf_counter() - t:.2f} s")
+    typer.echo(
+        f"Wrote {out}: {len(ds)} series x {ds.seq_len} points ({len(ds) - n1} normal, {n1} rectified) "
+        f"in {time.perf_counter() - t:.2f} s"
+    )
 
 
-@app.command(epilog="Examples:\n\n  tsattn train --config configs/seed_default.json --out runs/seed0\n\n"
-                    "  tsattn train --data data.npz --model lstm_attention --seed 1 --max-epochs 20 --out runs/s1\n\n"
-                    "  tsattn train --resume runs/s1   (after a crash: continue from the last epoch)\n\n"
-                    "  tsattn train --data data/ --accelerator cpu --devices 2 --strategy ddp --out runs/ddp")
+@app.command(
+    epilog="Examples:\n\n  tsattn train --config configs/seed_default.json --out runs/seed0\n\n"
+    "  tsattn train --data data.npz --model lstm_attention --seed 1 --max-epochs 20 --out runs/s1\n\n"
+    "  tsattn train --resume runs/s1   (after a crash: continue from the last epoch)\n\n"
+    "  tsattn train --data data/ --accelerator cpu --devices 2 --strategy ddp --out runs/ddp"
+)
 @_guard
 def train(
     ctx: typer.Context,
-    config: Optional[Path] = typer.Option(None, "--config", help="dataset config JSON: generate the data first"),
-    data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
-    test_data: Optional[Path] = typer.Option(None, "--test-data", help="a separate test file (else a 20% split)"),
+    config: Path | None = typer.Option(None, "--config", help="dataset config JSON: generate the data first"),
+    data: str | None = typer.Option(None, "--data", help=DATA_HELP),
+    test_data: Path | None = typer.Option(None, "--test-data", help="a separate test file (else a 20% split)"),
     model: str = typer.Option("lstm_attention", "--model", help="registered model name (see `tsattn models`)"),
     seed: int = typer.Option(0, "--seed", min=0, help="seeds data generation, split, weights and batch order"),
-    out: Optional[Path] = typer.Option(None, "--out", help="run directory to create"),
-    resume: Optional[Path] = typer.Option(None, "--resume", help="continue this run directory from its last "
-                                          "checkpoint, with its own config, seed and data"),
-    max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="epoch budget [default: the model's recipe]"),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="batch size [default: the model's recipe]"),
-    lr: Optional[float] = typer.Option(None, "--lr", help="peak learning rate [default: the model's recipe]"),
-    patience: Optional[int] = typer.Option(None, "--patience", help="early-stopping patience [default: 5]"),
-    scaling: Optional[str] = typer.Option(None, "--scaling", help="znorm | znorm_level | standard | both | none [default: the model's recipe]"),
-    attention_smoothing: Optional[float] = typer.Option(
-        None, "--attention-smoothing", help="total-variation penalty on the attention [default: the model's recipe]"),
-    accelerator: Optional[str] = typer.Option(None, "--accelerator", help="Lightning accelerator [default: auto]"),
-    devices: Optional[str] = typer.Option(None, "--devices", help="Lightning devices: a count, a list or auto"),
-    num_nodes: Optional[int] = typer.Option(None, "--num-nodes", help="Lightning num_nodes (multi-node DDP)"),
-    strategy: Optional[str] = typer.Option(None, "--strategy", help="Lightning strategy: auto, ddp, ..."),
+    out: Path | None = typer.Option(None, "--out", help="run directory to create"),
+    resume: Path | None = typer.Option(
+        None,
+        "--resume",
+        help="continue this run directory from its last checkpoint, with its own config, seed and data",
+    ),
+    max_epochs: int | None = typer.Option(None, "--max-epochs", help="epoch budget [default: the model's recipe]"),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="batch size [default: the model's recipe]"),
+    lr: float | None = typer.Option(None, "--lr", help="peak learning rate [default: the model's recipe]"),
+    patience: int | None = typer.Option(None, "--patience", help="early-stopping patience [default: 5]"),
+    scaling: str | None = typer.Option(
+        None, "--scaling", help="znorm | znorm_level | standard | both | none [default: the model's recipe]"
+    ),
+    attention_smoothing: float | None = typer.Option(
+        None, "--attention-smoothing", help="total-variation penalty on the attention [default: the model's recipe]"
+    ),
+    accelerator: str | None = typer.Option(None, "--accelerator", help="Lightning accelerator [default: auto]"),
+    devices: str | None = typer.Option(None, "--devices", help="Lightning devices: a count, a list or auto"),
+    num_nodes: int | None = typer.Option(None, "--num-nodes", help="Lightning num_nodes (multi-node DDP)"),
+    strategy: str | None = typer.Option(None, "--strategy", help="Lightning strategy: auto, ddp, ..."),
     logger: str = typer.Option("csv", "--logger", help="csv | tensorboard | mlflow | none (under RUN/logs)"),
-    nan_policy: Optional[str] = typer.Option(None, "--nan-policy", help="error | interpolate | zero [default: error]"),
-    label_column: str = LABEL_OPT, id_column: Optional[str] = ID_OPT, time_column: Optional[str] = TIME_OPT,
-    value_column: str = VALUE_OPT, channel_column: Optional[str] = CHANNEL_OPT,
+    nan_policy: str | None = typer.Option(None, "--nan-policy", help="error | interpolate | zero [default: error]"),
+    label_column: str = LABEL_OPT,
+    id_column: str | None = ID_OPT,
+    time_column: str | None = TIME_OPT,
+    value_column: str = VALUE_OPT,
+    channel_column: str | None = CHANNEL_OPT,
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar or report"),
 ) -> None:
     """Train a model and write a run directory (config, weights, metrics, plots, logs)."""
@@ -168,14 +217,18 @@ def train(
     if resume is not None:
         given = _given_flags(ctx, keep=("resume", "quiet"))
         if given:
-            _fail(f"--resume: continues the run with its own config, data and settings, so it cannot take "
-                  f"{', '.join(given)}; start a new run with --out for other settings")
+            _fail(
+                f"--resume: continues the run with its own config, data and settings, so it cannot take "
+                f"{', '.join(given)}; start a new run with --out for other settings"
+            )
         from .workflows import resume_run
 
         m = resume_run(resume, progress=not quiet, verbose=not quiet)
         if m:  # --quiet silences progress, never where the run went
-            typer.echo(f"{'' if quiet else chr(10)}Run {resume}/ resumed and finished ({m['epochs_run']} epochs, "
-                       f"best {m['best_epoch']})")
+            typer.echo(
+                f"{'' if quiet else chr(10)}Run {resume}/ resumed and finished ({m['epochs_run']} epochs, "
+                f"best {m['best_epoch']})"
+            )
         return
     if (config is None) == (data is None):
         _fail("train: give exactly one of --config CFG.json (generate data) or --data FILE")
@@ -184,16 +237,39 @@ def train(
     from .training.pipeline import resolve_train_config
 
     dev = None if devices is None else (int(devices) if devices.isdigit() else devices)
-    tc = resolve_train_config(model, dict(
-        seed=seed, max_epochs=max_epochs, batch_size=batch_size, lr=lr, patience=patience, scaling=scaling,
-        attention_smoothing=attention_smoothing, accelerator=accelerator, devices=dev, num_nodes=num_nodes,
-        strategy=strategy, nan_policy=nan_policy))
+    tc = resolve_train_config(
+        model,
+        {
+            "seed": seed,
+            "max_epochs": max_epochs,
+            "batch_size": batch_size,
+            "lr": lr,
+            "patience": patience,
+            "scaling": scaling,
+            "attention_smoothing": attention_smoothing,
+            "accelerator": accelerator,
+            "devices": dev,
+            "num_nodes": num_nodes,
+            "strategy": strategy,
+            "nan_policy": nan_policy,
+        },
+    )
     reader = _reader(label_column, id_column, time_column, value_column, channel_column)
     _train(tc, out, config=config, data=data, quiet=quiet, test_data=test_data, reader=reader, logger=logger)
 
 
-def _train(tc, out: Path, *, config: Path | None, data: str | None, quiet: bool, test_data: Path | None = None,
-           reader: dict | None = None, logger: str = "csv", replace: bool = False) -> dict:
+def _train(
+    tc: TrainConfig,
+    out: Path,
+    *,
+    config: Path | None,
+    data: str | None,
+    quiet: bool,
+    test_data: Path | None = None,
+    reader: dict[str, Any] | None = None,
+    logger: str = "csv",
+    replace: bool = False,
+) -> dict[str, Any]:
     from .training.trainer import global_rank
     from .workflows import train_run
     from .workflows.train import check_new_run
@@ -201,31 +277,49 @@ def _train(tc, out: Path, *, config: Path | None, data: str | None, quiet: bool,
     if not replace and global_rank() == 0:  # DDP's other ranks start after rank 0 has written the run's config
         check_new_run(out)
     ds, test_ds, source = _load(config, data, tc.seed, test_data=test_data, reader=reader)
-    m = train_run(ds, tc, out, test_data=test_ds, data_source=source, progress=not quiet, verbose=not quiet,
-                      logger=logger, replace=replace)
+    m = train_run(
+        ds,
+        tc,
+        out,
+        test_data=test_ds,
+        data_source=source,
+        progress=not quiet,
+        verbose=not quiet,
+        logger=logger,
+        replace=replace,
+    )
     if m:  # --quiet silences progress and the report, never where the run went
-        typer.echo(f"{'' if quiet else chr(10)}Run saved in {out}/ ({m['epochs_run']} epochs, best {m['best_epoch']}, "
-                   f"{m['train_seconds']:.1f} s of training)")
+        typer.echo(
+            f"{'' if quiet else chr(10)}Run saved in {out}/ ({m['epochs_run']} epochs, best {m['best_epoch']}, "
+            f"{m['train_seconds']:.1f} s of training)"
+        )
     return m
 
 
 def _given_flags(ctx: typer.Context, keep: tuple[str, ...]) -> list[str]:
     """The options given on the command line (not left at their defaults), as flags, except ``keep``."""
+
     def source(name: str) -> str:  # by name: typer may carry its own copy of click's ParameterSource enum
         return getattr(ctx.get_parameter_source(name), "name", "")
 
     return [p.opts[0] for p in ctx.command.params if p.name not in keep and source(p.name) == "COMMANDLINE"]
 
 
-@app.command(epilog="Examples:\n\n  tsattn evaluate --run runs/demo\n\n"
-                    "  tsattn evaluate --run runs/demo --data other.npz --out runs/demo-on-other")
+@app.command(
+    epilog="Examples:\n\n  tsattn evaluate --run runs/demo\n\n"
+    "  tsattn evaluate --run runs/demo --data other.npz --out runs/demo-on-other"
+)
 @_guard
 def evaluate(
     run: Path = typer.Option(..., "--run", help="run directory"),
-    data: Optional[str] = typer.Option(None, "--data", help="score this file (or ucr:<Name>, its test split) "
-                                       "instead of the run's test split"),
-    out: Optional[Path] = typer.Option(None, "--out", help="with --data: where its metrics.json, report.txt and "
-                                       "plots go [default: RUN/evaluations/<data name>/]"),
+    data: str | None = typer.Option(
+        None, "--data", help="score this file (or ucr:<Name>, its test split) instead of the run's test split"
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="with --data: where its metrics.json, report.txt and plots go [default: RUN/evaluations/<data name>/]",
+    ),
 ) -> None:
     """Print the classification report and write metrics.json (the run's own test record only for its test split)."""
     from .workflows import evaluate_run
@@ -238,13 +332,16 @@ def evaluate(
 METHOD_HELP = "attention | attention_x_gradient | integrated_gradients (any model)"
 
 
-@app.command(epilog="Examples:\n\n  tsattn explain --run runs/demo --data data.npz --index 3 --out explain.png\n\n"
-                    "  tsattn explain --run runs/demo --data data.npz --index 3 --method integrated_gradients --out ig.png")
+@app.command(
+    epilog="Examples:\n\n  tsattn explain --run runs/demo --data data.npz --index 3 --out explain.png\n\n"
+    "  tsattn explain --run runs/demo --data data.npz --index 3 --method integrated_gradients --out ig.png"
+)
 @_guard
 def explain(
     run: Path = typer.Option(..., "--run", help="run directory"),
-    data: str = typer.Option(..., "--data", help="series to explain: any supported file (labels optional) or "
-                             "ucr:<Name> (its test split)"),
+    data: str = typer.Option(
+        ..., "--data", help="series to explain: any supported file (labels optional) or ucr:<Name> (its test split)"
+    ),
     index: int = typer.Option(0, "--index", help="which series of the file"),
     out: Path = typer.Option(..., "--out", help="output image (.png, .svg or .pdf)"),
     method: str = typer.Option("attention", "--method", help=METHOD_HELP),
@@ -260,19 +357,25 @@ def explain(
 @_guard
 def locate(
     run: Path = typer.Option(..., "--run", help="run directory"),
-    data: str = typer.Option(..., "--data", help="series to locate anomalies in: any supported file (labels "
-                             "optional) or ucr:<Name> (its test split)"),
+    data: str = typer.Option(
+        ...,
+        "--data",
+        help="series to locate anomalies in: any supported file (labels optional) or ucr:<Name> (its test split)",
+    ),
     out: Path = typer.Option(..., "--out", help="output CSV: one predicted span per series"),
     method: str = typer.Option("attention", "--method", help=METHOD_HELP),
-    mass: Optional[float] = typer.Option(
-        None, "--mass", help="share of relevance a span holds [default: chosen on the run's validation split]"),
+    mass: float | None = typer.Option(
+        None, "--mass", help="share of relevance a span holds [default: chosen on the run's validation split]"
+    ),
 ) -> None:
     """Turn relevance into anomaly spans (start, end) per series: a localizer trained on labels alone."""
     from .workflows import locate_run
 
     s = locate_run(run, data, out, method=method, mass=mass)
-    typer.echo(f"Wrote {s['n_series']} spans to {out} ({s['method']}; each the shortest window holding "
-               f"{s['mass']:.0%} of the relevance, {s['mass_source']})")
+    typer.echo(
+        f"Wrote {s['n_series']} spans to {out} ({s['method']}; each the shortest window holding "
+        f"{s['mass']:.0%} of the relevance, {s['mass_source']})"
+    )
     if "mean_iou" in s:
         typer.echo(f"Mean IoU with the true segments: {s['mean_iou']:.4f} over {s['n_with_segment']} anomalous series")
 
@@ -292,27 +395,38 @@ def demo(
     t = time.perf_counter()
     tc = resolve_train_config("lstm_attention", {"seed": seed})  # the seed task's recipe, whole
     m = _train(tc, out, config=None, data=None, quiet=quiet, replace=True)  # the tutorial re-runs in place
-    typer.echo(f"\nDemo done in {time.perf_counter() - t:.1f} s: accuracy {m['accuracy']:.4f}, "
-               f"ROC AUC {m['roc_auc']:.4f}.\nLook at {out}/attention.png and {out}/curves.png.")
+    typer.echo(
+        f"\nDemo done in {time.perf_counter() - t:.1f} s: accuracy {m['accuracy']:.4f}, "
+        f"ROC AUC {m['roc_auc']:.4f}.\nLook at {out}/attention.png and {out}/curves.png."
+    )
 
 
-@app.command(epilog="Examples:\n\n  tsattn benchmark --config configs/seed_default.json "
-                    "--models lstm_attention,cnn_attention,transformer,mlp,cnn,minirocket --seed 0 --out runs/bench\n\n"
-                    "  tsattn benchmark --data data.npz --models cnn_attention,cnn --out runs/bench")
+@app.command(
+    epilog="Examples:\n\n  tsattn benchmark --config configs/seed_default.json "
+    "--models lstm_attention,cnn_attention,transformer,mlp,cnn,minirocket --seed 0 --out runs/bench\n\n"
+    "  tsattn benchmark --data data.npz --models cnn_attention,cnn --out runs/bench"
+)
 @_guard
 def benchmark(
-    config: Optional[Path] = typer.Option(None, "--config", help="dataset config JSON [default: the seed's]"),
-    data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
-    test_data: Optional[Path] = typer.Option(None, "--test-data", help="a separate test file (else a 20% split)"),
-    models: str = typer.Option("lstm_attention,cnn_attention,transformer,mlp,cnn,minirocket", "--models",
-                               help="comma-separated model names; 'minirocket' is aeon's MiniRocketClassifier"),
+    config: Path | None = typer.Option(None, "--config", help="dataset config JSON [default: the seed's]"),
+    data: str | None = typer.Option(None, "--data", help=DATA_HELP),
+    test_data: Path | None = typer.Option(None, "--test-data", help="a separate test file (else a 20% split)"),
+    models: str = typer.Option(
+        "lstm_attention,cnn_attention,transformer,mlp,cnn,minirocket",
+        "--models",
+        help="comma-separated model names; 'minirocket' is aeon's MiniRocketClassifier",
+    ),
     seed: int = typer.Option(0, "--seed", min=0, help="random seed: the same split for every model"),
     out: Path = typer.Option(..., "--out", help="output directory"),
-    max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="override every model's epoch budget"),
-    scaling: Optional[str] = typer.Option(None, "--scaling",
-                                          help="znorm | znorm_level | standard | both | none for every model [default: each recipe's]"),
-    label_column: str = LABEL_OPT, id_column: Optional[str] = ID_OPT, time_column: Optional[str] = TIME_OPT,
-    value_column: str = VALUE_OPT, channel_column: Optional[str] = CHANNEL_OPT,
+    max_epochs: int | None = typer.Option(None, "--max-epochs", help="override every model's epoch budget"),
+    scaling: str | None = typer.Option(
+        None, "--scaling", help="znorm | znorm_level | standard | both | none for every model [default: each recipe's]"
+    ),
+    label_column: str = LABEL_OPT,
+    id_column: str | None = ID_OPT,
+    time_column: str | None = TIME_OPT,
+    value_column: str = VALUE_OPT,
+    channel_column: str | None = CHANNEL_OPT,
     quiet: bool = typer.Option(False, "--quiet", help="status lines only, no progress bars"),
 ) -> None:
     """Train several models on the same split; compare accuracy, speed, memory and size."""
@@ -338,14 +452,21 @@ def benchmark(
     overrides: dict[str, Any] = {"max_epochs": max_epochs} if max_epochs else {}
     if scaling is not None:
         overrides["scaling"] = scaling
-    result = run_benchmark(ds, names, seed, out, test_data=test_ds, data_source=source, overrides=overrides or None,
-                           progress=not quiet)
+    result = run_benchmark(
+        ds, names, seed, out, test_data=test_ds, data_source=source, overrides=overrides or None, progress=not quiet
+    )
     typer.echo("\n" + markdown_table(result))
     typer.echo(f"Wrote {out}/benchmark.json, benchmark.md and benchmark.png")
 
 
-def _load(config: Path | None, data: str | None, seed: int, *, test_data: Path | None = None,
-          reader: dict | None = None):
+def _load(
+    config: Path | None,
+    data: str | None,
+    seed: int,
+    *,
+    test_data: Path | None = None,
+    reader: dict[str, Any] | None = None,
+) -> tuple[SeriesDataset, SeriesDataset | None, dict[str, Any]]:
     from .config import load_dataset_config
     from .workflows import resolve_data
 
@@ -357,13 +478,21 @@ def _load(config: Path | None, data: str | None, seed: int, *, test_data: Path |
 @_guard
 def predict(
     run: Path = typer.Option(..., "--run", help="run directory"),
-    data: str = typer.Option(..., "--data", help="series to classify: .npy (read in chunks), .csv/.parquet "
-                             "(read in batches), .ts, .npz ..., or ucr:<Name> (its test split)"),
+    data: str = typer.Option(
+        ...,
+        "--data",
+        help="series to classify: .npy (read in chunks), .csv/.parquet "
+        "(read in batches), .ts, .npz ..., or ucr:<Name> (its test split)",
+    ),
     out: Path = typer.Option(..., "--out", help="predictions: .csv or .parquet, one row per series"),
     with_attention: bool = typer.Option(False, "--with-attention", help="also write <out>.attention.npy, row-aligned"),
     chunk: int = typer.Option(8192, "--chunk", min=1, help="series per chunk (bounds memory)"),
-    id_column: Optional[str] = typer.Option(None, "--id-column", help="CSV/Parquet: the column holding each series' "
-                                            "id [default: the run's, or a text or pandas-index first column]"),
+    id_column: str | None = typer.Option(
+        None,
+        "--id-column",
+        help="CSV/Parquet: the column holding each series' "
+        "id [default: the run's, or a text or pandas-index first column]",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Classify a file of any size in chunks: id, predicted label and per-class probabilities per series."""
@@ -372,24 +501,31 @@ def predict(
     from .workflows.predict import predict_file
 
     t = time.perf_counter()
-    info = predict_file(run, data, out, with_attention=with_attention, chunk=chunk, progress=not quiet,
-                        id_column=id_column)
+    info = predict_file(
+        run, data, out, with_attention=with_attention, chunk=chunk, progress=not quiet, id_column=id_column
+    )
     dt = time.perf_counter() - t
-    typer.echo(f"Wrote {info['n_series']} predictions to {out} in {dt:.1f} s ({info['n_series'] / dt:.0f} series/s)"
-               + (f"; attention in {info['attention']}" if info["attention"] else ""))
+    typer.echo(
+        f"Wrote {info['n_series']} predictions to {out} in {dt:.1f} s ({info['n_series'] / dt:.0f} series/s)"
+        + (f"; attention in {info['attention']}" if info["attention"] else "")
+    )
 
 
-@app.command(epilog="Examples:\n\n  tsattn export --run runs/demo --format onnx --out model.onnx\n\n"
-                    "  tsattn export --run runs/pickup --format onnx --out model.onnx  (variable length: inputs "
-                    "series and lengths)")
+@app.command(
+    epilog="Examples:\n\n  tsattn export --run runs/demo --format onnx --out model.onnx\n\n"
+    "  tsattn export --run runs/pickup --format onnx --out model.onnx  (variable length: inputs "
+    "series and lengths)"
+)
 @_guard
 def export(
     run: Path = typer.Option(..., "--run", help="run directory"),
     fmt: str = typer.Option("onnx", "--format", help="export format (onnx)"),
     out: Path = typer.Option(..., "--out", help="output file"),
-    lengths: Optional[bool] = typer.Option(None, "--lengths/--no-lengths",
-                                           help="give the graph a lengths input (default: only for a run trained "
-                                                "on series of several lengths)"),
+    lengths: bool | None = typer.Option(
+        None,
+        "--lengths/--no-lengths",
+        help="give the graph a lengths input (default: only for a run trained on series of several lengths)",
+    ),
 ) -> None:
     """Export the model with its scaling inside: raw series (and lengths) in, probabilities and attention out."""
     if fmt != "onnx":
@@ -403,9 +539,11 @@ def export(
             _fail(f"export: needs {module}, which is not installed (pip install 'tsattn[onnx]')")
     r = export_onnx(run, out, lengths=lengths)
     diffs = ", ".join(f"{k.removeprefix('max_abs_diff_')} {v:.1e}" for k, v in r.items() if k.startswith("max_abs"))
-    typer.echo(f"Wrote {out} ({r['bytes'] / 1024:.0f} KiB; inputs {', '.join(r['inputs'])}; outputs "
-               f"{', '.join(r['outputs'])}; time axis {'dynamic' if r['dynamic_time'] else 'fixed'}). "
-               f"Max |ONNX - tsattn predict|: {diffs}")
+    typer.echo(
+        f"Wrote {out} ({r['bytes'] / 1024:.0f} KiB; inputs {', '.join(r['inputs'])}; outputs "
+        f"{', '.join(r['outputs'])}; time axis {'dynamic' if r['dynamic_time'] else 'fixed'}). "
+        f"Max |ONNX - tsattn predict|: {diffs}"
+    )
 
 
 @app.command(epilog="Examples:\n\n  tsattn report runs/demo --open\n\n  tsattn report runs/bench")
@@ -446,4 +584,4 @@ def main() -> None:  # console-script entry point
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

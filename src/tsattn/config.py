@@ -15,7 +15,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -30,7 +30,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
     @classmethod
-    def from_dict(cls, data: Any, *, source: str = "config"):
+    def from_dict(cls, data: Any, *, source: str = "config") -> Self:
         """Validate ``data``; any problem becomes a one-line :class:`ConfigError`."""
         return parse_config(cls, data, source=source)
 
@@ -48,8 +48,8 @@ def parse_config(cls: type[_M], data: Any, *, source: str = "config") -> _M:
     for key in data:
         if key not in cls.model_fields:
             raise ConfigError(
-                f"{source}: unknown key '{key}'.{did_you_mean(str(key), valid)} "
-                f"Valid keys: {', '.join(valid)}", param=""
+                f"{source}: unknown key '{key}'.{did_you_mean(str(key), valid)} Valid keys: {', '.join(valid)}",
+                param="",
             )
     try:
         return cls.model_validate(data)
@@ -87,7 +87,10 @@ def _grid_indices(lo: float, hi: float, step: float, n: int) -> tuple[int, int, 
     A tiny epsilon guards against float artefacts (``0.29 * 500 = 144.99999...``)
     so that the grid is exactly 0, 5, ..., 445 for the seed's defaults.
     """
-    as_index = lambda f: int(math.floor(f * n + 1e-9))  # noqa: E731
+
+    def as_index(f: float) -> int:
+        return math.floor(f * n + 1e-9)
+
     return as_index(lo), as_index(hi), max(1, as_index(step))
 
 
@@ -119,9 +122,11 @@ class DatasetConfig(_Strict):
     noise_std: float = Field(0.0, ge=0.0, description="Gaussian noise, as a fraction of each series' amplitude")
     random_phase: bool = Field(False, description="draw a phase uniformly in [0, 2*pi) for every series")
     anomaly_kinds: list[AnomalyKind] = Field(
-        default_factory=lambda: ["rectified"], min_length=1,
+        default_factory=lambda: list[AnomalyKind](["rectified"]),
+        min_length=1,
         description="anomalies an anomalous series draws from (uniformly): rectified (the seed), spike, "
-                    "level_shift, frequency_change, noise_burst")
+        "level_shift, frequency_change, noise_burst",
+    )
     multiclass: bool = Field(False, description="label = 1 + index of the anomaly kind (0 = normal)")
     spike_length: int = Field(5, ge=1, description="samples of a spike")
     spike_height: float = Field(1.0, description="spike height, as a fraction of amplitude")
@@ -136,9 +141,12 @@ class DatasetConfig(_Strict):
         for name in ("freq", "amp", "loc", "length"):
             lo, hi = getattr(self, f"min_{name}"), getattr(self, f"max_{name}")
             if not lo < hi:
-                raise ValueError(f"min_{name} must be < max_{name} (numpy.arange excludes max); got min_{name}={lo}, max_{name}={hi}")
-        for name in ("loc", "length"):
-            lo, hi, step = self.index_grid(name)
+                raise ValueError(
+                    f"min_{name} must be < max_{name} (numpy.arange excludes max); got min_{name}={lo}, max_{name}={hi}"
+                )
+        grids: tuple[Literal["loc", "length"], ...] = ("loc", "length")
+        for name in grids:
+            lo, hi, _step = self.index_grid(name)
             if lo >= hi:
                 raise ValueError(
                     f"the {name} grid is empty at num_points={self.num_points}: int(min_{name}*num_points)={lo} "
@@ -166,8 +174,12 @@ class TrainConfig(_Strict):
     seed: int = Field(0, ge=0, description="seeds the split, the weights and the batch order")
     max_epochs: int = Field(50, ge=1, description="epoch budget; early stopping usually ends sooner")
     patience: int = Field(5, ge=1, description="epochs without a better val loss before stopping")
-    min_steps: int = Field(0, ge=0, description="raise the epoch budget until it holds this many optimiser steps "
-                                                "(small datasets); patience then grows to a quarter of the budget")
+    min_steps: int = Field(
+        0,
+        ge=0,
+        description="raise the epoch budget until it holds this many optimiser steps "
+        "(small datasets); patience then grows to a quarter of the budget",
+    )
     batch_size: int = Field(64, ge=1, description="series per optimisation step")
     lr: float = Field(3e-3, gt=0, description="peak learning rate of Adam")
     weight_decay: float = Field(0.0, ge=0, description="decoupled weight decay (AdamW) when > 0")
@@ -176,15 +188,22 @@ class TrainConfig(_Strict):
     )
     grad_clip: float = Field(1.0, ge=0, description="clip the gradient norm to this (0: off)")
     attention_smoothing: float = Field(
-        0.0, ge=0, description="weight of a penalty on the attention's total variation (attention "
-                               "models; see training.module.attention_variation): spreads attention evenly over an "
-                               "anomalous stretch instead of piling it on its sharpest edge")
-    scaling: Scaling = Field("znorm", description="znorm: each series to mean 0, std 1; znorm_level: znorm, plus "
-                                             "logit offsets from each series' level and scale; standard: dataset "
-                                             "mean/std; both: each channel twice, z-normalised and standardised")
+        0.0,
+        ge=0,
+        description="weight of a penalty on the attention's total variation (attention "
+        "models; see training.module.attention_variation): spreads attention evenly over an "
+        "anomalous stretch instead of piling it on its sharpest edge",
+    )
+    scaling: Scaling = Field(
+        "znorm",
+        description="znorm: each series to mean 0, std 1; znorm_level: znorm, plus "
+        "logit offsets from each series' level and scale; standard: dataset "
+        "mean/std; both: each channel twice, z-normalised and standardised",
+    )
     scaling_gain: float = Field(1.0, gt=0, description="standard deviation of the scaled input")
     nan_policy: Literal["error", "interpolate", "zero"] = Field(
-        "error", description="missing values inside a series: error, interpolate along time, or zero")
+        "error", description="missing values inside a series: error, interpolate along time, or zero"
+    )
     val_fraction: float = Field(0.1, gt=0, lt=1, description="share of all series used for validation")
     test_fraction: float = Field(0.2, gt=0, lt=1, description="share of all series used for testing")
     accelerator: str = Field("auto", description="Lightning accelerator: auto, cpu, gpu, ...")
@@ -213,5 +232,7 @@ def load_dataset_config(path: str | os.PathLike[str]) -> DatasetConfig:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"config: malformed JSON in {path} at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    return DatasetConfig.from_dict(data, source=f"config {path.name}")
+        raise ConfigError(
+            f"config: malformed JSON in {path} at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    return parse_config(DatasetConfig, data, source=f"config {path.name}")

@@ -19,11 +19,11 @@ __all__ = ["AttentionClassifier"]
 MODEL_PREFIX = "model__"
 
 
-def _ragged(X) -> bool:
+def _ragged(X: Any) -> bool:
     return isinstance(X, (list, tuple)) and len(X) > 0 and np.ndim(X[0]) >= 1 and len({np.shape(x)[-1] for x in X}) > 1
 
 
-def _as_3d(X) -> tuple[np.ndarray, np.ndarray | None]:
+def _as_3d(X: Any) -> tuple[np.ndarray, np.ndarray | None]:
     """``(n, T)``, ``(n, C, T)`` or a list of ``(C, T)``/``(T,)`` arrays -> ``(n, C, T)`` (NaN-padded) and lengths."""
     from .data.readers import stack_ragged
 
@@ -39,7 +39,7 @@ def _as_3d(X) -> tuple[np.ndarray, np.ndarray | None]:
     return arr.astype(np.float32, copy=False), None
 
 
-class AttentionClassifier(ClassifierMixin, BaseEstimator):
+class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # scikit-learn is untyped
     """Time-series classifier with attention, scikit-learn style.
 
     Parameters
@@ -66,7 +66,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_ : ndarray
+    classes_ : np.ndarray
         The class labels, in the order of ``predict_proba``'s columns.
     model_ : torch.nn.Module
         The trained network (best validation epoch).
@@ -87,11 +87,22 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(
-        self, model: str | type[Any] = "cnn_attention", *, max_epochs: int | None = None,
-        batch_size: int | None = None, lr: float | None = None, patience: int | None = None,
-        scaling: str | None = None, scaling_gain: float | None = None, attention_smoothing: float | None = None,
-        val_fraction: float | None = None, model_params: dict[str, Any] | None = None, nan_policy: str = "error",
-        random_state: int = 0, verbose: bool = False, **model_hyperparameters: Any,
+        self,
+        model: str | type[Any] = "cnn_attention",
+        *,
+        max_epochs: int | None = None,
+        batch_size: int | None = None,
+        lr: float | None = None,
+        patience: int | None = None,
+        scaling: str | None = None,
+        scaling_gain: float | None = None,
+        attention_smoothing: float | None = None,
+        val_fraction: float | None = None,
+        model_params: dict[str, Any] | None = None,
+        nan_policy: str = "error",
+        random_state: int = 0,
+        verbose: bool = False,
+        **model_hyperparameters: Any,
     ) -> None:
         self.model = model
         self.max_epochs = max_epochs
@@ -108,15 +119,17 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         for key, value in model_hyperparameters.items():
             if not key.startswith(MODEL_PREFIX):
-                raise TypeError(f"AttentionClassifier got an unexpected keyword argument '{key}'; a model "
-                                f"hyperparameter is passed as {MODEL_PREFIX}{key}")
+                raise TypeError(
+                    f"AttentionClassifier got an unexpected keyword argument '{key}'; a model "
+                    f"hyperparameter is passed as {MODEL_PREFIX}{key}"
+                )
             setattr(self, key, value)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The estimator's parameters, ``model__*`` hyperparameters included (so that ``clone`` keeps them)."""
         params = super().get_params(deep=deep)
         params.update({k: v for k, v in vars(self).items() if k.startswith(MODEL_PREFIX)})
-        return params
+        return dict(params)
 
     def set_params(self, **params: Any) -> AttentionClassifier:
         """Set parameters; ``model__channels=32`` sets the network's ``channels`` (as ``GridSearchCV`` does)."""
@@ -136,11 +149,21 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         from .training.pipeline import resolve_train_config
 
         hyper = dict(self.model_params or {}) | {
-            k[len(MODEL_PREFIX):]: v for k, v in vars(self).items() if k.startswith(MODEL_PREFIX)}
-        given = {"max_epochs": self.max_epochs, "batch_size": self.batch_size, "lr": self.lr,
-                 "patience": self.patience, "scaling": self.scaling, "scaling_gain": self.scaling_gain,
-                 "attention_smoothing": self.attention_smoothing, "val_fraction": self.val_fraction,
-                 "seed": int(self.random_state), "model_params": hyper, "nan_policy": self.nan_policy}
+            k[len(MODEL_PREFIX) :]: v for k, v in vars(self).items() if k.startswith(MODEL_PREFIX)
+        }
+        given = {
+            "max_epochs": self.max_epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "patience": self.patience,
+            "scaling": self.scaling,
+            "scaling_gain": self.scaling_gain,
+            "attention_smoothing": self.attention_smoothing,
+            "val_fraction": self.val_fraction,
+            "seed": int(self.random_state),
+            "model_params": hyper,
+            "nan_policy": self.nan_policy,
+        }
         if isinstance(self.model, type):  # a custom network: no recipe, TrainConfig's defaults
             values = {k: v for k, v in given.items() if v is not None} | {"model": self._model_name()}
             if self.max_epochs is None:
@@ -168,8 +191,9 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
                 raise DataError(f"y: must be 1-D with one label per series ({len(X3)}); got shape {y.shape}")
         else:
             # scikit-learn's own checks: sparse, complex, empty or 1-sample input, y shape; sets n_features_in_.
-            X, y = validate_data(self, X, y, allow_nd=True, dtype=[np.float32, np.float64], ensure_all_finite=False,
-                                 ensure_min_samples=2)
+            X, y = validate_data(
+                self, X, y, allow_nd=True, dtype=[np.float32, np.float64], ensure_all_finite=False, ensure_min_samples=2
+            )
             X3, lengths = _as_3d(X)
         self._fit_ndim_ = 3 if lengths is not None else X3.ndim - (X.ndim == 2)
         check_classification_targets(y)
@@ -180,8 +204,15 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
             rows, val, _ = split_rows(codes, cfg)
         except DataError:  # too few series for a test part: hold out validation only
             rows, val, _ = split_rows(codes, cfg, official_test=True)
-        prepared = prepare(X3, lengths, rows, len(self.classes_), cfg,
-                           model=self.model if isinstance(self.model, type) else None, what="X")
+        prepared = prepare(
+            X3,
+            lengths,
+            rows,
+            len(self.classes_),
+            cfg,
+            model=self.model if isinstance(self.model, type) else None,
+            what="X",
+        )
         result = train(prepared, codes, lengths, rows, val, cfg, progress=self.verbose)
         self.model_, self.scaler_ = prepared.net.eval(), prepared.scaler
         self.history_ = result.history
@@ -189,7 +220,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         self.config_ = cfg
         return self
 
-    def _prepare(self, X) -> tuple[np.ndarray, np.ndarray | None]:
+    def _prepare(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         from .data.readers import apply_nan_policy
 
         check_is_fitted(self, "model_")
@@ -207,7 +238,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         X3 = apply_nan_policy(X3, lengths, self.config_.nan_policy, what="X")
         return self.scaler_.transform(X3), lengths
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities, columns ordered as ``classes_``."""
         from .inference import predict_arrays
 
@@ -215,17 +246,17 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
         proba, _ = predict_arrays(self.model_, Xs, lengths=lengths, with_attention=False)
         return proba
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: np.ndarray) -> np.ndarray:
         proba = self.predict_proba(X)  # first: it raises NotFittedError before classes_ exists
-        return self.classes_[proba.argmax(1)]
+        return np.asarray(self.classes_[proba.argmax(1)])
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         tags.non_deterministic = False
         return tags
 
-    def explain(self, X, method: str = "attention") -> np.ndarray:
+    def explain(self, X: np.ndarray, method: str = "attention") -> np.ndarray:
         """Relevance of every time step, ``(n, T)``; see :func:`tsattn.evaluation.explain.explain`."""
         from .evaluation.explain import explain
 
@@ -251,8 +282,10 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
 
             name = self._model_name()
             if name not in list_models() or get_model_class(name) is not self.model:
-                raise RunError(f"model: {name} is not a registered model, so a saved run could not rebuild it; "
-                               "register it with tsattn.models.register_model first")
+                raise RunError(
+                    f"model: {name} is not a registered model, so a saved run could not rebuild it; "
+                    "register it with tsattn.models.register_model first"
+                )
         path = Path(path)
         if path.exists() and not path.is_dir():
             raise RunError(f"path: {path} exists and is not a directory")
@@ -260,19 +293,31 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):
             if not (path / rundir.CONFIG).is_file():
                 raise RunError(f"path: {path} is a non-empty directory that holds no run; give an empty or new one")
             if not overwrite:
-                raise RunError(f"path: {path} already holds a run (state '{rundir.read_status(path).get('state')}'); "
-                               "pass overwrite=True to replace it, or give another path")
+                raise RunError(
+                    f"path: {path} already holds a run (state '{rundir.read_status(path).get('state')}'); "
+                    "pass overwrite=True to replace it, or give another path"
+                )
             shutil.rmtree(path)
         path.mkdir(parents=True, exist_ok=True)
         rc = rundir.RunConfig(
-            model=self.config_.model, model_params=self.config_.model_params, train=self.config_,
-            seed=self.config_.seed, class_names=[str(c) for c in self.classes_], classes=self.classes_.tolist(),
-            n_channels=self.n_channels_, seq_len=self.seq_len_, scaler=self.scaler_.to_dict(),
-            data=rundir.DataSource(kind="estimator"), n_params=int(sum(p.numel() for p in self.model_.parameters())),
-            estimator_params=self.get_params() | {"model": self._model_name()}, versions=rundir.versions(),
+            model=self.config_.model,
+            model_params=self.config_.model_params,
+            train=self.config_,
+            seed=self.config_.seed,
+            class_names=[str(c) for c in self.classes_],
+            classes=self.classes_.tolist(),
+            n_channels=self.n_channels_,
+            seq_len=self.seq_len_,
+            scaler=self.scaler_.to_dict(),
+            data=rundir.DataSource(kind="estimator"),
+            n_params=int(sum(p.numel() for p in self.model_.parameters())),
+            estimator_params=self.get_params() | {"model": self._model_name()},
+            versions=rundir.versions(),
             # how fit saw X: 2-D (n, T) input keeps scikit-learn's feature-count check after load
-            estimator_input={"ndim": int(self._fit_ndim_),
-                             **({"n_features_in": int(self.n_features_in_)} if hasattr(self, "n_features_in_") else {})},
+            estimator_input={
+                "ndim": int(self._fit_ndim_),
+                **({"n_features_in": int(self.n_features_in_)} if hasattr(self, "n_features_in_") else {}),
+            },
         )
         rundir.write_status(path, "running")
         rundir.write_config(path, rc)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from torch.nn import Module
 
 
 def predict_arrays(
-    net, X: np.ndarray, *, batch_size: int = 1024, lengths: np.ndarray | None = None, with_attention: bool = True,
+    net: Module,
+    X: np.ndarray,
+    *,
+    batch_size: int = 1024,
+    lengths: np.ndarray | None = None,
+    with_attention: bool = True,
     device: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Run ``net`` on already-scaled ``X`` ``(n, C, T)``.

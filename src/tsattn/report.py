@@ -16,6 +16,7 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ LOCALIZATION_ROWS = [
 ]
 
 
-def _env():
+def _env() -> Any:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     return Environment(loader=PackageLoader("tsattn", "templates"), autoescape=select_autoescape(["html", "j2"]))
@@ -66,7 +67,7 @@ def hardware() -> dict[str, str]:
     return info
 
 
-def _svg(fig) -> str:
+def _svg(fig: Any) -> str:
     """A matplotlib figure as inline SVG markup (no XML prolog, stable ids)."""
     import matplotlib
 
@@ -77,7 +78,7 @@ def _svg(fig) -> str:
         fig.savefig(buf, format="svg", bbox_inches="tight")
     _pyplot().close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def _png_data_uri(path: Path) -> str | None:
@@ -117,7 +118,7 @@ def _roc_pr_svg(y: np.ndarray, proba: np.ndarray, names: list[str]) -> str:
     return _svg(fig)
 
 
-def _history_svg(rows: list[dict], best_epoch: int | None) -> str:
+def _history_svg(rows: list[dict[str, Any]], best_epoch: int | None) -> str:
     from .evaluation.plots import _pyplot
 
     plt = _pyplot()
@@ -134,7 +135,7 @@ def _history_svg(rows: list[dict], best_epoch: int | None) -> str:
     return _svg(fig)
 
 
-def _fmt(value, digits: int = 4) -> str:
+def _fmt(value: Any, digits: int = 4) -> str:
     if value is None:  # a score that is undefined (ROC AUC on one class), stored as null
         return "n/a"
     if isinstance(value, float):
@@ -158,33 +159,66 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
         with np.load(pred_path, allow_pickle=False) as z:
             figures["roc_pr"] = _roc_pr_svg(z["y"], z["proba"], names)
     else:
-        figures["roc_pr"] = "<p class='note'>No predictions.npz in this run: run tsattn evaluate to draw the curves.</p>"
+        figures["roc_pr"] = (
+            "<p class='note'>No predictions.npz in this run: run tsattn evaluate to draw the curves.</p>"
+        )
     history = list(csv.DictReader((run / rundir.HISTORY).open())) if (run / rundir.HISTORY).is_file() else []
     figures["history"] = _history_svg(history, fit.get("best_epoch")) if history else None
     figures["gallery"] = _png_data_uri(run / "gallery.png")
     figures["attention"] = _png_data_uri(run / "attention.png")
     loc = m.get("localization")
-    localization = [(label, _fmt(loc[key], 1 if key.startswith("shift") else 4), meaning)
-                    for key, label, meaning in LOCALIZATION_ROWS if loc and key in loc]
-    headline = [("accuracy", _fmt(m["accuracy"])), ("ROC AUC", _fmt(m["roc_auc"])), ("F1", _fmt(m["f1"])),
-                ("precision", _fmt(m["precision"])), ("recall", _fmt(m["recall"]))]
+    localization = [
+        (label, _fmt(loc[key], 1 if key.startswith("shift") else 4), meaning)
+        for key, label, meaning in LOCALIZATION_ROWS
+        if loc and key in loc
+    ]
+    headline = [
+        ("accuracy", _fmt(m["accuracy"])),
+        ("ROC AUC", _fmt(m["roc_auc"])),
+        ("F1", _fmt(m["f1"])),
+        ("precision", _fmt(m["precision"])),
+        ("recall", _fmt(m["recall"])),
+    ]
     if loc:
         headline.append(("pointing game", _fmt(loc["pointing_game"], 3)))
     phases = [(k.removesuffix("_seconds"), float(v)) for k, v in (m.get("phases") or {}).items() if v is not None]
-    sections = [("metrics", "metrics"), ("confusion", "confusion & curves"), ("curves", "training"),
-                ("localization", "localization"), ("gallery", "attention"), ("timing", "timing"),
-                ("environment", "config & environment")]
-    html = _env().get_template("run.html.j2").render(
-        model=m.get("model", config.model), run_name=run.resolve().name, evaluated_on=m.get("evaluated_on", ""),
-        n_test=m["n_test"], seed=config.seed, state=rundir.read_status(run).get("state"),
-        generated=time.strftime("%Y-%m-%d %H:%M:%S"), sections=sections, headline=headline,
-        per_class=m.get("per_class", {}), figures=figures, n_classes=len(names), best_epoch=fit.get("best_epoch"),
-        localization=localization,
-        localization_note="This dataset has no ground-truth segments (or the model has no attention), "
-                          "so attention cannot be scored here.",
-        phases=phases, epochs_run=fit.get("epochs_run"), resumed_from=fit.get("resumed_from_epoch"),
-        peak_rss=fit.get("peak_rss_mb"), versions=config.versions, hardware=hardware(),
-        config_json=json.dumps(config.to_json(), indent=2),
+    sections = [
+        ("metrics", "metrics"),
+        ("confusion", "confusion & curves"),
+        ("curves", "training"),
+        ("localization", "localization"),
+        ("gallery", "attention"),
+        ("timing", "timing"),
+        ("environment", "config & environment"),
+    ]
+    html = (
+        _env()
+        .get_template("run.html.j2")
+        .render(
+            model=m.get("model", config.model),
+            run_name=run.resolve().name,
+            evaluated_on=m.get("evaluated_on", ""),
+            n_test=m["n_test"],
+            seed=config.seed,
+            state=rundir.read_status(run).get("state"),
+            generated=time.strftime("%Y-%m-%d %H:%M:%S"),
+            sections=sections,
+            headline=headline,
+            per_class=m.get("per_class", {}),
+            figures=figures,
+            n_classes=len(names),
+            best_epoch=fit.get("best_epoch"),
+            localization=localization,
+            localization_note="This dataset has no ground-truth segments (or the model has no attention), "
+            "so attention cannot be scored here.",
+            phases=phases,
+            epochs_run=fit.get("epochs_run"),
+            resumed_from=fit.get("resumed_from_epoch"),
+            peak_rss=fit.get("peak_rss_mb"),
+            versions=config.versions,
+            hardware=hardware(),
+            config_json=json.dumps(config.to_json(), indent=2),
+        )
     )
     atomic_write_text(run / REPORT, html)
     return run / REPORT
@@ -200,17 +234,32 @@ def write_benchmark_report(out: str | os.PathLike[str]) -> Path:
     rows = []
     for r in result["models"]:
         loc = r.get("localization") or {}
-        rows.append(r | {"pointing": _fmt(loc["pointing_game"], 3) if "pointing_game" in loc else "-",
-                         "mass": _fmt(loc["mass_inside"], 3) if "mass_inside" in loc else "-"})
+        rows.append(
+            r
+            | {
+                "pointing": _fmt(loc["pointing_game"], 3) if "pointing_game" in loc else "-",
+                "mass": _fmt(loc["mass_inside"], 3) if "mass_inside" in loc else "-",
+            }
+        )
     from .evaluation.plots import benchmark_figure
-
     from .run import versions
 
-    html = _env().get_template("benchmark.html.j2").render(
-        n_models=len(rows), dataset=result["dataset"], seed=result["seed"], date=result.get("date", ""),
-        sections=[("table", "comparison"), ("charts", "charts"), ("environment", "environment")],
-        rows=rows, skipped=result.get("skipped", []), figures={"comparison": _svg(benchmark_figure(result))},
-        versions=versions(), hardware=hardware(), source_json=json.dumps(result["dataset"], indent=2),
+    html = (
+        _env()
+        .get_template("benchmark.html.j2")
+        .render(
+            n_models=len(rows),
+            dataset=result["dataset"],
+            seed=result["seed"],
+            date=result.get("date", ""),
+            sections=[("table", "comparison"), ("charts", "charts"), ("environment", "environment")],
+            rows=rows,
+            skipped=result.get("skipped", []),
+            figures={"comparison": _svg(benchmark_figure(result))},
+            versions=versions(),
+            hardware=hardware(),
+            source_json=json.dumps(result["dataset"], indent=2),
+        )
     )
     atomic_write_text(out / REPORT, html)
     return out / REPORT
@@ -224,4 +273,3 @@ def write_report(path: str | os.PathLike[str]) -> Path:
     if not path.is_dir():
         raise RunError(f"run: not a directory: {path}")
     return write_run_report(path)
-

@@ -23,14 +23,17 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._version import __version__
 from ._errors import RunError
 from ._io import atomic_write_bytes, atomic_write_json
+from ._version import __version__
 from .config import TrainConfig
+
+if TYPE_CHECKING:
+    from torch.nn import Module
 
 CONFIG = "config.json"
 WEIGHTS = "weights.safetensors"
@@ -47,10 +50,8 @@ def versions() -> dict[str, str]:
 
     out = {"tsattn": __version__, "python": platform.python_version()}
     for pkg in ("torch", "lightning", "numpy", "scikit-learn"):
-        try:
+        with contextlib.suppress(md.PackageNotFoundError):
             out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            pass
     return out
 
 
@@ -82,8 +83,10 @@ def acquire_lock(run_dir: Path, what: str = "out") -> Path:
             except (OSError, ValueError):
                 pid = 0
             if pid and pid != os.getpid() and _alive(pid):
-                raise RunError(f"{what}: {run_dir} is being written by another process (pid {pid}); "
-                               "wait for it to finish, or use another directory") from None
+                raise RunError(
+                    f"{what}: {run_dir} is being written by another process (pid {pid}); "
+                    "wait for it to finish, or use another directory"
+                ) from None
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()  # stale: the process that held it is gone
             continue
@@ -103,14 +106,15 @@ def write_status(run_dir: Path, state: str, **info: Any) -> None:
     atomic_write_json(run_dir / STATUS, {"state": state, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **info})
 
 
-def read_status(run_dir: Path) -> dict:
+def read_status(run_dir: Path) -> dict[str, Any]:
     path = Path(run_dir) / STATUS
     if not path.is_file():
         return {"state": "unknown"}
-    return json.loads(path.read_text())
+    state: dict[str, Any] = json.loads(path.read_text())
+    return state
 
 
-def save_weights(net, path: Path) -> None:
+def save_weights(net: Module, path: Path) -> None:
     from safetensors.torch import save
 
     state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
@@ -118,7 +122,7 @@ def save_weights(net, path: Path) -> None:
     atomic_write_bytes(path, save(state, metadata={"model": getattr(net, "name", "")}))
 
 
-def load_weights(net, path: Path) -> None:
+def load_weights(net: Module, path: Path) -> None:
     import torch
     from safetensors import SafetensorError
     from safetensors.torch import load
@@ -259,15 +263,19 @@ def read_config(run_dir: str | os.PathLike[str]) -> RunConfig:
         raise RunError(f"run: {path} lacks the keys {missing}; it was edited or is from another tool")
     version = raw.setdefault("format_version", 1)
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise RunError(f"run: {path} has run format {version!r}, newer than this tsattn reads ({FORMAT_VERSION}); "
-                       "upgrade tsattn (pip install -U tsattn) to load it")
+        raise RunError(
+            f"run: {path} has run format {version!r}, newer than this tsattn reads ({FORMAT_VERSION}); "
+            "upgrade tsattn (pip install -U tsattn) to load it"
+        )
     try:
         return RunConfig.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise RunError(f"run: {path} is not a valid run config: '{where}' {err['msg'].lower()}; it was edited, "
-                       "or written by another tool; train the run again") from None
+        raise RunError(
+            f"run: {path} is not a valid run config: '{where}' {err['msg'].lower()}; it was edited, "
+            "or written by another tool; train the run again"
+        ) from None
 
 
 def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> LoadedRun:
@@ -282,8 +290,14 @@ def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> L
         raise RunError(f"run: {run_dir} is in state '{state}', not 'done'; it did not finish training")
     try:
         scaler = Scaler.from_dict(config.scaler)
-        net = create_network(config.model, config.n_channels, len(config.class_names), config.seq_len,
-                             **scaler.network_input, **config.model_params)
+        net = create_network(
+            config.model,
+            config.n_channels,
+            len(config.class_names),
+            config.seq_len,
+            **scaler.network_input,
+            **config.model_params,
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise RunError(f"run: {run_dir / CONFIG} is inconsistent: {exc}") from None
     load_weights(net, run_dir / WEIGHTS)

@@ -57,7 +57,7 @@ def test_split_is_stratified_seeded_70_10_20():
     assert len(set(tr) | set(va) | set(te)) == 1000
     for part in (tr, va, te):
         assert abs(y[part].mean() - 0.4) < 0.01
-    tr2, _, te2 = stratified_split(y, seed=0)
+    _tr2, _, te2 = stratified_split(y, seed=0)
     np.testing.assert_array_equal(te, te2)
     _, _, te3 = stratified_split(y, seed=1)
     assert not np.array_equal(te, te3)

@@ -15,8 +15,16 @@ def arr(tmp_path):
 def test_indexing_matches_numpy(arr):
     a, rows = arr
     assert rows.shape == a.shape and rows.ndim == 3 and len(rows) == 50 and rows.dtype == a.dtype
-    for key in (3, -1, slice(5, 12), slice(0, 50, 7), np.array([0, 1, 2, 9, 10, 49]), np.array([4, 2, 4]),
-                np.arange(50) % 3 == 0, slice(48, 60)):
+    for key in (
+        3,
+        -1,
+        slice(5, 12),
+        slice(0, 50, 7),
+        np.array([0, 1, 2, 9, 10, 49]),
+        np.array([4, 2, 4]),
+        np.arange(50) % 3 == 0,
+        slice(48, 60),
+    ):
         assert np.array_equal(rows[key], a[key]), key
     assert np.array_equal(np.asarray(rows), a)
 
@@ -32,5 +40,5 @@ def test_out_of_range_and_bad_files(arr, tmp_path):
     with pytest.raises(DataError, match="object arrays"):
         NpyRows(tmp_path / "o.npy")
     (tmp_path / "n.npy").write_text("not numpy")
-    with pytest.raises(DataError, match="not a readable .npy"):
+    with pytest.raises(DataError, match=r"not a readable .npy"):
         NpyRows(tmp_path / "n.npy")

@@ -8,7 +8,6 @@ from tsattn import DataError
 from tsattn.data.readers import apply_nan_policy, read_series_file
 
 
-
 @pytest.fixture
 def aeon():
     """The UCR formats (.ts, .tsv, .arff) are parsed by the optional aeon; CSV, Parquet and NumPy are not."""
@@ -81,7 +80,8 @@ def test_ts_variable_length_and_multivariate(aeon):
 def test_ts_file_written_here(aeon, tmp_path):
     (tmp_path / "t.ts").write_text(
         "@problemName t\n@timeStamps false\n@univariate true\n@equalLength false\n@classLabel true up down\n@data\n"
-        "1,2,3:up\n3,2:down\n1,2,3,4:up\n4,3,2,1:down\n")
+        "1,2,3:up\n3,2:down\n1,2,3,4:up\n4,3,2,1:down\n"
+    )
     ds = read_series_file(tmp_path / "t.ts")
     assert ds.lengths.tolist() == [3, 2, 4, 4] and ds.class_names == ["down", "up"]
 
@@ -129,16 +129,20 @@ def test_tsv_and_arff_files_written_here(aeon, tmp_path):
     np.testing.assert_allclose(ds.X[1, 0], [3.0, 2.0, 1.0])
     (tmp_path / "d.arff").write_text(
         "@relation d\n@attribute t0 numeric\n@attribute t1 numeric\n@attribute target {a,b}\n@data\n"
-        "1.0,2.0,a\n2.0,1.0,b\n")
+        "1.0,2.0,a\n2.0,1.0,b\n"
+    )
     ds = read_series_file(tmp_path / "d.arff")
     assert ds.X.shape == (2, 1, 2) and ds.class_names == ["a", "b"]
 
 
-@pytest.mark.parametrize("extra, fragment", [
-    ({"series_id": range(6)}, "'series_id' of w.csv looks like an identifier"),
-    ({"Unnamed: 0": range(6)}, None),  # pandas' index: taken as the id
-    ({"age": [30, 41, 52, 63, 74, 85]}, "'age' of w.csv does not follow the time steps' names"),
-])
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        ({"series_id": range(6)}, "'series_id' of w.csv looks like an identifier"),
+        ({"Unnamed: 0": range(6)}, None),  # pandas' index: taken as the id
+        ({"age": [30, 41, 52, 63, 74, 85]}, "'age' of w.csv does not follow the time steps' names"),
+    ],
+)
 def test_a_wide_training_file_never_reads_an_extra_column_as_a_time_step(tmp_path, extra, fragment):
     df, X = _wide_frame()
     for k, v in extra.items():

@@ -9,7 +9,7 @@ def test_named_dataset_from_the_aeon_wheel(monkeypatch, tmp_path):
     from tsattn.data import ucr as datasets
 
     monkeypatch.setenv("TSATTN_DATA", str(tmp_path))  # an empty cache
-    train_path, test_path, where = datasets.resolve("GunPoint")
+    train_path, _test_path, where = datasets.resolve("GunPoint")
     assert where == "aeon" and train_path.name == "GunPoint_TRAIN.ts"
     train, test = datasets.load("GunPoint")
     assert train.X.shape == (50, 1, 150) and test.X.shape == (150, 1, 150)
@@ -22,10 +22,12 @@ def test_the_cache_comes_first(monkeypatch, tmp_path):
     folder = tmp_path / "Toy"
     folder.mkdir()
     for part in ("TRAIN", "TEST"):
-        (folder / f"Toy_{part}.ts").write_text("@problemName Toy\n@univariate true\n@equalLength true\n"
-                                               "@classLabel true a b\n@data\n1,2,3:a\n3,2,1:b\n1,1,1:a\n")
+        (folder / f"Toy_{part}.ts").write_text(
+            "@problemName Toy\n@univariate true\n@equalLength true\n"
+            "@classLabel true a b\n@data\n1,2,3:a\n3,2,1:b\n1,1,1:a\n"
+        )
     monkeypatch.setenv("TSATTN_DATA", str(tmp_path))
-    train, test = datasets.load("Toy")
+    train, _test = datasets.load("Toy")
     assert datasets.resolve("Toy")[2] == "cache" and train.X.shape == (3, 1, 3)
 
 

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from tsattn.evaluation.localization import (
-    choose_mass, localization_scores, mass_inside, pointing_game, shift, span_iou, spans_from_mass,
+    choose_mass,
+    localization_scores,
+    mass_inside,
+    pointing_game,
+    shift,
+    span_iou,
+    spans_from_mass,
 )
 
 T = 100
@@ -12,7 +18,7 @@ END = np.array([30, 50, 100, -1])  # the last series is normal: no segment, neve
 
 def _mask(start, end, k=0):
     R = np.zeros((len(start), T))
-    for i, (s, e) in enumerate(zip(start, end)):
+    for i, (s, e) in enumerate(zip(start, end, strict=False)):
         if s >= 0:
             R[i, max(s + k, 0) : min(e + k, T)] = 1.0
         else:
@@ -80,17 +86,23 @@ def test_spans_from_mass_and_its_choice():
 
 def test_randomization_sanity_check_on_a_tiny_model(tmp_path):
     """Scores of a trained attention model must beat those after its weights are randomized."""
-    from tsattn.workflows import relevance_report, train_run
     from tsattn.config import DatasetConfig, TrainConfig
     from tsattn.data import generate
+    from tsattn.workflows import relevance_report, train_run
 
     from ..conftest import TINY
 
     cfg = DatasetConfig(**TINY | {"dataset_size": 400})
     ds = generate(cfg, seed=0)
     source = {"kind": "synthetic", "dataset_config": cfg.model_dump(), "seed": 0}
-    train_run(ds, TrainConfig(model="cnn_attention", max_epochs=8, batch_size=32, lr=5e-3), tmp_path / "run",
-              data_source=source, progress=False, verbose=False)
+    train_run(
+        ds,
+        TrainConfig(model="cnn_attention", max_epochs=8, batch_size=32, lr=5e-3),
+        tmp_path / "run",
+        data_source=source,
+        progress=False,
+        verbose=False,
+    )
     report = relevance_report(tmp_path / "run", methods=("attention", "integrated_gradients"))
     # attention is sharp even on a tiny model; integrated gradients less so, but both must beat chance
     # and both must lose their localization once the weights are random.

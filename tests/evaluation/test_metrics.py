@@ -40,7 +40,7 @@ def test_report_layout():
     text = format_report(classification_metrics(y, np.array([[0.8, 0.2], [0.3, 0.7]]), ["normal", "rectified"]))
     lines = text.splitlines()
     assert lines[0] == "Accuracy: 1.0000"
-    assert [l.split(":")[0] for l in lines[:5]] == ["Accuracy", "Precision", "Recall", "F1 Score", "ROC AUC"]
+    assert [line.split(":")[0] for line in lines[:5]] == ["Accuracy", "Precision", "Recall", "F1 Score", "ROC AUC"]
     assert "Confusion Matrix" in text and "rectified" in text
 
 
@@ -51,7 +51,9 @@ def test_proba_shape_is_checked():
 
 def test_multiclass_one_vs_rest_auc_known_values():
     y = np.array([0, 0, 1, 1, 2, 2])
-    proba = np.array([[.6, .3, .1], [.3, .5, .2], [.2, .7, .1], [.5, .4, .1], [.1, .2, .7], [.3, .3, .4]])
+    proba = np.array(
+        [[0.6, 0.3, 0.1], [0.3, 0.5, 0.2], [0.2, 0.7, 0.1], [0.5, 0.4, 0.1], [0.1, 0.2, 0.7], [0.3, 0.3, 0.4]]
+    )
     m = classification_metrics(y, proba, ["x", "y", "z"])
     # x vs rest: .6 beats all 4 negatives (.2 .5 .1 .3); .3 beats .2 and .1 and ties .3 (half) -> 6.5 / 8
     # y vs rest: .7 beats all of .3 .5 .2 .3; .4 beats three -> 7 / 8;  z vs rest: .7 and .4 beat .1 .2 .1 .1 -> 8 / 8
@@ -63,7 +65,7 @@ def test_multiclass_one_vs_rest_auc_known_values():
 
 def test_a_test_set_that_lacks_a_class_is_scored_on_the_classes_it_has():
     y = np.array([0, 0, 1, 1])  # class "z" never occurs and is never predicted
-    proba = np.array([[.8, .1, .1], [.4, .5, .1], [.3, .6, .1], [.2, .7, .1]])
+    proba = np.array([[0.8, 0.1, 0.1], [0.4, 0.5, 0.1], [0.3, 0.6, 0.1], [0.2, 0.7, 0.1]])
     m = classification_metrics(y, proba, ["x", "y", "z"])
     assert m["accuracy"] == 0.75
     assert m["recall"] == pytest.approx((0.5 + 1.0) / 2)  # macro over x and y, not (0.5 + 1 + 0) / 3
@@ -72,6 +74,8 @@ def test_a_test_set_that_lacks_a_class_is_scored_on_the_classes_it_has():
     assert m["roc_auc"] == 1.0
     assert m["per_class"]["z"]["support"] == 0 and m["confusion_matrix"][2] == [0, 0, 0]
     # A class that is predicted but absent from y_true still counts against the macro precision.
-    wrong = classification_metrics(y, np.array([[.1, .1, .8], [.4, .5, .1], [.3, .6, .1], [.2, .7, .1]]), ["x", "y", "z"])
+    wrong = classification_metrics(
+        y, np.array([[0.1, 0.1, 0.8], [0.4, 0.5, 0.1], [0.3, 0.6, 0.1], [0.2, 0.7, 0.1]]), ["x", "y", "z"]
+    )
     assert wrong["precision"] == pytest.approx((0 + 2 / 3 + 0) / 3)
     assert np.isnan(classification_metrics(np.array([1, 1]), proba[:2], ["x", "y", "z"])["roc_auc"])

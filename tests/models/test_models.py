@@ -81,7 +81,7 @@ def test_lstm_attention_is_the_seed_architecture():
 
 
 def test_unknown_model_lists_what_exists():
-    with pytest.raises(ConfigError, match="unknown model 'lstm_atention'.*Did you mean 'lstm_attention'.*Available"):
+    with pytest.raises(ConfigError, match=r"unknown model 'lstm_atention'.*Did you mean 'lstm_attention'.*Available"):
         create_model("lstm_atention", 1, 2, 10)
 
 
@@ -90,8 +90,9 @@ def test_losses():
     expected = torch.nn.functional.binary_cross_entropy(torch.sigmoid(logits.squeeze(-1)), torch.tensor([1.0, 0.0]))
     torch.testing.assert_close(classification_loss(logits, torch.tensor([1, 0])), expected)
     multi = torch.tensor([[2.0, 0.0, -1.0]])
-    torch.testing.assert_close(classification_loss(multi, torch.tensor([0])),
-                               torch.nn.functional.cross_entropy(multi, torch.tensor([0])))
+    torch.testing.assert_close(
+        classification_loss(multi, torch.tensor([0])), torch.nn.functional.cross_entropy(multi, torch.tensor([0]))
+    )
 
 
 def _easy_set(n=160, T=48, seed=0):
@@ -175,8 +176,9 @@ def test_level_offsets_are_off_where_the_training_series_share_one_level_and_sca
     rng = np.random.default_rng(0)
     layer = LevelLogits(n_channels=2, n_outputs=3)
     torch.nn.init.normal_(layer.weight)
-    flat = np.column_stack([rng.normal(0, 1e-9, 50), rng.normal(5, 1.0, 50), rng.normal(0, 1e-9, 50),
-                            rng.normal(0, 1e-9, 50)])  # only channel 2's mean varies
+    flat = np.column_stack(
+        [rng.normal(0, 1e-9, 50), rng.normal(5, 1.0, 50), rng.normal(0, 1e-9, 50), rng.normal(0, 1e-9, 50)]
+    )  # only channel 2's mean varies
     layer.fit(flat)
     assert layer.stats[1].tolist()[0] == 0 and layer.stats[1].tolist()[1] > 0
     assert layer.stats[1].tolist()[2:] == [0, 0]
@@ -226,8 +228,12 @@ def test_level_offsets_learn_a_class_that_only_the_level_tells():
     y = np.arange(120) % 2
     X = (rng.normal(size=(120, 24)) + 3.0 * y[:, None]).astype(np.float32)
     train, test = slice(0, 80), slice(80, None)
-    scores = {s: AttentionClassifier("cnn_attention", max_epochs=6, batch_size=16, scaling=s)
-              .fit(X[train], y[train]).score(X[test], y[test]) for s in ("znorm", "znorm_level")}
+    scores = {
+        s: AttentionClassifier("cnn_attention", max_epochs=6, batch_size=16, scaling=s)
+        .fit(X[train], y[train])
+        .score(X[test], y[test])
+        for s in ("znorm", "znorm_level")
+    }
     assert scores["znorm"] <= 0.75 and scores["znorm_level"] >= 0.95, scores
 
 

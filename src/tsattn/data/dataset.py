@@ -6,13 +6,14 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .._errors import DataError
 from .._io import atomic_save
 
-__all__ = ["SeriesDataset", "load_npz", "save_npz", "encode_labels", "check_finite"]
+__all__ = ["SeriesDataset", "check_finite", "encode_labels", "load_npz", "save_npz"]
 
 GROUND_TRUTH = ("segment_start", "segment_end", "freq", "amp")
 
@@ -25,10 +26,11 @@ class SeriesDataset:
     as the synthetic ground truth (``segment_start``, ``segment_end``, ...).
     """
 
-    X: np.ndarray
-    y: np.ndarray
+    X: Any
+    """``(n, C, T)``: an array, or rows read on demand (``NpyRows``) for out-of-core data."""
+    y: Any
     class_names: list[str]
-    extras: dict[str, np.ndarray] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
     #: true lengths of variable-length series (``X`` is NaN-padded after them); None when all are full
     lengths: np.ndarray | None = None
     #: the type the labels had in their source: "int", "float" or "str" (class_names are always text)
@@ -36,7 +38,7 @@ class SeriesDataset:
     #: the file's own ids, in file order (None: the file has none, rows are numbered)
     ids: np.ndarray | None = None
     #: how a CSV/Parquet file was laid out (readers.read_series_file); a run stores it to read later files alike
-    schema: dict | None = None
+    schema: dict[str, Any] | None = None
     #: False where the file held no labels (read for predict, explain or locate): ``y`` is a placeholder
     labelled: bool = True
 
@@ -53,11 +55,11 @@ class SeriesDataset:
 
     @property
     def n_channels(self) -> int:
-        return self.X.shape[1]
+        return int(self.X.shape[1])
 
     @property
     def seq_len(self) -> int:
-        return self.X.shape[2]
+        return int(self.X.shape[2])
 
     @property
     def has_segments(self) -> bool:
@@ -65,14 +67,19 @@ class SeriesDataset:
 
     def subset(self, idx: np.ndarray) -> SeriesDataset:
         return SeriesDataset(
-            X=self.X[idx], y=self.y[idx], class_names=list(self.class_names),
+            X=self.X[idx],
+            y=self.y[idx],
+            class_names=list(self.class_names),
             extras={k: v[idx] for k, v in self.extras.items()},
-            lengths=None if self.lengths is None else self.lengths[idx], label_kind=self.label_kind,
-            ids=None if self.ids is None else self.ids[idx], schema=self.schema, labelled=self.labelled,
+            lengths=None if self.lengths is None else self.lengths[idx],
+            label_kind=self.label_kind,
+            ids=None if self.ids is None else self.ids[idx],
+            schema=self.schema,
+            labelled=self.labelled,
         )
 
     @property
-    def classes(self) -> list:
+    def classes(self) -> list[Any]:
         """The class labels as their source typed them (ints stay ints), in the order of ``class_names``."""
         return typed_classes(self.class_names, self.label_kind)
 
@@ -83,7 +90,7 @@ def label_kind(labels: np.ndarray) -> str:
     return "int" if kind in "iu" else "float" if kind == "f" else "str"
 
 
-def typed_classes(class_names: list[str], kind: str) -> list:
+def typed_classes(class_names: list[str], kind: str) -> list[Any]:
     """``class_names`` back in their source's type (``kind`` from :func:`label_kind`)."""
     if kind == "int":
         return [int(c) for c in class_names]
@@ -124,9 +131,13 @@ def check_finite(X: np.ndarray, what: str = "X", offset: int = 0) -> None:
 
 def save_npz(ds: SeriesDataset, path: str | os.PathLike[str]) -> None:
     """Write ``ds`` to ``path`` (``.npz``, uncompressed), atomically."""
-    arrays = {"X": ds.X.astype(np.float32, copy=False), "y": ds.y, "class_names": np.array(ds.class_names, dtype=str)}
+    arrays: dict[str, Any] = {
+        "X": ds.X.astype(np.float32, copy=False),
+        "y": ds.y,
+        "class_names": np.array(ds.class_names, dtype=str),
+    }
     arrays.update(ds.extras)
-    atomic_save(path, lambda fh: np.savez(fh, **arrays))
+    atomic_save(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
 
 
 def load_npz(path: str | os.PathLike[str]) -> SeriesDataset:
@@ -141,7 +152,9 @@ def load_npz(path: str | os.PathLike[str]) -> SeriesDataset:
     with open(path, "rb") as fh:
         magic = fh.read(4)
     if magic[:2] != b"PK":  # an .npz is a zip archive
-        raise DataError(f"data: {path.name} is not a readable .npz file (it is not a zip archive; {path.stat().st_size} bytes)")
+        raise DataError(
+            f"data: {path.name} is not a readable .npz file (it is not a zip archive; {path.stat().st_size} bytes)"
+        )
     try:
         with np.load(path, allow_pickle=False) as z:
             files = dict(z.items())
@@ -162,10 +175,13 @@ def load_npz(path: str | os.PathLike[str]) -> SeriesDataset:
     if names is not None and np.issubdtype(y.dtype, np.integer):
         class_names = [str(s) for s in names]
         if len(y) and (y.min() < 0 or y.max() >= len(class_names)):
-            raise DataError(f"data: y must index class_names (0..{len(class_names) - 1}); got range {y.min()}..{y.max()}")
+            raise DataError(
+                f"data: y must index class_names (0..{len(class_names) - 1}); got range {y.min()}..{y.max()}"
+            )
         codes = y.astype(np.int64)
     else:
         codes, class_names = encode_labels(y)
     kind = "str" if names is not None else label_kind(y)
-    return SeriesDataset(X=X.astype(np.float32, copy=False), y=codes, class_names=class_names, extras=files,
-                         label_kind=kind)
+    return SeriesDataset(
+        X=X.astype(np.float32, copy=False), y=codes, class_names=class_names, extras=files, label_kind=kind
+    )

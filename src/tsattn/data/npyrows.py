@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,9 +27,9 @@ class NpyRows:
         self.path = Path(path)
         try:
             with open(self.path, "rb") as fh:
-                major, _ = np.lib.format.read_magic(fh)
+                major, _ = np.lib.format.read_magic(fh)  # type: ignore[no-untyped-call]
                 read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-                shape, fortran, dtype = read(fh)
+                shape, fortran, dtype = read(fh)  # type: ignore[no-untyped-call]
                 self.offset = fh.tell()
         except (ValueError, OSError) as exc:
             raise DataError(f"data: {self.path.name} is not a readable .npy file: {exc}") from None
@@ -41,8 +42,9 @@ class NpyRows:
         self.row_bytes = int(np.prod(self.row_shape, dtype=np.int64)) * dtype.itemsize
         expected = self.offset + self.shape[0] * self.row_bytes
         if self.path.stat().st_size < expected:
-            raise DataError(f"data: {self.path.name} is truncated: {self.path.stat().st_size} bytes, "
-                            f"its header needs {expected}")
+            raise DataError(
+                f"data: {self.path.name} is truncated: {self.path.stat().st_size} bytes, its header needs {expected}"
+            )
         self._fd: int | None = None
 
     @property
@@ -50,20 +52,20 @@ class NpyRows:
         return len(self.shape)
 
     def __len__(self) -> int:
-        return self.shape[0]
+        return int(self.shape[0])
 
     def _read(self, start: int, count: int) -> bytes:
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY)
         return os.pread(self._fd, count * self.row_bytes, self.offset + start * self.row_bytes)
 
-    def __getitem__(self, key) -> np.ndarray:
+    def __getitem__(self, key: int | np.integer[Any] | slice | np.ndarray) -> np.ndarray:
         n = len(self)
         if isinstance(key, (int, np.integer)):
             key = int(key) + (n if key < 0 else 0)
             if not 0 <= key < n:
                 raise IndexError(f"row {key} out of range for {n} rows")
-            return self[key : key + 1][0]
+            return np.asarray(self[key : key + 1][0])
         if isinstance(key, slice):
             start, stop, step = key.indices(n)
             if step != 1:
@@ -86,14 +88,15 @@ class NpyRows:
                 out[run] = np.frombuffer(self._read(first, len(run)), self.dtype).reshape(len(run), *self.row_shape)
         return out
 
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         arr = self[:]
         return arr if dtype is None else arr.astype(dtype)
 
     def __del__(self) -> None:
-        if getattr(self, "_fd", None) is not None:
-            os.close(self._fd)
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            os.close(fd)
             self._fd = None
 
-    def __getstate__(self) -> dict:  # a DDP or DataLoader worker process opens its own descriptor
+    def __getstate__(self) -> dict[str, Any]:  # a DDP or DataLoader worker process opens its own descriptor
         return {k: v for k, v in self.__dict__.items() if k != "_fd"} | {"_fd": None}

@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .._errors import DataError
 from .dataset import SeriesDataset, encode_labels, label_kind, load_npz
 
-__all__ = ["FORMATS", "apply_nan_policy", "detect_format", "read_series_file", "read_with_contract",
-           "schema_options", "stack_ragged", "wide_layout"]
+__all__ = [
+    "FORMATS",
+    "apply_nan_policy",
+    "detect_format",
+    "read_series_file",
+    "read_with_contract",
+    "schema_options",
+    "stack_ragged",
+    "wide_layout",
+]
 
 FORMATS = ("ts", "tsv", "arff", "csv", "parquet", "npy", "npz")
 NAN_POLICIES = ("error", "interpolate", "zero")
@@ -86,7 +95,7 @@ def _from_aeon(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return X, np.asarray(y), lengths
 
 
-def _frame(path: Path, fmt: str):
+def _frame(path: Path, fmt: str) -> Any:
     import pandas as pd
 
     try:
@@ -111,8 +120,16 @@ def _looks_like_id(name: str) -> bool:
     return any(w in _ID_WORDS for w in re.split(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])", name.lower()) if w)
 
 
-def wide_layout(columns, head, path: Path, *, label_column: str | None, id_column: str | None = None,
-                value_columns: list[str] | None = None, require_labels: bool = True) -> dict:
+def wide_layout(
+    columns: Any,
+    head: Any,
+    path: Path,
+    *,
+    label_column: str | None,
+    id_column: str | None = None,
+    value_columns: list[str] | None = None,
+    require_labels: bool = True,
+) -> dict[str, Any]:
     """Which columns of a wide CSV/Parquet file are the id, the label and the values (the time steps).
 
     - ``label_column`` is the label where the file has it (required with ``require_labels``);
@@ -138,36 +155,49 @@ def wide_layout(columns, head, path: Path, *, label_column: str | None, id_colum
     rest = [c for c in columns if c not in (label, id_column)]
     if id_column is None and rest:
         first = rest[0]
-        text = not pd.api.types.is_numeric_dtype(head[first]) and head[first].notna().any() and \
-            pd.to_numeric(head[first], errors="coerce").isna().any()
+        text = (
+            not pd.api.types.is_numeric_dtype(head[first])
+            and head[first].notna().any()
+            and pd.to_numeric(head[first], errors="coerce").isna().any()
+        )
         index = first == "" or first.startswith("Unnamed: 0")
         if len(rest) > 1 and (index or (text and (value_columns is None or first not in value_columns))):
             if not index and head[first].duplicated().any():
-                raise DataError(f"data: column '{first}' of {name} holds text that repeats ("
-                                f"{head[first].iloc[0]!r}, ...), so it is neither a time step nor an id; if it is "
-                                f"the label, name it with `label_column` (it is '{label_column}'), else drop it")
+                raise DataError(
+                    f"data: column '{first}' of {name} holds text that repeats ("
+                    f"{head[first].iloc[0]!r}, ...), so it is neither a time step nor an id; if it is "
+                    f"the label, name it with `label_column` (it is '{label_column}'), else drop it"
+                )
             id_column, rest = first, rest[1:]
     if value_columns is not None:
         missing = [c for c in value_columns if c not in rest]
         if missing:
-            raise DataError(f"data: {name} lacks the run's value column(s) {_show(missing)}; "
-                            f"the run was trained on {_show(value_columns)}")
+            raise DataError(
+                f"data: {name} lacks the run's value column(s) {_show(missing)}; "
+                f"the run was trained on {_show(value_columns)}"
+            )
         extra = [c for c in rest if c not in value_columns]
         if extra:
-            raise DataError(f"data: {name} has column(s) {_show(extra)} that are not among the run's value "
-                            f"columns; remove them, or declare an id with `id_column`")
+            raise DataError(
+                f"data: {name} has column(s) {_show(extra)} that are not among the run's value "
+                f"columns; remove them, or declare an id with `id_column`"
+            )
         return {"id_column": id_column, "label_column": label, "value_columns": list(value_columns)}
     ids = [c for c in rest if _looks_like_id(c)]
     if ids:
-        raise DataError(f"data: column '{ids[0]}' of {name} looks like an identifier, not a time step; "
-                        f"declare it with `id_column` {ids[0]}")
+        raise DataError(
+            f"data: column '{ids[0]}' of {name} looks like an identifier, not a time step; "
+            f"declare it with `id_column` {ids[0]}"
+        )
     if not rest:
         raise DataError(f"data: {name} has no value columns")
     odd = _outside_the_pattern(rest)
     if odd:
-        raise DataError(f"data: column '{odd[0]}' of {name} does not follow the time steps' names "
-                        f"({', '.join(rest[:2])}, ...), so it is not read as one; drop it, or declare it with "
-                        f"`id_column` {odd[0]}")
+        raise DataError(
+            f"data: column '{odd[0]}' of {name} does not follow the time steps' names "
+            f"({', '.join(rest[:2])}, ...), so it is not read as one; drop it, or declare it with "
+            f"`id_column` {odd[0]}"
+        )
     return {"id_column": id_column, "label_column": label, "value_columns": rest}
 
 
@@ -187,14 +217,14 @@ def _outside_the_pattern(columns: list[str]) -> list[str]:
     stem, n = counts.most_common(1)[0]
     if n < 0.8 * len(columns):
         return []
-    return [c for c, s in zip(columns, stems) if s != stem]
+    return [c for c, s in zip(columns, stems, strict=False) if s != stem]
 
 
 def _show(columns: list[str], most: int = 8) -> str:
     return str(list(columns)[:most])[:-1] + (", ...]" if len(columns) > most else "]")
 
 
-def _wide(df, path: Path, layout: dict):
+def _wide(df: Any, path: Path, layout: dict[str, Any]) -> Any:
     if len(df) == 0:
         raise DataError(f"data: {path.name} has a header but no rows")
     df.columns = [str(c) for c in df.columns]
@@ -204,7 +234,7 @@ def _wide(df, path: Path, layout: dict):
     return X, y, lengths, ids
 
 
-def wide_values(df, value_columns: list[str], name: str, offset: int = 0):
+def wide_values(df: Any, value_columns: list[str], name: str, offset: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
     """``(X (n, 1, T) float32, lengths or None)`` from the value columns of a wide frame, by name."""
     import pandas as pd
 
@@ -213,14 +243,21 @@ def wide_values(df, value_columns: list[str], name: str, offset: int = 0):
     bad = values.isna() & raw.notna()
     if bad.to_numpy().any():
         r, c = np.argwhere(bad.to_numpy())[0]
-        raise DataError(f"data: {name} row {r + offset} column '{value_columns[c]}' is not a number: "
-                        f"{raw.iat[r, c]!r}")
+        raise DataError(f"data: {name} row {r + offset} column '{value_columns[c]}' is not a number: {raw.iat[r, c]!r}")
     X = values.to_numpy(dtype=np.float32)[:, None, :]  # one row per series: (n, 1, T)
     return X, _trailing_nan_lengths(X) if np.isnan(X).any() else None
 
 
-def _long(df, path: Path, id_column: str, time_column: str | None, value_column: str, channel_column: str | None,
-          label_column: str | None, channels: list[str] | None = None):
+def _long(
+    df: Any,
+    path: Path,
+    id_column: str,
+    time_column: str | None,
+    value_column: str,
+    channel_column: str | None,
+    label_column: str | None,
+    channels: list[str] | None = None,
+) -> Any:
     """Series from a long frame, in the order their ids first appear; channels by name (``channels``: a run's)."""
     need = [c for c in (id_column, time_column, value_column, channel_column) if c]
     missing = [c for c in need if c not in df.columns]
@@ -233,8 +270,10 @@ def _long(df, path: Path, id_column: str, time_column: str | None, value_column:
     if channels is not None and channel_column:
         unknown = [c for c in found if c not in channels]
         if unknown or len(found) != len(channels):
-            raise DataError(f"data: {path.name} has channels {_show(found)} in '{channel_column}'; the run was "
-                            f"trained on {_show(channels)}")
+            raise DataError(
+                f"data: {path.name} has channels {_show(found)} in '{channel_column}'; the run was "
+                f"trained on {_show(channels)}"
+            )
         found = list(channels)
     sort = ([channel_column] if channel_column else []) + ([time_column] if time_column else [])
     if sort:
@@ -245,8 +284,8 @@ def _long(df, path: Path, id_column: str, time_column: str | None, value_column:
     for sid in ids:
         group = groups[sid]
         rows = []
-        for ch in found or [None]:
-            g = group[key.loc[group.index] == ch] if channel_column else group
+        for ch in found or [None]:  # type: ignore[list-item]  # one pass without a channel column
+            g = group[key.loc[group.index] == ch] if key is not None else group
             rows.append(g[value_column].to_numpy(dtype=np.float32))
         if len({len(r) for r in rows}) != 1:
             raise DataError(f"data: series {sid!r} has channels of different lengths {[len(r) for r in rows]}")
@@ -261,9 +300,16 @@ def _long(df, path: Path, id_column: str, time_column: str | None, value_column:
 
 
 def read_series_file(
-    path: str | os.PathLike[str], *, label_column: str | None = "label", id_column: str | None = None,
-    time_column: str | None = None, value_column: str = "value", channel_column: str | None = None,
-    require_labels: bool = True, value_columns: list[str] | None = None, channels: list[str] | None = None,
+    path: str | os.PathLike[str],
+    *,
+    label_column: str | None = "label",
+    id_column: str | None = None,
+    time_column: str | None = None,
+    value_column: str = "value",
+    channel_column: str | None = None,
+    require_labels: bool = True,
+    value_columns: list[str] | None = None,
+    channels: list[str] | None = None,
 ) -> SeriesDataset:
     """Read a dataset file of any supported format.
 
@@ -303,24 +349,38 @@ def read_series_file(
         X = np.load(path, allow_pickle=False)
         if require_labels:
             raise DataError(f"data: {path.name} holds series only; training needs labels (use .npz with X and y)")
-        return SeriesDataset(X=X.astype(np.float32), y=np.zeros(len(X), np.int64), class_names=["?"],
-                             labelled=False)
+        return SeriesDataset(X=X.astype(np.float32), y=np.zeros(len(X), np.int64), class_names=["?"], labelled=False)
     if fmt in ("ts", "tsv", "arff"):
         X, y, lengths = _from_aeon(path, fmt)
         y = np.array([str(v) for v in y])  # class labels as text, whatever the file's type
     else:
         df = _frame(path, fmt)
         df.columns = [str(c) for c in df.columns]
-        if is_long_layout(df.columns, id_column, value_column, value_columns):
+        if id_column is not None and is_long_layout(df.columns, id_column, value_column, value_columns):
             label = label_column if (require_labels or label_column in df.columns) else None
-            X, y, lengths, ids, found = _long(df, path, id_column, time_column, value_column, channel_column, label,
-                                              channels)
-            schema = {"format": fmt, "layout": "long", "id_column": id_column, "time_column": time_column,
-                      "value_column": value_column, "channel_column": channel_column, "channels": found,
-                      "label_column": label}
+            X, y, lengths, ids, found = _long(
+                df, path, id_column, time_column, value_column, channel_column, label, channels
+            )
+            schema = {
+                "format": fmt,
+                "layout": "long",
+                "id_column": id_column,
+                "time_column": time_column,
+                "value_column": value_column,
+                "channel_column": channel_column,
+                "channels": found,
+                "label_column": label,
+            }
         else:
-            layout = wide_layout(df.columns, df.head(1000), path, label_column=label_column, id_column=id_column,
-                                 value_columns=value_columns, require_labels=require_labels)
+            layout = wide_layout(
+                df.columns,
+                df.head(1000),
+                path,
+                label_column=label_column,
+                id_column=id_column,
+                value_columns=value_columns,
+                require_labels=require_labels,
+            )
             X, y, lengths, ids = _wide(df, path, layout)
             schema = {"format": fmt, "layout": "wide", **layout}
         schema["lengths"] = "equal" if lengths is None else "variable: padded at the end, masked"
@@ -328,7 +388,15 @@ def read_series_file(
     return _dataset(X, y, lengths, path, fmt, require_labels)
 
 
-def _dataset(X, y, lengths, path: Path, fmt: str, require_labels: bool, **fields) -> SeriesDataset:
+def _dataset(
+    X: np.ndarray,
+    y: Any,
+    lengths: np.ndarray | None,
+    path: Path,
+    fmt: str,
+    require_labels: bool,
+    **fields: Any,
+) -> SeriesDataset:
     labelled = y is not None
     if not labelled:
         if require_labels:
@@ -336,17 +404,24 @@ def _dataset(X, y, lengths, path: Path, fmt: str, require_labels: bool, **fields
         y = np.zeros(len(X), dtype=object)
     typed = y.dtype.kind in "iuf" and fmt in ("csv", "parquet")  # the UCR formats' labels are text
     codes, names = encode_labels(y if y.dtype.kind in "iuUS" or typed else y.astype(str))
-    return SeriesDataset(X=X, y=codes, class_names=names, lengths=lengths,
-                         label_kind=label_kind(y) if typed else "str", labelled=labelled, **fields)
+    return SeriesDataset(
+        X=X,
+        y=codes,
+        class_names=names,
+        lengths=lengths,
+        label_kind=label_kind(y) if typed else "str",
+        labelled=labelled,
+        **fields,
+    )
 
 
-def is_long_layout(columns, id_column: str | None, value_column: str, value_columns: list[str] | None) -> bool:
+def is_long_layout(columns: Any, id_column: str | None, value_column: str, value_columns: list[str] | None) -> bool:
     """Long (one row per observation) or wide? Long needs a declared id column, a file with the value column,
     and no run that recorded wide value columns."""
     return bool(id_column) and value_column in columns and value_columns is None
 
 
-def schema_options(schema: dict | None) -> dict:
+def schema_options(schema: dict[str, Any] | None) -> dict[str, Any]:
     """What a run's recorded input schema tells a reader: its value columns (wide) or channels (long)."""
     if not schema:
         return {}
@@ -357,7 +432,7 @@ def schema_options(schema: dict | None) -> dict:
     return {}
 
 
-def read_with_contract(data: str | os.PathLike[str], source: dict, *, require_labels: bool) -> SeriesDataset:
+def read_with_contract(data: str | os.PathLike[str], source: dict[str, Any], *, require_labels: bool) -> SeriesDataset:
     """Series for a trained run from any supported source, read as its training data were.
 
     ``source`` is the run's ``config["data"]``: a file is read with its reader settings and, for
@@ -372,8 +447,9 @@ def read_with_contract(data: str | os.PathLike[str], source: dict, *, require_la
     return read_series_file(data, require_labels=require_labels, **reader, **schema_options(source.get("schema")))
 
 
-def apply_nan_policy(X: np.ndarray, lengths: np.ndarray | None, policy: str, what: str = "data",
-                     offset: int = 0) -> np.ndarray:
+def apply_nan_policy(
+    X: np.ndarray, lengths: np.ndarray | None, policy: str, what: str = "data", offset: int = 0
+) -> np.ndarray:
     """Handle missing values inside each series (padding after ``lengths`` is left alone).
 
     ``error`` raises with a count and the first place (series index plus
@@ -396,7 +472,7 @@ def apply_nan_policy(X: np.ndarray, lengths: np.ndarray | None, policy: str, wha
         X[bad] = 0.0
         return X
     t = np.arange(X.shape[2])
-    for i, c in zip(*np.nonzero(bad.any(axis=2))):
+    for i, c in zip(*np.nonzero(bad.any(axis=2)), strict=False):
         row, ok = X[i, c], valid[i, c] & ~bad[i, c]
         if not ok.any():
             raise DataError(f"{what}: series {i} channel {c} has no finite value to interpolate from")

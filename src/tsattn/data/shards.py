@@ -16,6 +16,7 @@ end, so a crash leaves no half-written dataset behind.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -23,18 +24,25 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .._errors import DataError
 from ..config import DatasetConfig
 from .dataset import SeriesDataset
-from .synthetic import BLOCK, class_names, generate_block, _grids
+from .synthetic import BLOCK, _grids, class_names, generate_block
 
 MANIFEST = "manifest.json"
 FORMAT = "tsattn-shards/1"
-ARRAYS = {"X": np.float32, "y": np.int64, "segment_start": np.int64, "segment_end": np.int64,
-          "freq": np.float64, "amp": np.float64}
+ARRAYS = {
+    "X": np.float32,
+    "y": np.int64,
+    "segment_start": np.int64,
+    "segment_end": np.int64,
+    "freq": np.float64,
+    "amp": np.float64,
+}
 
 
 def _shapes(config: DatasetConfig) -> dict[str, tuple[int, ...]]:
@@ -46,19 +54,21 @@ def _header_offsets(folder: Path, config: DatasetConfig) -> dict[str, int]:
     """Create each ``.npy`` at full size (sparse) and return where its data start."""
     offsets = {}
     for key, shape in _shapes(config).items():
-        arr = np.lib.format.open_memmap(folder / f"{key}.npy", mode="w+", dtype=ARRAYS[key], shape=shape)
+        arr = np.lib.format.open_memmap(  # type: ignore[no-untyped-call]
+            folder / f"{key}.npy", mode="w+", dtype=ARRAYS[key], shape=shape
+        )
         offsets[key] = int(arr.offset)
         del arr
     return offsets
 
 
-def _fill_shard(args) -> tuple[int, str]:
+def _fill_shard(args: tuple[Any, ...]) -> tuple[int, str]:
     """Generate blocks ``[b0, b1)`` and write them at their rows; return the shard's index and SHA-256."""
     index, folder, config_dict, seed, b0, b1, offsets = args
     config = DatasetConfig.model_validate(config_dict)
     grids = _grids(config)
     digest = hashlib.sha256()
-    handles = {k: open(Path(folder) / f"{k}.npy", "r+b") for k in ARRAYS}
+    handles = {k: open(Path(folder) / f"{k}.npy", "r+b") for k in ARRAYS}  # noqa: SIM115 - closed in finally
     try:
         for b in range(b0, b1):
             block = generate_block(config, seed, b, grids)
@@ -79,11 +89,18 @@ def shard_ranges(n_rows: int, shards: int) -> list[tuple[int, int]]:
     n_blocks = -(-n_rows // BLOCK)
     shards = max(1, min(shards, n_blocks))
     edges = np.linspace(0, n_blocks, shards + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges)]
 
 
-def write_shards(config: DatasetConfig, seed: int, out: str | os.PathLike[str], *, shards: int = 8,
-                 workers: int = 1, progress: bool = False) -> dict:
+def write_shards(
+    config: DatasetConfig,
+    seed: int,
+    out: str | os.PathLike[str],
+    *,
+    shards: int = 8,
+    workers: int = 1,
+    progress: bool = False,
+) -> dict[str, Any]:
     """Generate ``config``'s dataset into the directory ``out``; return the manifest."""
     if shards < 1:
         raise DataError(f"shards: must be >= 1; got {shards}")
@@ -120,11 +137,19 @@ def write_shards(config: DatasetConfig, seed: int, out: str | os.PathLike[str], 
             with open(tmp / f"{key}.npy", "r+b") as fh:
                 os.fsync(fh.fileno())
         manifest = {
-            "format": FORMAT, "n_series": config.dataset_size, "n_channels": 1, "seq_len": config.num_points,
-            "class_names": class_names(config), "seed": seed, "dataset_config": config.model_dump(),
-            "arrays": {k: f"{k}.npy" for k in ARRAYS}, "block_rows": BLOCK,
-            "shards": [{"blocks": [b0, b1], "rows": [b0 * BLOCK, min(b1 * BLOCK, config.dataset_size)], "sha256": d}
-                       for (b0, b1), d in zip(ranges, digests)],
+            "format": FORMAT,
+            "n_series": config.dataset_size,
+            "n_channels": 1,
+            "seq_len": config.num_points,
+            "class_names": class_names(config),
+            "seed": seed,
+            "dataset_config": config.model_dump(),
+            "arrays": {k: f"{k}.npy" for k in ARRAYS},
+            "block_rows": BLOCK,
+            "shards": [
+                {"blocks": [b0, b1], "rows": [b0 * BLOCK, min(b1 * BLOCK, config.dataset_size)], "sha256": d}
+                for (b0, b1), d in zip(ranges, digests, strict=False)
+            ],
             "seconds": round(time.perf_counter() - t0, 3),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
@@ -170,7 +195,8 @@ def open_shards(path: str | os.PathLike[str]) -> SeriesDataset:
         except (OSError, ValueError) as exc:
             raise DataError(f"data: {folder / name} is not a readable .npy file: {exc}") from None
         if len(arrays[key]) != manifest["n_series"]:
-            raise DataError(f"data: {folder / name} has {len(arrays[key])} rows; the manifest says {manifest['n_series']}")
+            raise DataError(
+                f"data: {folder / name} has {len(arrays[key])} rows; the manifest says {manifest['n_series']}"
+            )
     X, y = arrays.pop("X"), arrays.pop("y")
     return SeriesDataset(X=X, y=y, class_names=list(manifest["class_names"]), extras=arrays)
-

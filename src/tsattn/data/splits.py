@@ -46,9 +46,11 @@ def stratified_train_val(y: np.ndarray, *, val_share: float, seed: int = 0) -> t
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
         raise DataError(f"y: classification needs at least 2 classes; got only {classes.tolist()}")
-    n_val = max(int(round(val_share * len(y))), len(classes))
+    n_val = max(round(val_share * len(y)), len(classes))
     if counts.min() < 2 or len(y) - n_val < len(classes):
-        raise DataError(f"data: need at least 2 series per class to hold out validation data; smallest class has "
-                        f"{counts.min()} of {len(y)} series")
+        raise DataError(
+            f"data: need at least 2 series per class to hold out validation data; smallest class has "
+            f"{counts.min()} of {len(y)} series"
+        )
     train, val = train_test_split(np.arange(len(y)), test_size=n_val, stratify=y, random_state=seed)
     return np.sort(train), np.sort(val)

@@ -10,6 +10,7 @@ or over several worker processes).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,9 @@ def _grids(config: DatasetConfig) -> dict[str, np.ndarray]:
     }
 
 
-def generate_block(config: DatasetConfig, seed: int, block: int, grids: dict | None = None) -> dict[str, np.ndarray]:
+def generate_block(
+    config: DatasetConfig, seed: int, block: int, grids: dict[str, Any] | None = None
+) -> dict[str, np.ndarray]:
     """Generate block number ``block`` (rows ``block*BLOCK`` up to ``dataset_size``)."""
     grids = grids if grids is not None else _grids(config)
     n = min(BLOCK, config.dataset_size - block * BLOCK)
@@ -75,8 +78,12 @@ def generate_block(config: DatasetConfig, seed: int, block: int, grids: dict | N
             x += where * (config.level_shift * amp)[:, None]
         elif name == "frequency_change":  # phase-continuous change of frequency inside the segment
             t0 = t[np.clip(start, 0, T - 1)][:, None]
-            changed = np.sin(freq[:, None] * t0 + config.frequency_factor * freq[:, None] * (t[None, :] - t0)
-                             + phase[:, None]) * amp[:, None]
+            changed = (
+                np.sin(
+                    freq[:, None] * t0 + config.frequency_factor * freq[:, None] * (t[None, :] - t0) + phase[:, None]
+                )
+                * amp[:, None]
+            )
             np.copyto(x, changed, where=where)
         elif name == "noise_burst":
             x += where * rng.standard_normal((n, T)) * (config.burst_std * amp)[:, None]
@@ -140,7 +147,7 @@ def generate(config: DatasetConfig | None = None, seed: int = 0) -> SeriesDatase
     if seed < 0:
         raise ValueError(f"seed must be >= 0; got {seed}")
     n, T = config.dataset_size, config.num_points
-    out = {
+    out: dict[str, np.ndarray] = {
         "X": np.empty((n, 1, T), np.float32),
         "y": np.empty(n, np.int64),
         "segment_start": np.empty(n, np.int64),
@@ -156,7 +163,8 @@ def generate(config: DatasetConfig | None = None, seed: int = 0) -> SeriesDatase
 
 
 def class_names(config: DatasetConfig) -> list[str]:
-    """``["normal", <kind>...]`` in multi-class mode, else ``["normal", "rectified"]`` or ``["normal", "anomalous"]``."""
+    """``["normal", <kind>...]`` in multi-class mode, else ``["normal", "rectified"]`` or
+    ``["normal", "anomalous"]``."""
     kinds = list(config.anomaly_kinds)
     if config.multiclass:
         return ["normal", *kinds]

@@ -68,8 +68,10 @@ def resolve(name: str, *, download: bool = True) -> tuple[Path, Path, str]:
         if folder is not None and (pair := _pair(folder, name)):
             return pair[0], pair[1], where
     if not download:
-        raise DataError(f"data: ucr:{name}: not found in {cache_dir() / name} nor shipped with aeon; put "
-                        f"{name}_TRAIN.ts and {name}_TEST.ts there")
+        raise DataError(
+            f"data: ucr:{name}: not found in {cache_dir() / name} nor shipped with aeon; put "
+            f"{name}_TRAIN.ts and {name}_TEST.ts there"
+        )
     train, test = _download(name, cache_dir())
     return train, test, "download"
 

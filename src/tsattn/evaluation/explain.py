@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from torch.nn import Module
 
 __all__ = ["METHODS", "explain", "randomized_copy"]
 
 METHODS = ("attention", "attention_x_gradient", "integrated_gradients")
 
 
-def _predicted_logit(logits):
+def _predicted_logit(logits: Any) -> Any:
     """The logit of the class each series is predicted as (binary: the positive-class logit, signed)."""
     if logits.shape[-1] == 1:
         return logits[:, 0]
@@ -22,8 +27,15 @@ def _normalize(R: np.ndarray) -> np.ndarray:
     return np.where(total > 0, R / np.where(total > 0, total, 1), 1.0 / R.shape[1])
 
 
-def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int = 256, n_steps: int = 32,
-            lengths: np.ndarray | None = None) -> np.ndarray:
+def explain(
+    model: Any,
+    X: np.ndarray,
+    *,
+    method: str = "attention",
+    batch_size: int = 256,
+    n_steps: int = 32,
+    lengths: np.ndarray | None = None,
+) -> np.ndarray:
     """Relevance of every time step, shape ``(n, T)``, each row summing to 1.
 
     Parameters
@@ -62,9 +74,7 @@ def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int 
     if hasattr(model, "scaler"):
         X = model.scaler.transform(X)
     if method != "integrated_gradients" and not getattr(net, "has_attention", True):
-        raise ConfigError(
-            f"method: {net.name} has no attention; use `method` integrated_gradients for this model"
-        )
+        raise ConfigError(f"method: {net.name} has no attention; use `method` integrated_gradients for this model")
     net.eval()
     out = []
     for i in range(0, len(X), batch_size):
@@ -83,7 +93,7 @@ def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int 
         else:
             from captum.attr import IntegratedGradients
 
-            def forward(x, m=mask):  # captum feeds n_steps copies of the batch at once
+            def forward(x: Any, m: Any = mask) -> Any:  # captum feeds n_steps copies of the batch at once
                 return _predicted_logit(net(x, None if m is None else m.repeat(len(x) // len(m), 1))[0])
 
             ig = IntegratedGradients(forward)
@@ -93,7 +103,7 @@ def explain(model, X: np.ndarray, *, method: str = "attention", batch_size: int 
     return _normalize(np.concatenate(out)) if out else np.zeros((0, X.shape[-1]))
 
 
-def randomized_copy(net, seed: int = 0):
+def randomized_copy(net: Module, seed: int = 0) -> Module:
     """A copy of ``net`` with every parameter re-drawn at random (Adebayo et al.'s model randomization test)."""
     import copy
 

@@ -7,13 +7,24 @@ series with a segment (``start >= 0``) are scored.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["format_localization", "localization_scores", "pointing_game", "mass_inside", "shift", "auprc",
-           "spans_from_mass", "span_iou", "choose_mass"]
+__all__ = [
+    "auprc",
+    "choose_mass",
+    "format_localization",
+    "localization_scores",
+    "mass_inside",
+    "pointing_game",
+    "shift",
+    "span_iou",
+    "spans_from_mass",
+]
 
 
-def _rows(R: np.ndarray, start: np.ndarray, end: np.ndarray):
+def _rows(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     R = np.asarray(R, dtype=np.float64)
     start, end = np.asarray(start), np.asarray(end)
     keep = start >= 0
@@ -25,17 +36,17 @@ def _inside(T: int, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return (t[None, :] >= start[:, None]) & (t[None, :] < end[:, None])  # (n, T)
 
 
-def pointing_game(R, start, end, tolerance: float = 0.01) -> float:
+def pointing_game(R: np.ndarray, start: np.ndarray, end: np.ndarray, tolerance: float = 0.01) -> float:
     """Share of series whose relevance peak lies in the segment, widened by ``tolerance * T`` on each side."""
     R, start, end = _rows(R, start, end)
     if len(R) == 0:
         return float("nan")
-    tol = int(round(tolerance * R.shape[1]))
+    tol = round(float(tolerance) * R.shape[1])
     peak = R.argmax(1)
     return float(np.mean((peak >= start - tol) & (peak < end + tol)))
 
 
-def mass_inside(R, start, end) -> tuple[float, float]:
+def mass_inside(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[float, float]:
     """Mean share of relevance mass inside the segment, and the share uniform relevance would get."""
     R, start, end = _rows(R, start, end)
     if len(R) == 0:
@@ -45,7 +56,7 @@ def mass_inside(R, start, end) -> tuple[float, float]:
     return float(share.mean()), float(np.mean((end - start) / R.shape[1]))
 
 
-def shift(R, start, end) -> tuple[float, float]:
+def shift(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[float, float]:
     """Median and IQR of (relevance centre of mass - segment centre), in time steps."""
     R, start, end = _rows(R, start, end)
     if len(R) == 0:
@@ -58,7 +69,7 @@ def shift(R, start, end) -> tuple[float, float]:
     return float(med), float(q3 - q1)
 
 
-def auprc(R, start, end) -> float:
+def auprc(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
     """Mean over series of the average precision of relevance as a per-step score of the segment mask."""
     from sklearn.metrics import average_precision_score
 
@@ -66,10 +77,10 @@ def auprc(R, start, end) -> float:
     if len(R) == 0:
         return float("nan")
     inside = _inside(R.shape[1], start, end)
-    return float(np.mean([average_precision_score(m, r) for m, r in zip(inside, R)]))
+    return float(np.mean([average_precision_score(m, r) for m, r in zip(inside, R, strict=False)]))
 
 
-def spans_from_mass(R, mass: float) -> np.ndarray:
+def spans_from_mass(R: np.ndarray, mass: float) -> np.ndarray:
     """One span per series: the shortest window holding at least ``mass`` of the series' relevance.
 
     Unlike a threshold on the peak, this recovers a segment whose relevance
@@ -89,24 +100,28 @@ def spans_from_mass(R, mass: float) -> np.ndarray:
     return spans
 
 
-def span_iou(spans, start, end) -> np.ndarray:
+def span_iou(spans: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """IoU of each predicted span with its true segment (series with a segment only)."""
     spans, start, end = np.asarray(spans), np.asarray(start), np.asarray(end)
     keep = start >= 0
     s, e = spans[keep, 0], spans[keep, 1]
     inter = np.clip(np.minimum(e, end[keep]) - np.maximum(s, start[keep]), 0, None)
     union = (e - s) + (end[keep] - start[keep]) - inter
-    return inter / np.maximum(union, 1)
+    return np.asarray(inter / np.maximum(union, 1))
 
 
-def choose_mass(R, start, end, grid=None) -> tuple[float, float]:
+def choose_mass(
+    R: np.ndarray, start: np.ndarray, end: np.ndarray, grid: np.ndarray | None = None
+) -> tuple[float, float]:
     """The relevance mass for :func:`spans_from_mass` with the best mean span IoU, and that IoU."""
     grid = np.round(np.linspace(0.5, 0.99, 15), 3) if grid is None else grid
-    best = max(((float(np.mean(span_iou(spans_from_mass(R, q), start, end))), float(q)) for q in grid))
+    best = max((float(np.mean(span_iou(spans_from_mass(R, q), start, end))), float(q)) for q in grid)
     return best[1], best[0]
 
 
-def localization_scores(R, start, end, *, span_mass: float | None = None, tolerance: float = 0.01) -> dict:
+def localization_scores(
+    R: np.ndarray, start: np.ndarray, end: np.ndarray, *, span_mass: float | None = None, tolerance: float = 0.01
+) -> dict[str, Any]:
     """Every score in one dict (the ``localization`` block of ``metrics.json``).
 
     ``span_mass`` for the spans should be chosen on validation data with
@@ -115,7 +130,7 @@ def localization_scores(R, start, end, *, span_mass: float | None = None, tolera
     R = np.asarray(R, dtype=np.float64)
     start, end = np.asarray(start), np.asarray(end)
     chosen_here = span_mass is None
-    if chosen_here:
+    if span_mass is None:
         span_mass, _ = choose_mass(R[start >= 0], start[start >= 0], end[start >= 0])
     mi, uni = mass_inside(R, start, end)
     med, iqr = shift(R, start, end)
@@ -134,12 +149,19 @@ def localization_scores(R, start, end, *, span_mass: float | None = None, tolera
     }
 
 
-def format_localization(s: dict) -> str:
+def format_localization(s: dict[str, Any]) -> str:
     """The ``localization`` block as a few readable lines."""
-    return "\n".join([
-        f"Localization ({s.get('relevance', 'relevance')} vs. true segments, {s['n_series']} series):",
-        f"  pointing game {s['pointing_game']:.4f}   mass inside {s['mass_inside']:.4f} "
-        f"(uniform {s['uniform_mass']:.4f})   AUPRC {s['auprc']:.4f}",
-        f"  shift median {s['shift_median']:+.1f} steps (IQR {s['shift_iqr']:.1f})   span IoU {s['span_iou']:.4f} "
-        f"(shortest window with {s['span_mass']:.0%} of the relevance, chosen on {s['span_mass_chosen_on']})",
-    ])
+    return "\n".join(
+        [
+            f"Localization ({s.get('relevance', 'relevance')} vs. true segments, {s['n_series']} series):",
+            (
+                f"  pointing game {s['pointing_game']:.4f}   mass inside {s['mass_inside']:.4f} "
+                f"(uniform {s['uniform_mass']:.4f})   AUPRC {s['auprc']:.4f}"
+            ),
+            (
+                f"  shift median {s['shift_median']:+.1f} steps (IQR {s['shift_iqr']:.1f})   span IoU "
+                f"{s['span_iou']:.4f} (shortest window with {s['span_mass']:.0%} of the relevance, chosen on "
+                f"{s['span_mass_chosen_on']})"
+            ),
+        ]
+    )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["classification_metrics", "format_report"]
 
 
-def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> dict:
+def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> dict[str, Any]:
     """Accuracy, precision, recall, F1, ROC AUC and the confusion matrix.
 
     Binary tasks score the positive class (index 1), as the seed does;
@@ -58,7 +60,7 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: l
         "f1": float(f),
         "roc_auc": float(roc_auc),
         "confusion_matrix": skm.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-        "n_test": int(len(y_true)),
+        "n_test": len(y_true),
         "class_names": list(class_names),
         "per_class": {
             name: {"precision": float(pc[i]), "recall": float(rc[i]), "f1": float(fc[i]), "support": int(sc[i])}
@@ -67,7 +69,7 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: l
     }
 
 
-def format_report(m: dict) -> str:
+def format_report(m: dict[str, Any]) -> str:
     """The seed article's printout: the headline scores, then the confusion matrix."""
     names = m["class_names"]
     avg = "" if len(names) == 2 else " (macro)"
@@ -81,7 +83,7 @@ def format_report(m: dict) -> str:
     ]
     width = max(max(len(n) for n in names), max(len(str(v)) for row in m["confusion_matrix"] for v in row)) + 2
     lines.append(" " * width + "".join(n.rjust(width) for n in names))
-    for name, row in zip(names, m["confusion_matrix"]):
+    for name, row in zip(names, m["confusion_matrix"], strict=False):
         lines.append(name.rjust(width) + "".join(str(v).rjust(width) for v in row))
     lines.append("")
     lines.append(f"{'class':>{width}}{'precision':>11}{'recall':>9}{'f1':>9}{'support':>9}")

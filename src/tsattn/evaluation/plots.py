@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from .._io import atomic_write_bytes
 __all__ = ["plot_attention", "plot_attention_examples", "plot_history", "save_figure"]
 
 
-def _pyplot():
+def _pyplot() -> Any:
     import sys
 
     import matplotlib
@@ -27,7 +28,7 @@ def _pyplot():
     return plt
 
 
-def save_figure(fig, path: str | os.PathLike[str], dpi: int = 110) -> None:
+def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 110) -> None:
     fmt = os.fspath(path).rsplit(".", 1)[-1].lower()
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt if fmt in ("png", "svg", "pdf") else "png", dpi=dpi, bbox_inches="tight")
@@ -35,8 +36,16 @@ def save_figure(fig, path: str | os.PathLike[str], dpi: int = 110) -> None:
     _pyplot().close(fig)
 
 
-def plot_attention(ax, x: np.ndarray, attention: np.ndarray | None, *, segment: tuple[int, int] | None = None,
-                   title: str = "", label: str = "attention", span: tuple[int, int] | None = None) -> None:
+def plot_attention(
+    ax: Any,
+    x: np.ndarray,
+    attention: np.ndarray | None,
+    *,
+    segment: tuple[int, int] | None = None,
+    title: str = "",
+    label: str = "attention",
+    span: tuple[int, int] | None = None,
+) -> None:
     """Draw a series (one line per channel) with its attention on a twin axis and the true segment shaded."""
     x = np.atleast_2d(x)
     t = np.arange(x.shape[-1])
@@ -63,9 +72,16 @@ def plot_attention(ax, x: np.ndarray, attention: np.ndarray | None, *, segment: 
 
 
 def plot_attention_examples(
-    X: np.ndarray, attention: np.ndarray, y: np.ndarray, pred: np.ndarray, class_names: list[str],
-    path: str | os.PathLike[str], *, segment_start: np.ndarray | None = None,
-    segment_end: np.ndarray | None = None, indices: list[int] | None = None,
+    X: np.ndarray,
+    attention: np.ndarray,
+    y: np.ndarray,
+    pred: np.ndarray,
+    class_names: list[str],
+    path: str | os.PathLike[str],
+    *,
+    segment_start: np.ndarray | None = None,
+    segment_end: np.ndarray | None = None,
+    indices: list[int] | None = None,
 ) -> list[int]:
     """Plot attention over the signal for one series of each class (the article's two plots).
 
@@ -75,7 +91,7 @@ def plot_attention_examples(
     if indices is None:
         indices = [int(np.flatnonzero(y == c)[0]) for c in range(len(class_names)) if (y == c).any()]
     fig, axes = plt.subplots(len(indices), 1, figsize=(10, 3.0 * len(indices)), squeeze=False)
-    for ax, i in zip(axes[:, 0], indices):
+    for ax, i in zip(axes[:, 0], indices, strict=False):
         seg = None
         if segment_start is not None and segment_end is not None:
             seg = (int(segment_start[i]), int(segment_end[i]))
@@ -86,7 +102,7 @@ def plot_attention_examples(
     return indices
 
 
-def plot_history(history: list[dict], path: str | os.PathLike[str]) -> None:
+def plot_history(history: list[dict[str, Any]], path: str | os.PathLike[str]) -> None:
     """Training and validation loss and accuracy per epoch; the best epoch marked."""
     plt = _pyplot()
     epochs = [h["epoch"] for h in history]
@@ -108,9 +124,18 @@ def plot_history(history: list[dict], path: str | os.PathLike[str]) -> None:
 
 
 def plot_gallery(
-    X: np.ndarray, relevance: np.ndarray, y: np.ndarray, pred: np.ndarray, class_names: list[str],
-    path: str | os.PathLike[str], *, segment_start: np.ndarray | None = None, segment_end: np.ndarray | None = None,
-    spans: np.ndarray | None = None, per_group: int = 3, label: str = "attention",
+    X: np.ndarray,
+    relevance: np.ndarray,
+    y: np.ndarray,
+    pred: np.ndarray,
+    class_names: list[str],
+    path: str | os.PathLike[str],
+    *,
+    segment_start: np.ndarray | None = None,
+    segment_end: np.ndarray | None = None,
+    spans: np.ndarray | None = None,
+    per_group: int = 3,
+    label: str = "attention",
 ) -> dict[str, list[int]]:
     """A gallery of test series: true positives, false positives and false negatives.
 
@@ -120,8 +145,11 @@ def plot_gallery(
     """
     plt = _pyplot()
     if len(class_names) == 2:
-        groups = {"true positive": (y == 1) & (pred == 1), "false positive": (y == 0) & (pred == 1),
-                  "false negative": (y == 1) & (pred == 0)}
+        groups = {
+            "true positive": (y == 1) & (pred == 1),
+            "false positive": (y == 0) & (pred == 1),
+            "false negative": (y == 1) & (pred == 0),
+        }
     else:
         groups = {"correct": y == pred, "wrong": y != pred}
     chosen = {g: np.flatnonzero(m)[:per_group].tolist() for g, m in groups.items()}
@@ -129,43 +157,57 @@ def plot_gallery(
     if not panels:
         panels = [("series", 0)]
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 1.9 * len(panels)), squeeze=False)
-    for ax, (group, i) in zip(axes[:, 0], panels):
+    for ax, (group, i) in zip(axes[:, 0], panels, strict=False):
         x = np.atleast_2d(X[i])
         T = x.shape[-1]
         lo, hi = float(np.nanmin(x)), float(np.nanmax(x))  # NaN marks the padding of shorter series
         pad = 0.08 * (hi - lo or 1)
         band = (lo - 3 * pad, lo - pad)
-        ax.imshow(relevance[i][None, :], aspect="auto", cmap="Reds", extent=(-0.5, T - 0.5, *band),
-                  vmin=0, vmax=float(relevance[i].max()) or 1)
+        ax.imshow(
+            relevance[i][None, :],
+            aspect="auto",
+            cmap="Reds",
+            extent=(-0.5, T - 0.5, *band),
+            vmin=0,
+            vmax=float(relevance[i].max()) or 1,
+        )
         for c, row in enumerate(x):
             ax.plot(np.arange(T), row, lw=1, color=f"C{c}" if len(x) > 1 else "C0")
-        if segment_start is not None and segment_start[i] >= 0:
+        if segment_start is not None and segment_end is not None and segment_start[i] >= 0:
             ax.axvspan(segment_start[i], segment_end[i] - 0.5, color="C2", alpha=0.2)
         if spans is not None:
             ax.axvspan(spans[i][0], spans[i][1] - 0.5, fill=False, edgecolor="k", ls="--", lw=1.1)
         ax.set_ylim(band[0], hi + pad)
         ax.set_xlim(-0.5, T - 0.5)
         ax.set_yticks([])
-        ax.set_title(f"{group}: series {i}, true {class_names[y[i]]}, predicted {class_names[pred[i]]}",
-                     fontsize=8, loc="left")
+        ax.set_title(
+            f"{group}: series {i}, true {class_names[y[i]]}, predicted {class_names[pred[i]]}", fontsize=8, loc="left"
+        )
     axes[-1, 0].set_xlabel(f"time step (band: {label}; green: true segment; dashed: predicted span)")
     fig.tight_layout()
     save_figure(fig, path)
     return chosen
 
 
-def confusion_matrix_figure(cm: list[list[int]], class_names: list[str]):
+def confusion_matrix_figure(counts: list[list[int]], class_names: list[str]) -> Any:
     """The confusion matrix with class names, counts in the cells and rows normalised for colour."""
     plt = _pyplot()
-    cm = np.asarray(cm)
+    cm = np.asarray(counts)
     share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
     k = len(class_names)
     fig, ax = plt.subplots(figsize=(1.6 + 0.7 * k, 1.4 + 0.6 * k))
     ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
-                    color="white" if share[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                str(cm[i, j]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if share[i, j] > 0.5 else "black",
+            )
     ax.set_xticks(range(k), class_names, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(k), class_names, fontsize=8)
     ax.set_xlabel("predicted")
@@ -178,15 +220,18 @@ def plot_confusion_matrix(cm: list[list[int]], class_names: list[str], path: str
     save_figure(confusion_matrix_figure(cm, class_names), path)
 
 
-def benchmark_figure(result: dict):
+def benchmark_figure(result: dict[str, Any]) -> Any:
     """Accuracy, training time and inference throughput per model, side by side."""
     plt = _pyplot()
     rows = result["models"]
     names = [r["name"] for r in rows]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    panels = [("accuracy", "test accuracy", False), ("train_seconds", "training wall seconds", False),
-              ("inference_series_per_s", "inference series / s (log)", True)]
-    for ax, (key, label, log) in zip(axes, panels):
+    panels = [
+        ("accuracy", "test accuracy", False),
+        ("train_seconds", "training wall seconds", False),
+        ("inference_series_per_s", "inference series / s (log)", True),
+    ]
+    for ax, (key, label, log) in zip(axes, panels, strict=False):
         vals = [r[key] for r in rows]
         bars = ax.bar(names, vals, color=[f"C{i}" for i in range(len(rows))])
         ax.set_title(label, fontsize=10)

@@ -5,4 +5,12 @@ from .length import LengthLogits
 from .level import LevelLogits
 from .masking import apply_mask, lengths_to_mask, upsample_attention
 
-__all__ = ["AdditiveAttention", "LengthLogits", "LevelLogits", "apply_mask", "lengths_to_mask", "masked_softmax", "upsample_attention"]
+__all__ = [
+    "AdditiveAttention",
+    "LengthLogits",
+    "LevelLogits",
+    "apply_mask",
+    "lengths_to_mask",
+    "masked_softmax",
+    "upsample_attention",
+]

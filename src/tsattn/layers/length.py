@@ -35,6 +35,8 @@ class LengthLogits(nn.Module):
     change how that sum is rounded.
     """
 
+    stats: torch.Tensor
+
     def __init__(self, n_outputs: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(N_BUMPS, n_outputs), requires_grad=False)  # off until fit

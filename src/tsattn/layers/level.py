@@ -36,6 +36,8 @@ class LevelLogits(nn.Module):
     z-normalised self.
     """
 
+    stats: torch.Tensor
+
     def __init__(self, n_channels: int, n_outputs: int) -> None:
         super().__init__()
         self.n_channels = n_channels

@@ -28,8 +28,9 @@ def upsample_attention(alpha: torch.Tensor, T: int, mask: torch.Tensor | None = 
     return fine / fine.sum(-1, keepdim=True).clamp_min(1e-12)
 
 
-def lengths_to_mask(lengths: torch.Tensor | np.ndarray | Sequence[int], T: int,
-                    device: torch.device | str | None = None) -> torch.Tensor:
+def lengths_to_mask(
+    lengths: torch.Tensor | np.ndarray | Sequence[int], T: int, device: torch.device | str | None = None
+) -> torch.Tensor:
     """``(B, T)`` boolean mask, True on each series' first ``lengths[b]`` steps (its real ones).
 
     Examples

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -29,7 +31,7 @@ class TSClassifierNet(nn.Module):
             )
         self.n_channels, self.n_classes, self.seq_len = n_channels, n_classes, seq_len
 
-    def fit_lengths(self, lengths) -> None:
+    def fit_lengths(self, lengths: Any) -> None:
         """Give the training series' lengths (``None`` when all are alike) to every :class:`LengthLogits`."""
         from ..layers import LengthLogits
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,13 +35,22 @@ class LevelNet(TSClassifierNet):
         feats = [LevelLogits.features(x[:, C:], mask) for x, mask in batches]
         self.level.fit(torch.cat(feats) if feats else torch.zeros(0, 2 * C))
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         C = self.n_channels
         logits, attention = self.body(x[:, :C].contiguous(), mask)  # laid out as the plain model's input
         return logits + self.level(x[:, C:], mask), attention
 
 
-def fit_levels(net: TSClassifierNet, X, rows, lengths, transform, *, max_rows: int = 65536, chunk: int = 4096) -> None:
+def fit_levels(
+    net: TSClassifierNet,
+    X: Any,
+    rows: np.ndarray,
+    lengths: np.ndarray | None,
+    transform: Callable[[np.ndarray], np.ndarray],
+    *,
+    max_rows: int = 65536,
+    chunk: int = 4096,
+) -> None:
     """Fit ``net``'s level offsets (a no-op unless it is a :class:`LevelNet`) on training ``rows`` of ``X``.
 
     ``transform`` scales a batch of raw rows; ``lengths`` (or ``None``) gives
@@ -54,7 +64,7 @@ def fit_levels(net: TSClassifierNet, X, rows, lengths, transform, *, max_rows: i
     if len(rows) > max_rows:
         rows = rows[np.linspace(0, len(rows) - 1, max_rows).astype(np.int64)]
 
-    def batches():
+    def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         for i in range(0, len(rows), chunk):
             r = rows[i : i + chunk]
             x = torch.from_numpy(np.ascontiguousarray(transform(np.asarray(X[r]))))

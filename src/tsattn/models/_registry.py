@@ -48,7 +48,7 @@ def is_peer(name: str) -> bool:
     return getattr(_REGISTRY.get(name), "kind", "network") == "peer"
 
 
-def get_model_class(name: str) -> Callable[..., Any]:
+def get_model_class(name: str) -> Any:
     _load_families()
     if name not in _REGISTRY:
         raise ConfigError(
@@ -80,8 +80,16 @@ def create_model(name: str | type[Any], n_channels: int, n_classes: int, seq_len
         raise ConfigError(f"model_params: {label} rejected its hyperparameters: {exc}") from None
 
 
-def create_network(name: str | type[Any], n_channels: int, n_classes: int, seq_len: int, *, views: int = 1,
-                   level_offsets: bool = False, **hyperparameters: Any) -> Any:
+def create_network(
+    name: str | type[Any],
+    n_channels: int,
+    n_classes: int,
+    seq_len: int,
+    *,
+    views: int = 1,
+    level_offsets: bool = False,
+    **hyperparameters: Any,
+) -> Any:
     """Build model ``name`` for input of ``n_channels`` channels, laid out as the scaler lays it out.
 
     ``views`` is how many copies of each channel the scaler hands over (2 for

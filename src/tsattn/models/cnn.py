@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -12,7 +14,9 @@ from ._registry import register_model
 
 @register_model
 class CNN(TSClassifierNet):
-    """FCN (Wang et al., 2017): three Conv-BN-ReLU blocks (kernels 7, 5, 3; the original 8 made odd for symmetric padding) -> global average pooling -> linear.
+    """FCN (Wang et al., 2017): three Conv-BN-ReLU blocks, global average pooling, linear.
+
+    The kernels are 7, 5 and 3: the original 8 is made odd for symmetric padding.
 
     No attention. Widths default to (64, 128, 64), half the original's, for CPU speed.
     """
@@ -21,22 +25,27 @@ class CNN(TSClassifierNet):
     has_attention = False
 
     def __init__(
-        self, n_channels: int, n_classes: int, seq_len: int, *, channels: tuple[int, ...] = (64, 128, 64),
+        self,
+        n_channels: int,
+        n_classes: int,
+        seq_len: int,
+        *,
+        channels: tuple[int, ...] = (64, 128, 64),
         kernels: tuple[int, ...] = (7, 5, 3),
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         widths = (n_channels, *channels)
-        self.convs = nn.ModuleList(nn.Conv1d(widths[i], widths[i + 1], k, padding="same") for i, k in enumerate(kernels))
+        self.convs = nn.ModuleList(
+            nn.Conv1d(widths[i], widths[i + 1], k, padding="same") for i, k in enumerate(kernels)
+        )
         self.norms = nn.ModuleList(nn.BatchNorm1d(c) for c in channels)
         self.head = nn.Linear(channels[-1], self.n_outputs)
         self.length = LengthLogits(self.n_outputs)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         h = apply_mask(x, mask)  # (B, C, T)
-        for conv, norm in zip(self.convs, self.norms):
+        for conv, norm in zip(self.convs, self.norms, strict=False):
             h = apply_mask(torch.relu(norm(conv(h))), mask)  # (B, F, T)
-        if mask is None:
-            pooled = h.mean(-1)
-        else:
-            pooled = h.sum(-1) / mask.sum(-1, keepdim=True).clamp_min(1).to(h.dtype)  # mean over real steps
+        # the mean over real steps
+        pooled = h.mean(-1) if mask is None else h.sum(-1) / mask.sum(-1, keepdim=True).clamp_min(1).to(h.dtype)
         return self.head(pooled) + self.length(x, mask), None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -37,12 +39,22 @@ class CNNAttention(TSClassifierNet):
     name = "cnn_attention"
 
     def __init__(
-        self, n_channels: int, n_classes: int, seq_len: int, *, channels: tuple[int, ...] = (16, 16, 16, 16),
-        kernel_size: int = 5, dilations: tuple[int, ...] = (1, 2, 4, 8), attn_dim: int = 64, pool: int = 2,
+        self,
+        n_channels: int,
+        n_classes: int,
+        seq_len: int,
+        *,
+        channels: tuple[int, ...] = (16, 16, 16, 16),
+        kernel_size: int = 5,
+        dilations: tuple[int, ...] = (1, 2, 4, 8),
+        attn_dim: int = 64,
+        pool: int = 2,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         if len(channels) != len(dilations):
-            raise ValueError(f"channels and dilations must have the same length; got {len(channels)} and {len(dilations)}")
+            raise ValueError(
+                f"channels and dilations must have the same length; got {len(channels)} and {len(dilations)}"
+            )
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd (to keep every step centred); got {kernel_size}")
         self.pool = pool
@@ -54,7 +66,7 @@ class CNNAttention(TSClassifierNet):
         self.head = nn.Linear(channels[-1], self.n_outputs)
         self.length = LengthLogits(self.n_outputs)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         T = x.shape[-1]
         h = apply_mask(x, mask)  # (B, C, T)
         coarse_mask = mask

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -24,7 +26,13 @@ class LSTMAttention(TSClassifierNet):
     name = "lstm_attention"
 
     def __init__(
-        self, n_channels: int, n_classes: int, seq_len: int, *, hidden_size: int = 32, attn_dim: int = 64,
+        self,
+        n_channels: int,
+        n_classes: int,
+        seq_len: int,
+        *,
+        hidden_size: int = 32,
+        attn_dim: int = 64,
         init: str = "orthogonal",
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
@@ -47,7 +55,7 @@ class LSTMAttention(TSClassifierNet):
                 if "bias_ih" in pname:
                     nn.init.ones_(p.data[H : 2 * H])  # forget gate: remember by default
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         seq = x.transpose(1, 2)  # (B, C, T) -> (B, T, C)
         if mask is not None and not bool(mask.all()):
             # Pack so that the backward direction starts at each series' own last step.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -19,7 +21,12 @@ class MLP(TSClassifierNet):
     onnx_dynamic_time = False
 
     def __init__(
-        self, n_channels: int, n_classes: int, seq_len: int, *, hidden: tuple[int, ...] = (256, 128),
+        self,
+        n_channels: int,
+        n_classes: int,
+        seq_len: int,
+        *,
+        hidden: tuple[int, ...] = (256, 128),
         dropout: float = 0.1,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
@@ -31,7 +38,7 @@ class MLP(TSClassifierNet):
         layers.append(nn.Linear(width, self.n_outputs))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         if x.shape[-1] != self.seq_len:
             raise ValueError(
                 f"mlp takes series of exactly seq_len={self.seq_len} steps (it has one weight per step); "

@@ -25,7 +25,7 @@ def pad_with_last_value(X: np.ndarray, lengths: np.ndarray | None, length: int |
     """
     X = np.asarray(X, dtype=np.float64)
     T = X.shape[2]
-    if length is not None and T < length:
+    if length is not None and length > T:
         X = np.concatenate([X, np.full((*X.shape[:2], length - T), np.nan)], axis=2)
     if lengths is None and length is None:
         return X
@@ -49,8 +49,9 @@ class MiniRocket:
         try:
             from aeon.classification.convolution_based import MiniRocketClassifier
         except ImportError:
-            raise ConfigError(f"model: {self.name} needs aeon, which is not installed (pip install 'tsattn[aeon]')",
-                              ) from None
+            raise ConfigError(
+                f"model: {self.name} needs aeon, which is not installed (pip install 'tsattn[aeon]')",
+            ) from None
         self.classifier = MiniRocketClassifier(random_state=random_state, n_jobs=n_jobs)
 
     @staticmethod
@@ -79,9 +80,9 @@ class MiniRocket:
         scores = self.classifier.pipeline_.decision_function(X)
         if scores.ndim == 1:
             p1 = 1 / (1 + np.exp(-scores))
-            return np.c_[1 - p1, p1]
+            return np.asarray(np.c_[1 - p1, p1])
         e = np.exp(scores - scores.max(1, keepdims=True))
-        return e / e.sum(1, keepdims=True)
+        return np.asarray(e / e.sum(1, keepdims=True))
 
     @property
     def n_params(self) -> int:
@@ -90,5 +91,8 @@ class MiniRocket:
 
     @property
     def settings(self) -> dict[str, Any]:
-        return {"n_kernels": self.classifier.n_kernels, "n_jobs": self.classifier.n_jobs,
-                "input": "raw (MiniRocket normalises itself)"}
+        return {
+            "n_kernels": self.classifier.n_kernels,
+            "n_jobs": self.classifier.n_jobs,
+            "input": "raw (MiniRocket normalises itself)",
+        }

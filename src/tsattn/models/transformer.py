@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import nn
@@ -13,6 +14,8 @@ from ._registry import register_model
 
 
 class _SinusoidalPosition(nn.Module):
+    pe: torch.Tensor
+
     def __init__(self, d_model: int, max_len: int = 100_000) -> None:
         super().__init__()
         pos = torch.arange(max_len)[:, None]
@@ -40,22 +43,32 @@ class Transformer(TSClassifierNet):
     onnx_dynamic_time = False
 
     def __init__(
-        self, n_channels: int, n_classes: int, seq_len: int, *, d_model: int = 64, n_heads: int = 4,
-        n_layers: int = 2, patch_size: int = 10, dropout: float = 0.0, attn_dim: int = 64,
+        self,
+        n_channels: int,
+        n_classes: int,
+        seq_len: int,
+        *,
+        d_model: int = 64,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        patch_size: int = 10,
+        dropout: float = 0.0,
+        attn_dim: int = 64,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         self.patch_size = patch_size
         self.embed = nn.Conv1d(n_channels, d_model, kernel_size=patch_size, stride=patch_size)
         self.position = _SinusoidalPosition(d_model)
-        layer = nn.TransformerEncoderLayer(d_model, n_heads, dim_feedforward=2 * d_model, dropout=dropout,
-                                           batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            d_model, n_heads, dim_feedforward=2 * d_model, dropout=dropout, batch_first=True, norm_first=True
+        )
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
         self.attention = AdditiveAttention(d_model, attn_dim)
         self.head = nn.Linear(d_model, self.n_outputs)
         self.length = LengthLogits(self.n_outputs)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         T = x.shape[-1]
         length_logits = self.length(x, mask)
         pad = (-T) % self.patch_size

@@ -10,7 +10,8 @@ and sharding, so Lightning's DDP sampler works unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,9 +20,16 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 from ..layers.masking import lengths_to_mask
 
 
-class ArrayDataset(Dataset):
-    def __init__(self, X, y: np.ndarray | None = None, lengths: np.ndarray | None = None, *,
-                 index: np.ndarray | None = None, transform: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+class ArrayDataset(Dataset[Any]):
+    def __init__(
+        self,
+        X: np.ndarray,
+        y: np.ndarray | None = None,
+        lengths: np.ndarray | None = None,
+        *,
+        index: np.ndarray | None = None,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
         self.X = X
         self.y = y
         self.lengths = lengths
@@ -31,17 +39,21 @@ class ArrayDataset(Dataset):
     def __len__(self) -> int:
         return len(self.X) if self.index is None else len(self.index)
 
-    def __getitem__(self, i: int):
-        return self.__getitems__([i])
+    def __getitem__(self, i: int) -> tuple[Any, ...]:
+        return tuple(self.__getitems__([i]))
 
-    def __getitems__(self, idx: list[int]):
-        idx = np.sort(np.asarray(idx, np.int64))  # sorted reads are kinder to memory-mapped files
-        rows = idx if self.index is None else np.sort(self.index[idx])
+    def __getitems__(self, idx: list[int]) -> Any:
+        picked = np.sort(np.asarray(idx, np.int64))  # sorted reads are kinder to memory-mapped files
+        rows = picked if self.index is None else np.sort(self.index[picked])
         xb = np.asarray(self.X[rows], dtype=np.float32)
         if self.transform is not None:
             xb = self.transform(xb)
         x = torch.from_numpy(np.ascontiguousarray(xb, dtype=np.float32))
-        y = torch.from_numpy(np.asarray(self.y[rows], dtype=np.int64)) if self.y is not None else torch.zeros(len(rows), dtype=torch.long)
+        y = (
+            torch.from_numpy(np.asarray(self.y[rows], dtype=np.int64))
+            if self.y is not None
+            else torch.zeros(len(rows), dtype=torch.long)
+        )
         mask = None
         if self.lengths is not None:
             lengths = torch.from_numpy(np.asarray(self.lengths[rows]))
@@ -62,7 +74,7 @@ class EpochSampler(RandomSampler):
     ``DistributedSampler`` (it is a ``RandomSampler``), seeded the same way.
     """
 
-    def __init__(self, data_source, seed: int) -> None:
+    def __init__(self, data_source: Any, seed: int) -> None:
         super().__init__(data_source)
         self.seed = seed
         self.epoch = 0
@@ -70,7 +82,7 @@ class EpochSampler(RandomSampler):
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
         g = torch.Generator().manual_seed(self.seed)
         for _ in range(self.epoch):
@@ -85,13 +97,19 @@ def _draw(g: torch.Generator) -> None:
     torch.empty((), dtype=torch.int64).random_(generator=g)
 
 
-def _keep_batch(batch):
+def _keep_batch(batch: Any) -> Any:
     return batch
 
 
-def make_loader(ds: ArrayDataset, batch_size: int, *, shuffle: bool, seed: int = 0) -> DataLoader:
+def make_loader(ds: ArrayDataset, batch_size: int, *, shuffle: bool, seed: int = 0) -> DataLoader[Any]:
     if not shuffle:
         return DataLoader(ds, batch_size=batch_size, shuffle=False, collate_fn=_keep_batch, num_workers=0)
     # The loader's own generator only seeds workers (there are none); the order comes from the sampler.
-    return DataLoader(ds, batch_size=batch_size, sampler=EpochSampler(ds, seed), generator=torch.Generator(),
-                      collate_fn=_keep_batch, num_workers=0)
+    return DataLoader(
+        ds,
+        batch_size=batch_size,
+        sampler=EpochSampler(ds, seed),
+        generator=torch.Generator(),
+        collate_fn=_keep_batch,
+        num_workers=0,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import lightning as L
 import torch
 
@@ -30,8 +32,13 @@ class LitClassifier(L.LightningModule):
     """Train any registered network with Adam and an optional one-cycle schedule."""
 
     def __init__(
-        self, net: torch.nn.Module, *, lr: float = 3e-3, weight_decay: float = 0.0,
-        lr_schedule: str = "onecycle", attention_smoothing: float = 0.0,
+        self,
+        net: torch.nn.Module,
+        *,
+        lr: float = 3e-3,
+        weight_decay: float = 0.0,
+        lr_schedule: str = "onecycle",
+        attention_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         self.net = net
@@ -39,10 +46,10 @@ class LitClassifier(L.LightningModule):
         self.attention_smoothing = attention_smoothing
         self.lr_schedule = lr_schedule
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         return self.net(x, mask)
 
-    def _step(self, batch, stage: str) -> torch.Tensor:
+    def _step(self, batch: Any, stage: str) -> torch.Tensor:
         x, y, mask = batch
         logits, att = self.net(x, mask)
         loss = classification_loss(logits, y)
@@ -55,13 +62,13 @@ class LitClassifier(L.LightningModule):
         self.log(f"{stage}_acc", acc, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
         return objective
 
-    def training_step(self, batch, batch_idx):
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")
 
-    def validation_step(self, batch, batch_idx):
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
         self._step(batch, "val")
 
-    def configure_optimizers(self):
+    def configure_optimizers(self) -> Any:
         opt_cls = torch.optim.AdamW if self.weight_decay > 0 else torch.optim.Adam
         opt = opt_cls(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         if self.lr_schedule == "constant":
@@ -70,7 +77,7 @@ class LitClassifier(L.LightningModule):
         if total < 8:  # too few steps to warm up and anneal: one-cycle would divide by zero
             return opt
         if self.lr_schedule == "onecycle":
-            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.lr, total_steps=total, pct_start=0.25)
+            sched: Any = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.lr, total_steps=total, pct_start=0.25)
         else:
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -51,8 +51,10 @@ def resolve_train_config(model: str, given: Mapping[str, Any] | None = None) -> 
 
     get_model_class(model)  # an unknown name fails here, naming the registered ones
     if is_peer(model):
-        raise ConfigError(f"model: {model} is a peer to compare against (tsattn benchmark --models {model}), "
-                          "not a network tsattn trains")
+        raise ConfigError(
+            f"model: {model} is a peer to compare against (tsattn benchmark --models {model}), "
+            "not a network tsattn trains"
+        )
     given = {k: v for k, v in (given or {}).items() if v is not None}
     values = recipe_for(model) | given
     if "max_epochs" in given and "min_steps" not in given:
@@ -61,8 +63,9 @@ def resolve_train_config(model: str, given: Mapping[str, Any] | None = None) -> 
     return TrainConfig.from_dict(values, source=PARAMETERS)
 
 
-def split_rows(y: np.ndarray, config: TrainConfig, *, official_test: bool = False
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_rows(
+    y: np.ndarray, config: TrainConfig, *, official_test: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(train, val, test)`` row indices of labels ``y``: stratified and seeded by ``config.seed``.
 
     Without an official test set the rows are split ``1 - val - test`` /
@@ -81,8 +84,9 @@ def split_rows(y: np.ndarray, config: TrainConfig, *, official_test: bool = Fals
     from ..data.splits import stratified_split, stratified_train_val
 
     if not official_test:
-        return stratified_split(y, val_fraction=config.val_fraction, test_fraction=config.test_fraction,
-                                seed=config.seed)
+        return stratified_split(
+            y, val_fraction=config.val_fraction, test_fraction=config.test_fraction, seed=config.seed
+        )
     train, val = stratified_train_val(y, val_share=config.val_fraction / (1 - config.test_fraction), seed=config.seed)
     return train, val, np.arange(0)
 
@@ -122,8 +126,16 @@ class Prepared:
     """Raw rows of ``X`` to the network's input: the NaN policy (out of core) then the scaler."""
 
 
-def prepare(X: Any, lengths: np.ndarray | None, train_rows: np.ndarray, n_classes: int, config: TrainConfig,
-            *, model: Any = None, what: str = "data") -> Prepared:
+def prepare(
+    X: Any,
+    lengths: np.ndarray | None,
+    train_rows: np.ndarray,
+    n_classes: int,
+    config: TrainConfig,
+    *,
+    model: Any = None,
+    what: str = "data",
+) -> Prepared:
     """Clean ``X``, fit the scaler on ``train_rows``, seed, build the network and fit its offsets.
 
     ``X`` is ``(n, C, T)``: an array, or an out-of-core reader. ``model``
@@ -144,17 +156,33 @@ def prepare(X: Any, lengths: np.ndarray | None, train_rows: np.ndarray, n_classe
 
     seed_everything(config.seed, config.deterministic)
     n_channels, seq_len = int(X.shape[1]), int(X.shape[2])
-    net = create_network(model if model is not None else config.model, n_channels, n_classes, seq_len,
-                         **scaler.network_input, **config.model_params)
+    net = create_network(
+        model if model is not None else config.model,
+        n_channels,
+        n_classes,
+        seq_len,
+        **scaler.network_input,
+        **config.model_params,
+    )
     net.fit_lengths(lengths[train_rows] if lengths is not None else None)
     fit_levels(net, X, train_rows, lengths, transform)
     return Prepared(X=X, net=net, scaler=scaler, transform=transform)
 
 
-def train(prepared: Prepared, y: np.ndarray, lengths: np.ndarray | None, train_rows: np.ndarray,
-          val_rows: np.ndarray, config: TrainConfig, *, run_dir: str | os.PathLike[str] | None = None,
-          progress: bool = False, resume: bool = False, logger: str | None = None,
-          config_digest: str | None = None) -> Any:
+def train(
+    prepared: Prepared,
+    y: np.ndarray,
+    lengths: np.ndarray | None,
+    train_rows: np.ndarray,
+    val_rows: np.ndarray,
+    config: TrainConfig,
+    *,
+    run_dir: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+    resume: bool = False,
+    logger: str | None = None,
+    config_digest: str | None = None,
+) -> Any:
     """Train ``prepared.net`` in place on ``train_rows``, early-stopping on ``val_rows``; return the ``FitResult``.
 
     Batches are read and scaled as they are drawn, so out-of-core data are
@@ -165,6 +193,14 @@ def train(prepared: Prepared, y: np.ndarray, lengths: np.ndarray | None, train_r
     from .trainer import fit
 
     X, t = prepared.X, prepared.transform
-    return fit(prepared.net, ArrayDataset(X, y, lengths, index=train_rows, transform=t),
-               ArrayDataset(X, y, lengths, index=val_rows, transform=t), config, run_dir=run_dir, progress=progress,
-               resume=resume, logger=logger, config_digest=config_digest)
+    return fit(
+        prepared.net,
+        ArrayDataset(X, y, lengths, index=train_rows, transform=t),
+        ArrayDataset(X, y, lengths, index=val_rows, transform=t),
+        config,
+        run_dir=run_dir,
+        progress=progress,
+        resume=resume,
+        logger=logger,
+        config_digest=config_digest,
+    )

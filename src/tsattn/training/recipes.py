@@ -7,13 +7,16 @@ trains each model with its own recipe; anything not set falls back to the
 
 from __future__ import annotations
 
+from typing import Any
+
 #: The seed task (default config, 10,000 x 500) with lstm_attention, chosen with
 #: benchmarks/seed_task.py to finish the whole demo within 5 minutes on 2 CPU cores.
-#: What mattered, in exploratory runs on seed 0 (not kept in a results file) (test accuracy after 4 epochs, constant lr, batch 32):
+#: What mattered, in exploratory runs on seed 0 (not kept in a results file) (test accuracy after 4 epochs,
+#: constant lr, batch 32):
 #: at lr 1e-3 with orthogonal init, z-normalised input of std 1 gave 0.64 and of std 4 (gain 4) 0.95;
 #: at lr 2e-3, PyTorch's default init gave 0.80 and orthogonal init 0.83. A one-cycle schedule then
 #: anneals to 0.98+ in 16 epochs.
-SEED_TASK_RECIPE: dict = {
+SEED_TASK_RECIPE: dict[str, Any] = {
     "max_epochs": 16,
     "patience": 5,
     "batch_size": 32,
@@ -26,7 +29,7 @@ SEED_TASK_RECIPE: dict = {
 
 # min_steps keeps the optimiser-step count of the seed task on small datasets (UCR sets of 20-500
 # series): with 7,000 training series they change nothing.
-RECIPES: dict[str, dict] = {
+RECIPES: dict[str, dict[str, Any]] = {
     "lstm_attention": SEED_TASK_RECIPE,
     # The figures in this comment come from exploratory runs made while choosing the recipe; they are not
     # kept in a results file (the kept ones: benchmarks/results/localization.json, ucr_seeds.json).
@@ -41,14 +44,21 @@ RECIPES: dict[str, dict] = {
     # (amplitudes 1-10) the offsets are live and cost some localization: seeds 0/1/2 (1 thread each) shift
     # -5.1/-8.6/+7.9, pointing game 0.994/0.998/0.914, span IoU 0.882/0.830/0.815; seed 0 on 2 threads:
     # benchmarks/results/localization.json.
-    "cnn_attention": {"max_epochs": 8, "min_steps": 800, "batch_size": 64, "lr": 3e-3, "lr_schedule": "onecycle",
-                      "attention_smoothing": 0.002, "scaling": "znorm_level"},
+    "cnn_attention": {
+        "max_epochs": 8,
+        "min_steps": 800,
+        "batch_size": 64,
+        "lr": 3e-3,
+        "lr_schedule": "onecycle",
+        "attention_smoothing": 0.002,
+        "scaling": "znorm_level",
+    },
     "transformer": {"max_epochs": 20, "min_steps": 1500, "batch_size": 64, "lr": 1e-3, "lr_schedule": "onecycle"},
     "mlp": {"max_epochs": 30, "min_steps": 1500, "batch_size": 64, "lr": 1e-3, "lr_schedule": "onecycle"},
     "cnn": {"max_epochs": 10, "min_steps": 1000, "batch_size": 64, "lr": 3e-3, "lr_schedule": "onecycle"},
 }
 
 
-def recipe_for(model: str) -> dict:
+def recipe_for(model: str) -> dict[str, Any]:
     """The recipe of ``model`` (a copy), or ``{}`` for a model without one."""
     return dict(RECIPES.get(model, {}))

@@ -64,7 +64,7 @@ class Scaler:
                 s1 = s1 + np.nansum(xb, axis=(0, 2))
                 s2 = s2 + np.nansum(xb * xb, axis=(0, 2))
             mean = s1 / n
-            self.mean = mean.tolist()
+            self.mean = np.asarray(mean).tolist()
             self.std = (np.sqrt(np.maximum(s2 / n - mean * mean, 0.0)) + EPS).tolist()
         elif self.method not in ("znorm", "none"):
             from typing import get_args
@@ -99,9 +99,9 @@ class Scaler:
             out = X
         if padded:
             out = np.nan_to_num(out, nan=0.0)
-        return out.astype(np.float32, copy=False)
+        return np.asarray(out, dtype=np.float32)
 
-    def torch_module(self):
+    def torch_module(self) -> Any:
         """The same transform as a torch module, ``(x (B, C, T), mask (B, T) or None) -> (B, C', T)``.
 
         It is what the ONNX graph runs (:func:`tsattn.export.export_onnx`):
@@ -114,21 +114,25 @@ class Scaler:
     def _with(self, method: str) -> Scaler:
         return Scaler(method=method, gain=self.gain, mean=self.mean, std=self.std)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "gain": self.gain, "mean": self.mean, "std": self.std}
 
     @classmethod
-    def from_dict(cls, d: dict) -> Scaler:
-        return cls(method=d["method"], gain=float(d.get("gain", 1.0)), mean=list(d.get("mean", [])),
-                   std=list(d.get("std", [])))
+    def from_dict(cls, d: dict[str, Any]) -> Scaler:
+        return cls(
+            method=d["method"], gain=float(d.get("gain", 1.0)), mean=list(d.get("mean", [])), std=list(d.get("std", []))
+        )
 
 
-def _torch_scaler_class():
+def _torch_scaler_class() -> Any:
     import torch
     from torch import nn
 
     class TorchScaler(nn.Module):
         """:meth:`Scaler.transform` in torch (see :meth:`Scaler.torch_module`)."""
+
+        mean: torch.Tensor
+        std: torch.Tensor
 
         def __init__(self, scaler: Scaler) -> None:
             super().__init__()

@@ -22,19 +22,19 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import lightning as L
 import numpy as np
 import torch
+from lightning.fabric.plugins import TorchCheckpointIO
+from lightning.pytorch.callbacks import Callback, EarlyStopping
 
 from .._errors import RunError
 from .._io import atomic_save, atomic_write_text
 from ..config import TrainConfig
 from .data import ArrayDataset, make_loader
 from .module import LitClassifier
-
-import lightning as L
-from lightning.fabric.plugins import TorchCheckpointIO
-from lightning.pytorch.callbacks import Callback, EarlyStopping
 
 CHECKPOINT_DIR = "checkpoints"
 LAST = "last.ckpt"
@@ -45,7 +45,7 @@ HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "l
 
 @dataclass
 class FitResult:
-    history: list[dict] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
     best_epoch: int = -1
     best_val_loss: float = float("inf")
     epochs_run: int = 0
@@ -65,7 +65,7 @@ class _EpochLines(Callback):
     def __init__(self, max_epochs: int) -> None:
         self.max_epochs = max_epochs
 
-    def on_train_epoch_end(self, trainer, pl_module) -> None:
+    def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
         if trainer.is_global_zero:
             m = trainer.callback_metrics
             scores = ", ".join(f"{k} {float(m[k]):.4f}" for k in ("train_loss", "val_loss", "val_acc") if k in m)
@@ -79,10 +79,10 @@ class _BestAndHistory(Callback):
         self.result = result
         self.config_digest = config_digest
         self.history_path = history_path
-        self.best_state: dict | None = None
+        self.best_state: dict[str, Any] | None = None
         self._t0 = time.perf_counter()
 
-    def on_train_epoch_end(self, trainer, pl_module) -> None:
+    def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
         m = trainer.callback_metrics
         val_loss = float(m.get("val_loss", float("nan")))
         row = {
@@ -105,12 +105,12 @@ class _BestAndHistory(Callback):
             writer.writerows(self.result.history)
             atomic_write_text(self.history_path, buf.getvalue())
 
-    def on_fit_end(self, trainer, pl_module) -> None:
+    def on_fit_end(self, trainer: Any, pl_module: Any) -> None:
         if self.best_state is not None:
             pl_module.net.load_state_dict(self.best_state)
 
     # What a checkpoint keeps of this callback: plain lists, numbers and tensors only (weights_only loading).
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {
             "history": [[row[c] for c in HISTORY_COLUMNS] for row in self.result.history],
             "best_epoch": self.result.best_epoch,
@@ -120,8 +120,8 @@ class _BestAndHistory(Callback):
             "config_digest": self.config_digest,
         }
 
-    def load_state_dict(self, state: dict) -> None:
-        self.result.history = [dict(zip(HISTORY_COLUMNS, row)) for row in state["history"]]
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.result.history = [dict(zip(HISTORY_COLUMNS, row, strict=False)) for row in state["history"]]
         self.result.best_epoch, self.result.best_val_loss = state["best_epoch"], state["best_val_loss"]
         self.best_state = state["best_state"]
         self.result.resumed_from_epoch = len(self.result.history)  # one row per completed epoch
@@ -130,14 +130,17 @@ class _BestAndHistory(Callback):
         _set_rng_state(state["rng"])
 
 
-def _rng_state() -> dict:
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+def _rng_state() -> dict[str, Any]:
+    _kind, keys, pos, has_gauss, gauss = np.random.get_state()
     version, py_state, py_gauss = random.getstate()
-    return {"torch": torch.get_rng_state(), "numpy": [torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
-            "python": [version, list(py_state), py_gauss]}
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": [torch.from_numpy(np.asarray(keys).astype(np.int64)), pos, has_gauss, gauss],
+        "python": [version, list(py_state), py_gauss],
+    }
 
 
-def _set_rng_state(state: dict) -> None:
+def _set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     keys, pos, has_gauss, gauss = state["numpy"]
     np.random.set_state(("MT19937", keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
@@ -155,14 +158,14 @@ class _LastCheckpoint(Callback):
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def on_train_epoch_end(self, trainer, pl_module) -> None:
+    def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
         trainer.save_checkpoint(self.path, weights_only=False)  # False: the full state, to resume from
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Write each checkpoint to a temporary file and rename it into place: a kill never leaves half a file."""
 
-    def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
         atomic_save(path, lambda fh: torch.save(checkpoint, fh))
 
 
@@ -185,18 +188,17 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
         torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-
-
 def global_rank() -> int:
     """This process's rank in a distributed job, from the launcher's environment (0 when not distributed)."""
     for var in ("RANK", "SLURM_PROCID", "JSM_NAMESPACE_RANK"):
         if var in os.environ:
             return int(os.environ[var])
     return int(os.environ.get("NODE_RANK", 0)) * int(os.environ.get("LOCAL_WORLD_SIZE", 1)) + int(
-        os.environ.get("LOCAL_RANK", 0))
+        os.environ.get("LOCAL_RANK", 0)
+    )
 
 
-def make_logger(kind: str | None, run_dir: Path | None):
+def make_logger(kind: str | None, run_dir: Path | None) -> Any:
     """Lightning's CSV, TensorBoard or MLflow logger, writing under ``run_dir/logs``."""
     kind = kind or "none"
     if kind not in LOGGERS:
@@ -205,8 +207,9 @@ def make_logger(kind: str | None, run_dir: Path | None):
 
     needs = {"tensorboard": ("tensorboard", "tensorboardX"), "mlflow": ("mlflow",)}.get(kind, ())
     if needs and not any(importlib.util.find_spec(m) for m in needs):  # checked before any work, not mid-run
-        raise RunError(f"logger: {kind} needs the {needs[0]} package, which is not installed "
-                       f"(pip install 'tsattn[{kind}]')")
+        raise RunError(
+            f"logger: {kind} needs the {needs[0]} package, which is not installed (pip install 'tsattn[{kind}]')"
+        )
     if kind == "none" or run_dir is None:
         return False
     save_dir = run_dir / "logs"
@@ -218,7 +221,9 @@ def make_logger(kind: str | None, run_dir: Path | None):
 
             return TensorBoardLogger(save_dir, name="", version="", default_hp_metric=False)
         except ModuleNotFoundError:
-            raise RunError("logger: tensorboard needs the tensorboard package (pip install 'tsattn[tensorboard]')") from None
+            raise RunError(
+                "logger: tensorboard needs the tensorboard package (pip install 'tsattn[tensorboard]')"
+            ) from None
     try:
         import mlflow  # noqa: F401
     except ImportError:
@@ -231,7 +236,7 @@ def make_logger(kind: str | None, run_dir: Path | None):
     return MLFlowLogger(experiment_name="tsattn", run_name=run_dir.name, tracking_uri=uri)
 
 
-def _csv_logger(save_dir: Path):
+def _csv_logger(save_dir: Path) -> Any:
     """Lightning's CSVLogger writing ``logs/metrics.csv`` atomically, and keeping earlier rows on resume.
 
     Lightning's own writer appends to the file in place and deletes an
@@ -243,7 +248,7 @@ def _csv_logger(save_dir: Path):
 
     class AtomicWriter(ExperimentWriter):
         def _check_log_dir_exists(self) -> None:  # keep what a crashed run logged
-            self._rows: list[dict] = []
+            self._rows: list[dict[str, Any]] = []
             if os.path.isfile(self.metrics_file_path):
                 with open(self.metrics_file_path, newline="") as fh:
                     self._rows = list(csv.DictReader(fh))
@@ -266,7 +271,7 @@ def _csv_logger(save_dir: Path):
 
     class AtomicCSVLogger(CSVLogger):
         @property
-        def experiment(self):
+        def experiment(self) -> Any:
             if self._experiment is None:
                 self._fs.makedirs(self.root_dir, exist_ok=True)
                 self._experiment = AtomicWriter(log_dir=self.log_dir)
@@ -298,8 +303,13 @@ def fit(
     result = FitResult()
     run_dir = Path(run_dir) if run_dir is not None else None
     max_epochs, patience = budget(config, len(train))
-    lit = LitClassifier(net, lr=config.lr, weight_decay=config.weight_decay, lr_schedule=config.lr_schedule,
-                        attention_smoothing=config.attention_smoothing)
+    lit = LitClassifier(
+        net,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        lr_schedule=config.lr_schedule,
+        attention_smoothing=config.attention_smoothing,
+    )
     keeper = _BestAndHistory(result, run_dir / "history.csv" if run_dir else None, config_digest)
     callbacks = [EarlyStopping(monitor="val_loss", patience=patience, mode="min"), keeper]
     ckpt_path = None
@@ -347,8 +357,10 @@ def fit(
             trainer.fit(lit, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
         except Exception as exc:
             if ckpt_path is not None and _is_unsafe_checkpoint(exc):
-                raise RunError(f"resume: {ckpt_path} holds pickled objects beyond tensors and plain values; "
-                               "refused (loading it could run arbitrary code)") from None
+                raise RunError(
+                    f"resume: {ckpt_path} holds pickled objects beyond tensors and plain values; "
+                    "refused (loading it could run arbitrary code)"
+                ) from None
             raise
     result.train_seconds = time.perf_counter() - t0
     result.epochs_run = trainer.current_epoch
@@ -362,7 +374,7 @@ def _is_unsafe_checkpoint(exc: BaseException) -> bool:
     return isinstance(exc, pickle.UnpicklingError) or "weights_only" in str(exc) or "Unsupported global" in str(exc)
 
 
-def read_checkpoint_meta(run_dir: str | os.PathLike[str]) -> dict | None:
+def read_checkpoint_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
     """``{"epochs": completed epochs, "config_digest": ...}`` of ``checkpoints/last.ckpt``, or None without one.
 
     The file is loaded with ``weights_only=True``: one that carries pickled
@@ -373,14 +385,18 @@ def read_checkpoint_meta(run_dir: str | os.PathLike[str]) -> dict | None:
         return None
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any failure to read it safely is a refusal
+    except Exception as exc:
         if _is_unsafe_checkpoint(exc):
-            raise RunError(f"resume: {path} holds pickled objects beyond tensors and plain values; refused "
-                           "(loading it could run arbitrary code)") from None
-        raise RunError(f"resume: {path} is not a readable checkpoint ({type(exc).__name__}); it may be truncated") from None
+            raise RunError(
+                f"resume: {path} holds pickled objects beyond tensors and plain values; refused "
+                "(loading it could run arbitrary code)"
+            ) from None
+        raise RunError(
+            f"resume: {path} is not a readable checkpoint ({type(exc).__name__}); it may be truncated"
+        ) from None
     if not isinstance(ckpt, dict) or "epoch" not in ckpt:
         raise RunError(f"resume: {path} is not a Lightning checkpoint (no 'epoch' key)")
-    keeper = next((v for k, v in ckpt.get("callbacks", {}).items() if "_BestAndHistory" in k), {})
+    keeper: dict[str, Any] = next((v for k, v in ckpt.get("callbacks", {}).items() if "_BestAndHistory" in k), {})
     return {"epochs": int(ckpt["epoch"]) + 1, "config_digest": keeper.get("config_digest")}
 
 

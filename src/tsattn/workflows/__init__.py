@@ -13,5 +13,13 @@ from .evaluate import evaluate_run
 from .explain import explain_run, locate_run, relevance_report
 from .train import resume_run, train_run
 
-__all__ = ["evaluate_run", "explain_run", "load_data", "locate_run", "relevance_report", "resolve_data", "resume_run",
-           "train_run"]
+__all__ = [
+    "evaluate_run",
+    "explain_run",
+    "load_data",
+    "locate_run",
+    "relevance_report",
+    "resolve_data",
+    "resume_run",
+    "train_run",
+]

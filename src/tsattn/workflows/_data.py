@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -15,8 +16,12 @@ from ..run import RunConfig
 __all__ = ["check_compatible", "data_source", "load_data", "resolve_data", "split_part"]
 
 
-def load_data(data: str | os.PathLike[str] | None = None, dataset_config: DatasetConfig | None = None,
-              seed: int = 0, **reader_options) -> SeriesDataset:
+def load_data(
+    data: str | os.PathLike[str] | None = None,
+    dataset_config: DatasetConfig | None = None,
+    seed: int = 0,
+    **reader_options: Any,
+) -> SeriesDataset:
     """A dataset from a file of any supported format, or generated from a dataset config."""
     if data is not None:
         from ..data.readers import read_series_file
@@ -25,22 +30,32 @@ def load_data(data: str | os.PathLike[str] | None = None, dataset_config: Datase
     return generate(dataset_config or DatasetConfig(), seed=seed)
 
 
-def resolve_data(data: str | None, dataset_config: DatasetConfig | None, seed: int, *, test_data: str | None = None,
-                 **reader_options) -> tuple[SeriesDataset, SeriesDataset | None, dict]:
+def resolve_data(
+    data: str | None,
+    dataset_config: DatasetConfig | None,
+    seed: int,
+    *,
+    test_data: str | None = None,
+    **reader_options: Any,
+) -> tuple[SeriesDataset, SeriesDataset | None, dict[str, Any]]:
     """``(data, test data or None, data source record)`` for a file, ``ucr:<Name>`` or a generated config."""
     if data is not None and str(data).startswith("ucr:"):
         from ..data.ucr import load as load_named
 
         name = str(data)[4:]
-        train, test = load_named(name)
-        return train, test, {"kind": "named", "name": name}
+        named, named_test = load_named(name)
+        return named, named_test, {"kind": "named", "name": name}
     if data is not None:
         from ..data.readers import schema_options
 
         ds = load_data(data, **reader_options)
         schema = ds.schema
-        source = {"kind": "file", "path": str(Path(data).resolve()), "reader": reader_options,
-                  **({"schema": schema} if schema else {})}
+        source = {
+            "kind": "file",
+            "path": str(Path(data).resolve()),
+            "reader": reader_options,
+            **({"schema": schema} if schema else {}),
+        }
         test = None
         if test_data is not None:
             from ..data.ucr import align_classes
@@ -67,9 +82,12 @@ def data_source(config: RunConfig) -> tuple[SeriesDataset, SeriesDataset | None]
     raise RunError("run: config.json records no data source; pass `data` FILE")
 
 
-def split_part(path: Path, part: str) -> np.ndarray | None:
+def split_part(path: Path, part: str) -> np.ndarray:
+    """The row indices of ``part`` (``train``, ``val`` or ``test``) in a run's ``split.npz``."""
     with np.load(path, allow_pickle=False) as z:
-        return z[part] if part in z.files else None
+        if part not in z.files:
+            raise RunError(f"run: {path} has no '{part}' split; the run directory is incomplete")
+        return np.asarray(z[part])
 
 
 def check_compatible(ds: SeriesDataset, config: RunConfig) -> SeriesDataset:
@@ -85,5 +103,13 @@ def check_compatible(ds: SeriesDataset, config: RunConfig) -> SeriesDataset:
     if unknown:
         raise DataError(f"data: labels {unknown} are not among the run's classes {names}")
     recode = np.array([names.index(c) for c in ds.class_names], np.int64)
-    return SeriesDataset(X=ds.X, y=recode[ds.y], class_names=list(names), extras=ds.extras, lengths=ds.lengths,
-                         label_kind=ds.label_kind, ids=ds.ids, schema=ds.schema)
+    return SeriesDataset(
+        X=ds.X,
+        y=recode[ds.y],
+        class_names=list(names),
+        extras=ds.extras,
+        lengths=ds.lengths,
+        label_kind=ds.label_kind,
+        ids=ds.ids,
+        schema=ds.schema,
+    )

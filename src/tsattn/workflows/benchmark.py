@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ def _status(msg: str) -> None:
     print(msg, flush=True)
 
 
-def _throughput(predict, X: np.ndarray, min_seconds: float = 1.0) -> float:
+def _throughput(predict: Callable[[np.ndarray], Any], X: np.ndarray, min_seconds: float = 1.0) -> float:
     """Series per second on batches of ``INFERENCE_BATCH``, after one warm-up call."""
     reps = -(-INFERENCE_BATCH // len(X))
     batch = np.ascontiguousarray(np.concatenate([X] * reps)[:INFERENCE_BATCH])
@@ -38,11 +39,19 @@ def _throughput(predict, X: np.ndarray, min_seconds: float = 1.0) -> float:
             return n / elapsed
 
 
-def _bench_torch_model(name, ds, test_ds, cfg, out, data_source, progress):
+def _bench_torch_model(
+    name: str,
+    ds: SeriesDataset,
+    test_ds: SeriesDataset | None,
+    cfg: TrainConfig,
+    out: Path,
+    data_source: dict[str, Any] | None,
+    progress: bool,
+) -> dict[str, Any]:
     from .. import run as rundir
-    from .train import train_run
     from ..data.readers import apply_nan_policy
     from ..inference import predict_arrays
+    from .train import train_run
 
     with PeakMemory() as pm:
         m = train_run(ds, cfg, out / name, test_data=test_ds, data_source=data_source, progress=progress, verbose=False)
@@ -53,17 +62,33 @@ def _bench_torch_model(name, ds, test_ds, cfg, out, data_source, progress):
     Xs = loaded.scaler.transform(apply_nan_policy(test_ds.X, test_ds.lengths, cfg.nan_policy))
     tput = _throughput(lambda b: predict_arrays(loaded.net, b, batch_size=INFERENCE_BATCH), Xs)
     return {
-        "name": name, "accuracy": m["accuracy"], "f1": m["f1"], "roc_auc": m["roc_auc"],
-        "train_seconds": m["train_seconds"], "epochs": m["epochs_run"], "best_epoch": m["best_epoch"],
-        "inference_series_per_s": tput, "peak_rss_mb": pm.peak_mb, "n_params": loaded.config.n_params,
-        "confusion_matrix": m["confusion_matrix"], "localization": m.get("localization"),
-        "recipe": {k: v for k, v in cfg.model_dump().items()
-                   if k in ("max_epochs", "batch_size", "lr", "lr_schedule", "scaling", "scaling_gain", "model_params")},
+        "name": name,
+        "accuracy": m["accuracy"],
+        "f1": m["f1"],
+        "roc_auc": m["roc_auc"],
+        "train_seconds": m["train_seconds"],
+        "epochs": m["epochs_run"],
+        "best_epoch": m["best_epoch"],
+        "inference_series_per_s": tput,
+        "peak_rss_mb": pm.peak_mb,
+        "n_params": loaded.config.n_params,
+        "confusion_matrix": m["confusion_matrix"],
+        "localization": m.get("localization"),
+        "recipe": {
+            k: v
+            for k, v in cfg.model_dump().items()
+            if k in ("max_epochs", "batch_size", "lr", "lr_schedule", "scaling", "scaling_gain", "model_params")
+        },
     }
 
 
-def _bench_peer(name: str, ds: SeriesDataset, test_ds: SeriesDataset | None, seed: int,
-                split: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, Any]:
+def _bench_peer(
+    name: str,
+    ds: SeriesDataset,
+    test_ds: SeriesDataset | None,
+    seed: int,
+    split: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> dict[str, Any]:
     """Fit a registered peer (MiniRocket) on the same rows the networks train and validate on; score it alike."""
     from ..evaluation.metrics import classification_metrics
     from ..models import get_model_class
@@ -86,19 +111,37 @@ def _bench_peer(name: str, ds: SeriesDataset, test_ds: SeriesDataset | None, see
     m = classification_metrics(test_ds.y, proba, ds.class_names)
     tput = _throughput(peer.predict, Xtest)
     return {
-        "name": name, "accuracy": m["accuracy"], "f1": m["f1"], "roc_auc": m["roc_auc"],
-        "train_seconds": fit_seconds, "epochs": None, "best_epoch": None, "inference_series_per_s": tput,
-        "peak_rss_mb": pm.peak_mb, "n_params": peer.n_params, "confusion_matrix": m["confusion_matrix"],
-        "recipe": peer.settings | ({"input": peer.settings["input"] + "; variable length padded with each series' "
-                                              "last value"} if varying else {}),
+        "name": name,
+        "accuracy": m["accuracy"],
+        "f1": m["f1"],
+        "roc_auc": m["roc_auc"],
+        "train_seconds": fit_seconds,
+        "epochs": None,
+        "best_epoch": None,
+        "inference_series_per_s": tput,
+        "peak_rss_mb": pm.peak_mb,
+        "n_params": peer.n_params,
+        "confusion_matrix": m["confusion_matrix"],
+        "recipe": peer.settings
+        | (
+            {"input": peer.settings["input"] + "; variable length padded with each series' last value"}
+            if varying
+            else {}
+        ),
     }
 
 
 def run_benchmark(
-    ds: SeriesDataset, models: list[str], seed: int, out: str | os.PathLike[str], *,
-    test_data: SeriesDataset | None = None, data_source: dict | None = None, overrides: dict | None = None,
+    ds: SeriesDataset,
+    models: list[str],
+    seed: int,
+    out: str | os.PathLike[str],
+    *,
+    test_data: SeriesDataset | None = None,
+    data_source: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
     progress: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """Train every model in ``models`` on one split of ``ds``; write ``benchmark.json``, ``.md`` and ``.png``.
 
     With ``test_data`` (an official test split) every model is scored on it, and
@@ -134,14 +177,24 @@ def run_benchmark(
                 continue
             row = _bench_torch_model(name, ds, test_data, cfg, out / "runs", data_source, progress)
         rows.append(row)
-        _status(f"[{i}/{len(models)}] {name}: accuracy {row['accuracy']:.4f}, ROC AUC {row['roc_auc']:.4f}, "
-                f"{row['train_seconds']:.1f} s, {row['inference_series_per_s']:.0f} series/s")
+        _status(
+            f"[{i}/{len(models)}] {name}: accuracy {row['accuracy']:.4f}, ROC AUC {row['roc_auc']:.4f}, "
+            f"{row['train_seconds']:.1f} s, {row['inference_series_per_s']:.0f} series/s"
+        )
     result = {
-        "dataset": {"n_series": len(ds), "n_channels": ds.n_channels, "seq_len": ds.seq_len,
-                    "classes": ds.class_names, "source": data_source or {"kind": "memory"},
-                    "split": {"train": len(split[0]), "val": len(split[1]),
-                              "test": len(split[2]) if test_data is None else len(test_data),
-                              "official_test": test_data is not None}},
+        "dataset": {
+            "n_series": len(ds),
+            "n_channels": ds.n_channels,
+            "seq_len": ds.seq_len,
+            "classes": ds.class_names,
+            "source": data_source or {"kind": "memory"},
+            "split": {
+                "train": len(split[0]),
+                "val": len(split[1]),
+                "test": len(split[2]) if test_data is None else len(test_data),
+                "official_test": test_data is not None,
+            },
+        },
         "seed": seed,
         "models": rows,
         "skipped": skipped,
@@ -158,7 +211,7 @@ def run_benchmark(
     return result
 
 
-def markdown_table(result: dict) -> str:
+def markdown_table(result: dict[str, Any]) -> str:
     head = "| model | accuracy | F1 | ROC AUC | train s | epochs | series/s | peak RSS MB | params | pointing game |\n"
     head += "|---|---|---|---|---|---|---|---|---|---|\n"
     lines = []

@@ -20,9 +20,15 @@ __all__ = ["evaluate_run"]
 
 
 def evaluate_run(
-    run: str | os.PathLike[str], *, data: SeriesDataset | str | os.PathLike[str] | None = None,
-    test_data: SeriesDataset | None = None, verbose: bool = True, phases: dict | None = None, plots: bool = True,
-    out: str | os.PathLike[str] | None = None, loaded: rundir.LoadedRun | None = None,
+    run: str | os.PathLike[str],
+    *,
+    data: SeriesDataset | str | os.PathLike[str] | None = None,
+    test_data: SeriesDataset | None = None,
+    verbose: bool = True,
+    phases: dict[str, Any] | None = None,
+    plots: bool = True,
+    out: str | os.PathLike[str] | None = None,
+    loaded: rundir.LoadedRun | None = None,
 ) -> dict[str, Any]:
     """Score a run on its test split (or on all of ``data`` when it is a file or a ``ucr:`` name).
 
@@ -70,8 +76,10 @@ def evaluate_run(
     if out is not None or not own_split:
         dest = Path(out) if out is not None else run / "evaluations" / _safe_name(evaluated_on)
         if dest.resolve() == run.resolve():
-            raise RunError(f"out: {dest} is the run's own directory; a score on other data never replaces the "
-                           "run's test record. Give another `out`")
+            raise RunError(
+                f"out: {dest} is the run's own directory; a score on other data never replaces the "
+                "run's test record. Give another `out`"
+            )
     ds = check_compatible(ds, loaded.config)
     nan_policy = loaded.config.train.nan_policy
     Xs = loaded.scaler.transform(apply_nan_policy(ds.X, ds.lengths, nan_policy))
@@ -109,11 +117,22 @@ def evaluate_run(
         from ..evaluation.plots import plot_attention_examples, plot_gallery
 
         pred = proba.argmax(1)
-        seg = {"segment_start": ds.extras.get("segment_start"), "segment_end": ds.extras.get("segment_end")}
+        seg: dict[str, Any] = {
+            "segment_start": ds.extras.get("segment_start"),
+            "segment_end": ds.extras.get("segment_end"),
+        }
         plot_attention_examples(ds.X, att, ds.y, pred, loaded.class_names, dest / "attention.png", **seg)
         span_mass = m.get("localization", {}).get("span_mass", 0.9)
-        plot_gallery(ds.X, att, ds.y, pred, loaded.class_names, dest / "gallery.png",
-                     spans=spans_from_mass(att, span_mass), **seg)
+        plot_gallery(
+            ds.X,
+            att,
+            ds.y,
+            pred,
+            loaded.class_names,
+            dest / "gallery.png",
+            spans=spans_from_mass(att, span_mass),
+            **seg,
+        )
     if plots and dest == run:  # report.html is the run's own page
         from ..report import write_run_report
 
@@ -134,7 +153,9 @@ def _safe_name(source: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", ("ucr_" if source.startswith("ucr:") else "") + name) or "data"
 
 
-def _chunked_proba(loaded, X, rows: np.ndarray, nan_policy: str, chunk: int = 8192) -> np.ndarray:
+def _chunked_proba(
+    loaded: rundir.LoadedRun, X: Any, rows: np.ndarray, nan_policy: str, chunk: int = 8192
+) -> np.ndarray:
     """Probabilities for ``X[rows]``, read, cleaned, scaled and predicted ``chunk`` rows at a time."""
     from ..data.readers import apply_nan_policy
     from ..inference import predict_arrays
@@ -146,7 +167,9 @@ def _chunked_proba(loaded, X, rows: np.ndarray, nan_policy: str, chunk: int = 81
     return np.concatenate(out) if out else np.zeros((0, len(loaded.class_names)), np.float32)
 
 
-def _localization(loaded, att: np.ndarray, ds: SeriesDataset, val_ds: SeriesDataset | None) -> dict:
+def _localization(
+    loaded: rundir.LoadedRun, att: np.ndarray, ds: SeriesDataset, val_ds: SeriesDataset | None
+) -> dict[str, Any]:
     """Score the attention against the true segments; the span mass comes from validation data."""
     from ..evaluation.localization import choose_mass, localization_scores
     from ..inference import predict_arrays
@@ -154,6 +177,7 @@ def _localization(loaded, att: np.ndarray, ds: SeriesDataset, val_ds: SeriesData
     span_mass = None
     if val_ds is not None and val_ds.has_segments and (val_ds.extras["segment_start"] >= 0).any():
         _, val_att = predict_arrays(loaded.net, loaded.scaler.transform(val_ds.X))
+        assert val_att is not None  # an attention model gave `att`
         span_mass, _ = choose_mass(val_att, val_ds.extras["segment_start"], val_ds.extras["segment_end"])
     scores = localization_scores(att, ds.extras["segment_start"], ds.extras["segment_end"], span_mass=span_mass)
     scores["relevance"] = "attention"

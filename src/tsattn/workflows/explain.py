@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .. import run as rundir
 from .._errors import DataError, RunError
 from .._io import atomic_write_text
-from ..data import check_finite
+from ..data import SeriesDataset, check_finite
 from ..data.readers import read_with_contract
 from ._data import check_compatible, data_source, split_part
 
 __all__ = ["explain_run", "locate_run", "relevance_report"]
 
 
-def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index: int,
-                out: str | os.PathLike[str], method: str = "attention") -> dict:
+def explain_run(
+    run: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    index: int,
+    out: str | os.PathLike[str],
+    method: str = "attention",
+) -> dict[str, Any]:
     """Plot series ``index`` of ``data`` with the run's relevance over it; return its prediction."""
+    from ..data.readers import apply_nan_policy
     from ..evaluation.explain import explain
     from ..evaluation.plots import _pyplot, plot_attention, save_figure
     from ..inference import predict_arrays
-
-    from ..data.readers import apply_nan_policy
 
     loaded = rundir.load_run(run)
     ds = read_with_contract(data, loaded.config.data.to_json(), require_labels=False)
@@ -45,15 +50,27 @@ def explain_run(run: str | os.PathLike[str], data: str | os.PathLike[str], index
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(10, 3.2))
     true = names[ds.y[index]] if ds.labelled else None
-    plot_attention(ax, x[0], relevance[0], segment=seg, label=method.replace("_", " "),
-                   title=f"series {index}: {'' if true is None else f'true {true}, '}predicted {names[pred]} "
-                         f"(p={proba[0, pred]:.3f}); {method}")
+    plot_attention(
+        ax,
+        x[0],
+        relevance[0],
+        segment=seg,
+        label=method.replace("_", " "),
+        title=f"series {index}: {'' if true is None else f'true {true}, '}predicted {names[pred]} "
+        f"(p={proba[0, pred]:.3f}); {method}",
+    )
     save_figure(fig, out)
     return {"index": index, "predicted": names[pred], "proba": proba[0].tolist(), "true": true}
 
 
-def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: str | os.PathLike[str], *,
-               method: str = "attention", mass: float | None = None) -> dict:
+def locate_run(
+    run: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    method: str = "attention",
+    mass: float | None = None,
+) -> dict[str, Any]:
     """Turn relevance into one predicted anomaly span per series and write them as CSV.
 
     A span is the shortest window holding ``mass`` of the series' relevance;
@@ -84,7 +101,7 @@ def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: s
             except (RunError, DataError):
                 full = None
             val = split_part(split_path, "val")
-            if full is not None and full.has_segments and val is not None:
+            if full is not None and full.has_segments:
                 vds = full.subset(val)
                 keep = vds.extras["segment_start"] >= 0
                 if keep.any():
@@ -104,7 +121,7 @@ def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: s
     if truth:
         header += ["true_start", "true_end", "iou"]
     w.writerow(header)
-    ious = span_iou(spans, ds.extras["segment_start"], ds.extras["segment_end"]) if truth else None
+    ious = span_iou(spans, ds.extras["segment_start"], ds.extras["segment_end"]) if truth else np.zeros(0)
     k = 0
     for i in range(len(ds)):
         row = [i, loaded.class_names[pred[i]], f"{proba[i, pred[i]]:.6f}", int(spans[i, 0]), int(spans[i, 1])]
@@ -117,12 +134,18 @@ def locate_run(run: str | os.PathLike[str], data: str | os.PathLike[str], out: s
     summary = {"mass": float(mass), "mass_source": source, "method": method, "n_series": len(ds)}
     if truth and len(ious):
         summary["mean_iou"] = float(np.mean(ious))
-        summary["n_with_segment"] = int(len(ious))
+        summary["n_with_segment"] = len(ious)
     return summary
 
 
-def relevance_report(run: str | os.PathLike[str], *, methods: tuple[str, ...] = ("attention", "integrated_gradients"),
-                     sanity: bool = True, max_series: int = 1000, seed: int = 0) -> dict:
+def relevance_report(
+    run: str | os.PathLike[str],
+    *,
+    methods: tuple[str, ...] = ("attention", "integrated_gradients"),
+    sanity: bool = True,
+    max_series: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Localization scores of several relevance methods on the run's test split, side by side.
 
     With ``sanity``, each method is scored again after the network's weights
@@ -140,7 +163,7 @@ def relevance_report(run: str | os.PathLike[str], *, methods: tuple[str, ...] = 
     split = Path(run) / rundir.SPLIT
     test, val = full.subset(split_part(split, "test")), full.subset(split_part(split, "val"))
 
-    def anomalous(ds):
+    def anomalous(ds: SeriesDataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         idx = np.flatnonzero(ds.extras["segment_start"] >= 0)[:max_series]
         return ds.X[idx], ds.extras["segment_start"][idx], ds.extras["segment_end"][idx]
 
@@ -149,7 +172,7 @@ def relevance_report(run: str | os.PathLike[str], *, methods: tuple[str, ...] = 
     models = {"trained": loaded}
     if sanity:
         models["randomized"] = LoadedRun(loaded.path, loaded.config, randomized_copy(loaded.net, seed), loaded.scaler)
-    report: dict = {"model": loaded.model_name, "n_series": int(len(Xt)), "methods": {}}
+    report: dict[str, Any] = {"model": loaded.model_name, "n_series": len(Xt), "methods": {}}
     for method in methods:
         if method != "integrated_gradients" and not getattr(loaded.net, "has_attention", True):
             continue

@@ -12,23 +12,31 @@ against a copy of it.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._errors import RunError
 
-__all__ = ["export_onnx", "check_parity", "needs_lengths"]
+if TYPE_CHECKING:
+    import torch
+    from torch.nn import Module
+
+    from ..run import LoadedRun
+
+__all__ = ["check_parity", "export_onnx", "needs_lengths"]
 
 
-def needs_lengths(net) -> bool:
+def needs_lengths(net: Module) -> bool:
     """Was ``net`` trained on series of several lengths? (Its length offsets are on.)"""
     from ..layers import LengthLogits
 
     return getattr(net, "variable_length", True) and any(
-        isinstance(m, LengthLogits) and bool(m.stats[1] > 0) for m in net.modules())
+        isinstance(m, LengthLogits) and bool(m.stats[1] > 0) for m in net.modules()
+    )
 
 
-def _graph_class():
+def _graph_class() -> Any:
     import torch
     from torch import nn
 
@@ -37,13 +45,13 @@ def _graph_class():
     class OnnxGraph(nn.Module):
         """The run's scaling (its :meth:`~tsattn.training.scaling.Scaler.torch_module`), network and probabilities."""
 
-        def __init__(self, net: nn.Module, scaler, with_lengths: bool) -> None:
+        def __init__(self, net: nn.Module, scaler: Any, with_lengths: bool) -> None:
             super().__init__()
             self.scale, self.net, self.with_lengths = scaler.torch_module(), net, with_lengths
 
-        def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None):
+        def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
             mask = None
-            if self.with_lengths:
+            if self.with_lengths and lengths is not None:
                 # step positions from the input itself, so that the traced graph keeps the time axis dynamic
                 steps = torch.cumsum(torch.ones_like(x[:, 0, :]), dim=-1) - 1
                 mask = steps < lengths[:, None].to(x.dtype)
@@ -54,8 +62,15 @@ def _graph_class():
     return OnnxGraph
 
 
-def export_onnx(run: str | os.PathLike[str], out: str | os.PathLike[str], *, opset: int = 17,
-                check: bool = True, atol: float = 1e-5, lengths: bool | None = None) -> dict:
+def export_onnx(
+    run: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    opset: int = 17,
+    check: bool = True,
+    atol: float = 1e-5,
+    lengths: bool | None = None,
+) -> dict[str, Any]:
     """Export a run's model to ONNX and check it against the run's own prediction path with onnxruntime.
 
     The graph's inputs are ``series`` ``(batch, channels, time)`` of raw
@@ -115,7 +130,7 @@ def export_onnx(run: str | os.PathLike[str], out: str | os.PathLike[str], *, ops
         dynamic["lengths"] = {0: "batch"}
     if has_att:
         dynamic["attention"] = {0: "batch", **({1: "time"} if time_dynamic else {})}
-    example = (torch.randn(2, C, T),)
+    example: tuple[torch.Tensor, ...] = (torch.randn(2, C, T),)
     if lengths:  # one short row, so that every masked branch (the LSTM's packing) is traced
         example += (torch.tensor([T, max(T // 2, 1)], dtype=torch.int64),)
     buf = io.BytesIO()
@@ -123,20 +138,36 @@ def export_onnx(run: str | os.PathLike[str], out: str | os.PathLike[str], *, ops
         with warnings.catch_warnings():
             # Tracer chatter; what matters is checked below: parity with the predict path at other sizes.
             warnings.simplefilter("ignore")
-            torch.onnx.export(graph, example, buf, input_names=inputs, output_names=outputs,
-                              dynamic_axes=dynamic, opset_version=opset, dynamo=False)
+            torch.onnx.export(
+                graph,
+                example,
+                buf,  # type: ignore[arg-type]  # torch.onnx.export writes to a file-like object too
+                input_names=inputs,
+                output_names=outputs,
+                dynamic_axes=dynamic,
+                opset_version=opset,
+                dynamo=False,
+            )
     except Exception as exc:  # an architecture the exporter cannot trace
-        raise RunError(f"export: {loaded.model_name} cannot be exported to ONNX: {type(exc).__name__}: {exc}", param="") from None
+        raise RunError(
+            f"export: {loaded.model_name} cannot be exported to ONNX: {type(exc).__name__}: {exc}", param=""
+        ) from None
     data = _with_metadata(buf.getvalue(), loaded)
-    report = {"model": loaded.model_name, "inputs": inputs, "outputs": outputs, "dynamic_time": time_dynamic,
-              "opset": opset, "bytes": len(data)}
+    report = {
+        "model": loaded.model_name,
+        "inputs": inputs,
+        "outputs": outputs,
+        "dynamic_time": time_dynamic,
+        "opset": opset,
+        "bytes": len(data),
+    }
     if check:
         report |= check_parity(data, loaded, time_dynamic=time_dynamic, atol=atol)
     atomic_write_bytes(out, data)
     return report
 
 
-def _with_metadata(data: bytes, loaded) -> bytes:
+def _with_metadata(data: bytes, loaded: LoadedRun) -> bytes:
     """Record the class names (the columns of ``probabilities``) and the model in the graph's metadata."""
     import json
 
@@ -146,10 +177,12 @@ def _with_metadata(data: bytes, loaded) -> bytes:
     for key, value in (("class_names", json.dumps(loaded.class_names)), ("tsattn_model", loaded.model_name)):
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
-    return model.SerializeToString()
+    return bytes(model.SerializeToString())
 
 
-def check_parity(onnx_bytes: bytes, loaded, *, time_dynamic: bool, atol: float = 1e-5, seed: int = 0) -> dict:
+def check_parity(
+    onnx_bytes: bytes, loaded: LoadedRun, *, time_dynamic: bool, atol: float = 1e-5, seed: int = 0
+) -> dict[str, Any]:
     """Max absolute difference between onnxruntime and the run's predict path; raises above ``atol``.
 
     The reference is what ``tsattn predict`` computes: the run's numpy
@@ -170,18 +203,20 @@ def check_parity(onnx_bytes: bytes, loaded, *, time_dynamic: bool, atol: float =
     shapes = [(7, T)] + ([(3, max(T // 2, 8)), (2, T + 17)] if time_dynamic else [])
     for B, L in shapes:
         x = (rng.normal(size=(B, C, L)) * 3 + 1).astype(np.float32)
-        feeds = [({"series": x}, x, None)]
+        feeds: list[tuple[dict[str, np.ndarray], np.ndarray, np.ndarray | None]] = [({"series": x}, x, None)]
         if with_lengths:
             n = rng.integers(max(L // 3, 1), L + 1, size=B)
             n[0] = L
             pad = np.arange(L)[None, None, :] >= n[:, None, None]
             nan_padded = np.where(pad, np.nan, x).astype(np.float32)
-            feeds = [({"series": np.where(pad, 0.0, x).astype(np.float32), "lengths": n}, nan_padded, n),
-                     ({"series": nan_padded, "lengths": n}, nan_padded, n)]
-        for feed, raw, n in feeds:
-            ref = predict_arrays(loaded.net, loaded.scaler.transform(raw), lengths=n)
+            feeds = [
+                ({"series": np.where(pad, 0.0, x).astype(np.float32), "lengths": n}, nan_padded, n),
+                ({"series": nan_padded, "lengths": n}, nan_padded, n),
+            ]
+        for feed, raw, rows_len in feeds:
+            ref = predict_arrays(loaded.net, loaded.scaler.transform(raw), lengths=rows_len)
             got = sess.run(None, feed)
-            for name, r, g in zip(("probabilities", "attention"), ref, got):
+            for name, r, g in zip(("probabilities", "attention"), ref, got, strict=False):
                 if r is not None:
                     worst[name] = max(worst.get(name, 0.0), float(np.abs(r - g).max()))
     for name, diff in worst.items():

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,9 +18,19 @@ __all__ = ["iter_series", "predict_file"]
 
 CHUNK = 8192
 
+#: Batches of a file: ``(X (b, C, T) float32, lengths or None, ids)``.
+Batches = Iterator[tuple[np.ndarray, np.ndarray | None, np.ndarray]]
+#: A file to classify: ``(n or None, (C, T), batches)``.
+Series = tuple[int | None, tuple[int, ...], Batches]
 
-def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dict | None = None,
-                schema: dict | None = None):
+
+def iter_series(
+    path: str | os.PathLike[str],
+    chunk: int = CHUNK,
+    *,
+    reader: dict[str, Any] | None = None,
+    schema: dict[str, Any] | None = None,
+) -> Series:
     """``(n or None, (C, T), iterator of (X (b, C, T) float32, lengths or None, ids))`` for any supported file.
 
     ``.npy`` files and CSV/Parquet (wide layout) are read in batches, so only
@@ -44,7 +56,7 @@ def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dic
             return _wide_batches(path, fmt, chunk, reader, options.get("value_columns"))
     ds = read_with_contract(path, source, require_labels=False)
 
-    def whole():
+    def whole() -> Batches:
         for i in range(0, len(ds), chunk):
             lengths = None if ds.lengths is None else ds.lengths[i : i + chunk]
             rows = np.arange(i, min(i + chunk, len(ds)))
@@ -53,7 +65,7 @@ def iter_series(path: str | os.PathLike[str], chunk: int = CHUNK, *, reader: dic
     return len(ds), ds.X.shape[1:], whole()
 
 
-def _is_long(path: Path, fmt: str, reader: dict, options: dict) -> bool:
+def _is_long(path: Path, fmt: str, reader: dict[str, Any], options: dict[str, Any]) -> bool:
     import pandas as pd
 
     from ..data.readers import is_long_layout
@@ -61,28 +73,32 @@ def _is_long(path: Path, fmt: str, reader: dict, options: dict) -> bool:
     if not reader.get("id_column"):  # no header read for the common case
         return False
     header = [str(c) for c in pd.read_csv(path, nrows=0).columns] if fmt == "csv" else _parquet(path).schema_arrow.names
-    return is_long_layout(header, reader["id_column"], reader.get("value_column", "value"),
-                          options.get("value_columns"))
+    return is_long_layout(
+        header, reader["id_column"], reader.get("value_column", "value"), options.get("value_columns")
+    )
 
 
-def _parquet(path: Path):
+def _parquet(path: Path) -> Any:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise DataError("data: reading .parquet needs pyarrow, which is not installed "
-                        "(pip install 'tsattn[parquet]')") from None
+        raise DataError(
+            "data: reading .parquet needs pyarrow, which is not installed (pip install 'tsattn[parquet]')"
+        ) from None
     return pq.ParquetFile(path)
 
 
-def _npy_chunks(path: Path, chunk: int):
+def _npy_chunks(path: Path, chunk: int) -> Series:
     """Read a ``.npy`` chunk by chunk with positioned reads (:class:`~tsattn.data.npyrows.NpyRows`), never mapped."""
     from ..data.npyrows import NpyRows
 
     X = NpyRows(path)
     if not np.issubdtype(X.dtype, np.number) or X.ndim not in (2, 3):
-        raise DataError(f"data: X must be a numeric C-ordered array of shape (n, T) or (n, C, T); got {X.dtype} {X.shape}")
+        raise DataError(
+            f"data: X must be a numeric C-ordered array of shape (n, T) or (n, C, T); got {X.dtype} {X.shape}"
+        )
 
-    def blocks():
+    def blocks() -> Batches:
         for i in range(0, len(X), chunk):
             block = X[i : i + chunk].astype(np.float32, copy=False)
             yield (block[:, None, :] if block.ndim == 2 else block), None, np.arange(i, i + len(block))
@@ -90,7 +106,7 @@ def _npy_chunks(path: Path, chunk: int):
     return len(X), ((1, X.shape[1]) if X.ndim == 2 else X.row_shape), blocks()
 
 
-def _wide_batches(path: Path, fmt: str, chunk: int, reader: dict, value_columns: list[str] | None):
+def _wide_batches(path: Path, fmt: str, chunk: int, reader: dict[str, Any], value_columns: list[str] | None) -> Series:
     """Wide CSV/Parquet, one row per series, read ``chunk`` rows at a time; values by name, ids kept."""
     import pandas as pd
 
@@ -108,11 +124,18 @@ def _wide_batches(path: Path, fmt: str, chunk: int, reader: dict, value_columns:
     head.columns = [str(c) for c in head.columns]
     if len(head) == 0:
         raise DataError(f"data: {path.name} has a header but no rows")
-    layout = wide_layout(head.columns, head, path, label_column=reader.get("label_column") or "label",
-                         id_column=reader.get("id_column"), value_columns=value_columns, require_labels=False)
+    layout = wide_layout(
+        head.columns,
+        head,
+        path,
+        label_column=reader.get("label_column") or "label",
+        id_column=reader.get("id_column"),
+        value_columns=value_columns,
+        require_labels=False,
+    )
     cols = layout["value_columns"]
 
-    def blocks():
+    def blocks() -> Batches:
         start = 0
         for df in frames:
             df.columns = [str(c) for c in df.columns]
@@ -124,9 +147,16 @@ def _wide_batches(path: Path, fmt: str, chunk: int, reader: dict, value_columns:
     return n, (1, len(cols)), blocks()
 
 
-def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out: str | os.PathLike[str], *,
-                 with_attention: bool = False, chunk: int = CHUNK, progress: bool = True,
-                 id_column: str | None = None) -> dict:
+def predict_file(
+    run: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    with_attention: bool = False,
+    chunk: int = CHUNK,
+    progress: bool = True,
+    id_column: str | None = None,
+) -> dict[str, Any]:
     """Write one row per series (id, predicted label, per-class probabilities) to CSV or Parquet.
 
     The ids are the file's own (its id column: the run's, ``id_column``, or
@@ -151,10 +181,10 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
     if id_column is not None:
         reader["id_column"] = id_column
     n, (C, T), blocks = iter_series(data, chunk, reader=reader, schema=source.get("schema"))
-    if C != loaded.config.n_channels:
+    if loaded.config.n_channels != C:
         raise DataError(f"data: the run expects {loaded.config.n_channels} channel(s); the file has {C}")
     net = loaded.net
-    if not getattr(net, "variable_length", True) and T != loaded.config.seq_len:
+    if not getattr(net, "variable_length", True) and loaded.config.seq_len != T:
         raise DataError(f"data: {loaded.model_name} takes series of exactly {loaded.config.seq_len} steps; got {T}")
     if with_attention and not getattr(net, "has_attention", True):
         raise DataError(f"with_attention: {loaded.model_name} has no attention")
@@ -168,14 +198,19 @@ def predict_file(run: str | os.PathLike[str], data: str | os.PathLike[str], out:
         bar = tqdm(total=n, unit="series", desc="predict", disable=not sys.stderr.isatty())  # no redraws in a log
     nan_policy = loaded.config.train.nan_policy
     att_rows: list[np.ndarray] = []  # only when the row count is unknown up front (CSV)
-    with writer_cls(out, names) as writer, _atomic_npy(att_path if with_attention and n else None, (n or 0, T)) as att_out:
+    with (
+        writer_cls(out, names) as writer,
+        _atomic_npy(att_path if with_attention and n else None, (n or 0, T)) as att_out,
+    ):
         done = 0
         for block, lengths, ids in blocks:
             block = apply_nan_policy(block, lengths, nan_policy, what="data", offset=done)
-            proba, att = predict_arrays(net, loaded.scaler.transform(block), lengths=lengths,
-                                        with_attention=with_attention)
+            proba, att = predict_arrays(
+                net, loaded.scaler.transform(block), lengths=lengths, with_attention=with_attention
+            )
             writer.write(ids, proba)
             if with_attention:
+                assert att is not None  # with_attention is refused for a model without attention
                 if att_out is not None:
                     att_out[done : done + len(block)] = att
                 else:
@@ -196,35 +231,38 @@ class _CsvWriter:
     def __init__(self, path: Path, names: list[str]) -> None:
         self.path, self.names = path, names
 
-    def __enter__(self):
+    def __enter__(self) -> _CsvWriter:
         import csv
 
         self._atomic = atomic_path(self.path)
-        self.fh = open(self._atomic.__enter__(), "w", newline="")
+        self.fh: Any = open(self._atomic.__enter__(), "w", newline="")
         self.csv = csv.writer(self.fh, lineterminator="\n")  # quotes an id or label that holds a comma
         self.csv.writerow(["id", "predicted"] + [f"proba_{c}" for c in self.names])
         return self
 
     def write(self, ids: np.ndarray, proba: np.ndarray) -> None:
         labels = np.asarray(self.names, dtype=object)[proba.argmax(1)]
-        self.csv.writerows([i, lab, *(f"{p:.6g}" for p in row)] for i, lab, row in zip(ids.tolist(), labels, proba))
+        self.csv.writerows(
+            [i, lab, *(f"{p:.6g}" for p in row)] for i, lab, row in zip(ids.tolist(), labels, proba, strict=False)
+        )
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.fh.close()
         self._atomic.__exit__(*exc)  # renames into place, or removes the temporary file on error
 
 
 class _ParquetWriter(_CsvWriter):
-    def __enter__(self):
+    def __enter__(self) -> _ParquetWriter:
         try:
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
-            raise DataError("out: writing .parquet needs pyarrow, which is not installed "
-                            "(pip install 'tsattn[parquet]')") from None
+            raise DataError(
+                "out: writing .parquet needs pyarrow, which is not installed (pip install 'tsattn[parquet]')"
+            ) from None
         self.pa = pa
         self.fields = [("predicted", pa.string())] + [(f"proba_{c}", pa.float32()) for c in self.names]
-        self.schema = None  # the id column's type comes with the first batch: integers, or text
+        self.schema: Any = None  # the id column's type comes with the first batch: integers, or text
         self.pq = pq
         self._atomic = atomic_path(self.path)
         self._tmp = self._atomic.__enter__()
@@ -244,7 +282,7 @@ class _ParquetWriter(_CsvWriter):
         cols += [pa.array(proba[:, j].astype(np.float32)) for j in range(proba.shape[1])]
         self.fh.write_table(pa.Table.from_arrays(cols, schema=self.schema))
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: Any) -> None:
         if self.fh is None:  # no rows: an empty file with integer ids
             self.schema = self.pa.schema([("id", self.pa.int64()), *self.fields])
             self.fh = self.pq.ParquetWriter(self._tmp, self.schema)
@@ -252,13 +290,13 @@ class _ParquetWriter(_CsvWriter):
 
 
 @contextlib.contextmanager
-def _atomic_npy(path: Path | None, shape: tuple[int, int]):
+def _atomic_npy(path: Path | None, shape: tuple[int, int]) -> Iterator[np.ndarray | None]:
     """A memory-mapped ``.npy`` written under a temporary name, renamed when complete (None: no file)."""
     if path is None:
         yield None
         return
     with atomic_path(path) as tmp:
-        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)  # type: ignore[no-untyped-call]
         yield arr
         arr.flush()
         del arr

@@ -13,8 +13,8 @@ from .. import run as rundir
 from .._errors import DataError, RunError, TrainingInterrupted
 from .._io import atomic_save, atomic_write_json
 from ..config import TrainConfig
-from ..training.pipeline import Prepared
 from ..data import SeriesDataset
+from ..training.pipeline import Prepared
 from ._data import data_source, split_part
 from .evaluate import evaluate_run
 
@@ -27,13 +27,13 @@ def train_run(
     out: str | os.PathLike[str],
     *,
     test_data: SeriesDataset | None = None,
-    data_source: dict | None = None,
+    data_source: dict[str, Any] | None = None,
     progress: bool = True,
     verbose: bool = True,
     resume: bool = False,
     logger: str | None = "csv",
     replace: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """Split, scale, train, evaluate and save a run in ``out``; return its metrics.
 
     While it writes, ``out`` is locked (``out/.lock``): a second process
@@ -64,8 +64,10 @@ def train_run(
     t = time.perf_counter()
     lengths = data.lengths
     if lengths is not None and not get_model_class(config.model).variable_length:
-        raise DataError(f"model: {config.model} needs series of one length; these have lengths "
-                        f"{int(lengths.min())}..{int(lengths.max())}. Use cnn_attention, lstm_attention or transformer")
+        raise DataError(
+            f"model: {config.model} needs series of one length; these have lengths "
+            f"{int(lengths.min())}..{int(lengths.max())}. Use cnn_attention, lstm_attention or transformer"
+        )
     make_logger(logger, None)  # an unknown or uninstalled logger fails before any work
     present = [data.class_names[c] for c in np.unique(data.y)]
     if len(present) < 2:
@@ -84,25 +86,57 @@ def train_run(
         seq_len=data.seq_len,
         scaler=prepared.scaler.to_dict(),
         data=rundir.DataSource.model_validate(data_source or {"kind": "memory"}),
-        split={"train": len(train_idx), "val": len(val_idx),
-               "test": len(test_idx) if test_data is None else len(test_data), "official_test": test_data is not None},
+        split={
+            "train": len(train_idx),
+            "val": len(val_idx),
+            "test": len(test_idx) if test_data is None else len(test_data),
+            "official_test": test_data is not None,
+        },
         n_params=int(sum(p.numel() for p in prepared.net.parameters())),
         logger=logger or "none",
         versions=rundir.versions(),
     )
     lock = rundir.acquire_lock(out, "resume" if resume else "out") if rank0 else None
     try:
-        return _write_and_train(out, data, rc, prepared, train_idx, val_idx, test_idx, test_data=test_data,
-                                phases=phases, progress=progress, verbose=verbose, resume=resume, logger=logger,
-                                replace=replace, rank0=rank0)
+        return _write_and_train(
+            out,
+            data,
+            rc,
+            prepared,
+            train_idx,
+            val_idx,
+            test_idx,
+            test_data=test_data,
+            phases=phases,
+            progress=progress,
+            verbose=verbose,
+            resume=resume,
+            logger=logger,
+            replace=replace,
+            rank0=rank0,
+        )
     finally:
         rundir.release_lock(lock)
 
 
-def _write_and_train(out: Path, data: SeriesDataset, rc: rundir.RunConfig, prepared: Prepared,
-                     train_idx: np.ndarray, val_idx: np.ndarray, test_idx: np.ndarray, *,
-                     test_data: SeriesDataset | None, phases: dict[str, float], progress: bool, verbose: bool,
-                     resume: bool, logger: str | None, replace: bool, rank0: bool) -> dict[str, Any]:
+def _write_and_train(
+    out: Path,
+    data: SeriesDataset,
+    rc: rundir.RunConfig,
+    prepared: Prepared,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    test_idx: np.ndarray,
+    *,
+    test_data: SeriesDataset | None,
+    phases: dict[str, float],
+    progress: bool,
+    verbose: bool,
+    resume: bool,
+    logger: str | None,
+    replace: bool,
+    rank0: bool,
+) -> dict[str, Any]:
     """:func:`train_run` from the moment it holds the run directory's lock."""
     from .._memory import PeakMemory
     from ..training.pipeline import train
@@ -116,34 +150,56 @@ def _write_and_train(out: Path, data: SeriesDataset, rc: rundir.RunConfig, prepa
             state = rundir.read_status(out).get("state")
             raise RunError(f"out: {out} already holds a run (state '{state}'); use another `out`, or remove it first")
         rundir.write_config(out, rc)
-        atomic_save(out / rundir.SPLIT, lambda fh: np.savez(fh, train=train_idx, val=val_idx, test=test_idx,
-                                                              official_test=np.array(test_data is not None)))
+        atomic_save(
+            out / rundir.SPLIT,
+            lambda fh: np.savez(
+                fh, train=train_idx, val=val_idx, test=test_idx, official_test=np.array(test_data is not None)
+            ),
+        )
     if verbose and rank0:
-        print(f"{'Resuming' if resume else 'Training'} {config.model} on {len(train_idx)} + {len(val_idx)} series "
-              f"(train + validation) x {data.n_channels} channel(s) x {data.seq_len} points -> {out}")
+        print(
+            f"{'Resuming' if resume else 'Training'} {config.model} on {len(train_idx)} + {len(val_idx)} series "
+            f"(train + validation) x {data.n_channels} channel(s) x {data.seq_len} points -> {out}"
+        )
     if rank0:
         if resume:
             _remove_stale_temporaries(out)
         rundir.write_status(out, "running", **({"resumed": True} if resume else {}))
     try:
         with PeakMemory(interval=0.1) as peak:
-            result = train(prepared, data.y, data.lengths, train_idx, val_idx, config, run_dir=out,
-                           progress=progress and rank0, resume=resume, logger=logger, config_digest=digest)
+            result = train(
+                prepared,
+                data.y,
+                data.lengths,
+                train_idx,
+                val_idx,
+                config,
+                run_dir=out,
+                progress=progress and rank0,
+                resume=resume,
+                logger=logger,
+                config_digest=digest,
+            )
         if not result.is_global_zero:
             return {}
         phases["train_seconds"] = result.train_seconds
         rundir.save_weights(prepared.net, out / rundir.WEIGHTS)
         fit_info = {
-            "prepare_seconds": phases["prepare_seconds"], "train_seconds": result.train_seconds, "epochs_run": result.epochs_run,
-            "best_epoch": result.best_epoch, "best_val_loss": result.best_val_loss,
-            "resumed_from_epoch": result.resumed_from_epoch, "peak_rss_mb": round(peak.peak_mb, 1),
+            "prepare_seconds": phases["prepare_seconds"],
+            "train_seconds": result.train_seconds,
+            "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch,
+            "best_val_loss": result.best_val_loss,
+            "resumed_from_epoch": result.resumed_from_epoch,
+            "peak_rss_mb": round(peak.peak_mb, 1),
         }
         atomic_write_json(out / "fit.json", fit_info)
         rundir.write_status(out, "done")
     except BaseException as exc:
         # Lightning answers Ctrl-C with sys.exit(1) raised while handling the KeyboardInterrupt.
         interrupted = isinstance(exc, KeyboardInterrupt) or (
-            isinstance(exc, SystemExit) and isinstance(exc.__context__, KeyboardInterrupt))
+            isinstance(exc, SystemExit) and isinstance(exc.__context__, KeyboardInterrupt)
+        )
         if rank0:
             if interrupted:
                 rundir.write_status(out, "interrupted", resume=f"tsattn train --resume {out}")
@@ -195,8 +251,9 @@ def _digest(rc: rundir.RunConfig) -> str:
     return hashlib.sha256(json.dumps(_identity(rc), sort_keys=True).encode()).hexdigest()
 
 
-def _check_resumable(out: Path, rc: rundir.RunConfig, digest: str, train_idx: np.ndarray, val_idx: np.ndarray,
-                     test_idx: np.ndarray) -> None:
+def _check_resumable(
+    out: Path, rc: rundir.RunConfig, digest: str, train_idx: np.ndarray, val_idx: np.ndarray, test_idx: np.ndarray
+) -> None:
     """A run resumes only with the config, split and checkpoint it started with; this writes nothing."""
     from ..training.trainer import read_checkpoint_meta
 
@@ -210,14 +267,16 @@ def _check_resumable(out: Path, rc: rundir.RunConfig, digest: str, train_idx: np
     if not changed and meta and meta.get("config_digest") not in (None, digest):
         changed = ["train"]
     if changed:
-        raise RunError(f"resume: {out / rundir.CONFIG} differs from the run that wrote the checkpoint in "
-                       f"{changed}; it was edited or the data changed")
+        raise RunError(
+            f"resume: {out / rundir.CONFIG} differs from the run that wrote the checkpoint in "
+            f"{changed}; it was edited or the data changed"
+        )
     split = out / rundir.SPLIT
     if not split.is_file():
         raise RunError(f"resume: {split} is missing; the run directory is incomplete")
     for part, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx)):
         saved = split_part(split, part)
-        if saved is None or not np.array_equal(saved, idx):
+        if not np.array_equal(saved, idx):
             raise RunError(f"resume: the {part} split in {split} differs from the data's; the data changed")
 
 
@@ -226,5 +285,14 @@ def resume_run(run: str | os.PathLike[str], *, progress: bool = True, verbose: b
     run = Path(run)
     config = rundir.read_config(run)
     data, test_data = data_source(config)
-    return train_run(data, config.train, run, test_data=test_data, data_source=config.data.to_json(),
-                     progress=progress, verbose=verbose, resume=True, logger=config.logger)
+    return train_run(
+        data,
+        config.train,
+        run,
+        test_data=test_data,
+        data_source=config.data.to_json(),
+        progress=progress,
+        verbose=verbose,
+        resume=True,
+        logger=config.logger,
+    )
