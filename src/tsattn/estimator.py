@@ -102,7 +102,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         nan_policy: str = "error",
         random_state: int = 0,
         verbose: bool = False,
-        **model_hyperparameters: Any,
+        **model__hyperparameters: Any,
     ) -> None:
         self.model = model
         self.max_epochs = max_epochs
@@ -117,7 +117,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.nan_policy = nan_policy
         self.random_state = random_state
         self.verbose = verbose
-        for key, value in model_hyperparameters.items():
+        for key, value in model__hyperparameters.items():
             if not key.startswith(MODEL_PREFIX):
                 raise TypeError(
                     f"AttentionClassifier got an unexpected keyword argument '{key}'; a model "
