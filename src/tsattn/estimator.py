@@ -54,7 +54,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         (``tsattn.training.recipes``), as ``tsattn train`` does.
     model_params : dict, optional
         Hyperparameters of the network.
-    **model__NAME : optional
+    **model__hyperparameters : optional
         One hyperparameter of the network each (``model__channels=32``), so
         that ``GridSearchCV`` can search them; they override ``model_params``.
     nan_policy : {"error", "interpolate", "zero"}

@@ -137,7 +137,7 @@ def save_npz(ds: SeriesDataset, path: str | os.PathLike[str]) -> None:
         "class_names": np.array(ds.class_names, dtype=str),
     }
     arrays.update(ds.extras)
-    atomic_save(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
+    atomic_save(path, lambda fh: np.savez(fh, **arrays))
 
 
 def load_npz(path: str | os.PathLike[str]) -> SeriesDataset:

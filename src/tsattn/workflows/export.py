@@ -99,7 +99,7 @@ def export_onnx(
 
     Examples
     --------
-    >>> from tsattn.export import export_onnx
+    >>> from tsattn.workflows.export import export_onnx
     >>> report = export_onnx("runs/gunpoint", "model.onnx")  # doctest: +SKIP
     >>> report["inputs"]  # doctest: +SKIP
     ['series']
