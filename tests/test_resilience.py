@@ -200,7 +200,7 @@ def test_resume_in_process_matches_uninterrupted(tmp_path):
             run(tmp_path / "b")
     finally:
         tr._LastCheckpoint.on_train_epoch_end = save
-    assert tr.checkpoint_epochs(tmp_path / "b") == 3
+    assert tr.read_checkpoint_meta(tmp_path / "b")["epochs"] == 3
     loss, state = run(tmp_path / "b", resume=True)
     assert loss == ref_loss
     assert all(np.array_equal(state[k].numpy(), ref_state[k].numpy()) for k in ref_state)

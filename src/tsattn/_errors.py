@@ -41,15 +41,42 @@ class TsattnError(ValueError):
 
 
 class ConfigError(TsattnError):
-    """A configuration that does not validate."""
+    """A configuration that does not validate.
+
+    Examples
+    --------
+    >>> from tsattn.config import TrainConfig
+    >>> TrainConfig.from_dict({"lr": -1}, source="parameters")
+    Traceback (most recent call last):
+        ...
+    tsattn._errors.ConfigError: lr: input should be greater than 0; got -1
+    """
 
 
 class DataError(TsattnError):
-    """A data file or array that cannot be used."""
+    """A data file or array that cannot be used.
+
+    Examples
+    --------
+    >>> from tsattn.data.readers import read_series_file
+    >>> read_series_file("missing.csv")
+    Traceback (most recent call last):
+        ...
+    tsattn._errors.DataError: data: file not found: missing.csv
+    """
 
 
 class RunError(TsattnError):
-    """A run directory that is missing, incomplete or inconsistent."""
+    """A run directory that is missing, incomplete or inconsistent.
+
+    Examples
+    --------
+    >>> from tsattn.run import load_run
+    >>> load_run("no/such/run")
+    Traceback (most recent call last):
+        ...
+    tsattn._errors.RunError: run: not a directory: no/such/run
+    """
 
 
 class TrainingInterrupted(KeyboardInterrupt):

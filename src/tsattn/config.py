@@ -99,6 +99,16 @@ class DatasetConfig(_Strict):
 
     Every key of the seed's JSON is here with its meaning and default. Grids
     follow ``numpy.arange(min, max, step)``: ``max`` is excluded.
+
+    Examples
+    --------
+    >>> cfg = DatasetConfig(num_points=200, noise_std=0.05)
+    >>> cfg.index_grid("length")  # the flat part's length grid in samples: 10 % to 50 % of 200, step 1 %
+    (20, 100, 2)
+    >>> DatasetConfig.from_dict({"num_point": 200})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    tsattn._errors.ConfigError: config: unknown key 'num_point'. Did you mean 'num_points'? Valid keys: ...
     """
 
     num_points: int = Field(500, ge=2, description="samples per series; t = linspace(0, 2*pi, num_points)")
@@ -167,7 +177,14 @@ Scaling = Literal["znorm", "znorm_level", "standard", "both", "none"]
 
 
 class TrainConfig(_Strict):
-    """Everything about a training run that is not the data."""
+    """Everything about a training run that is not the data.
+
+    Examples
+    --------
+    >>> cfg = TrainConfig(model="cnn", max_epochs=5)
+    >>> cfg.lr_schedule, cfg.val_fraction, cfg.test_fraction
+    ('onecycle', 0.1, 0.2)
+    """
 
     model: str = Field("lstm_attention", description="registered model name (see tsattn.models.list_models())")
     model_params: dict[str, Any] = Field(default_factory=dict, description="hyperparameters passed to the model")
@@ -222,7 +239,16 @@ class TrainConfig(_Strict):
 
 
 def load_dataset_config(path: str | os.PathLike[str]) -> DatasetConfig:
-    """Read a dataset config from a JSON file, such as the seed's ``default_dataset.json``."""
+    """Read a dataset config from a JSON file, such as the seed's ``default_dataset.json``.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> path = tempfile.mktemp(suffix=".json")
+    >>> _ = open(path, "w").write(json.dumps({"num_points": 300, "dataset_size": 50}))
+    >>> load_dataset_config(path).num_points
+    300
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config: file not found: {path}")

@@ -23,6 +23,14 @@ def predict_arrays(
 
     Returns probabilities ``(n, n_classes)`` and attention ``(n, T)`` (or
     ``None`` for models without attention or when not asked for).
+
+    Examples
+    --------
+    >>> from tsattn.models import create_model
+    >>> net = create_model("cnn_attention", n_channels=1, n_classes=2, seq_len=50)
+    >>> proba, attention = predict_arrays(net, np.zeros((3, 1, 50), np.float32))
+    >>> proba.shape, attention.shape, np.allclose(proba.sum(1), 1)
+    ((3, 2), (3, 50), True)
     """
     import torch
 

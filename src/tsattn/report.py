@@ -266,7 +266,20 @@ def write_benchmark_report(out: str | os.PathLike[str]) -> Path:
 
 
 def write_report(path: str | os.PathLike[str]) -> Path:
-    """A run directory or a benchmark directory: whichever ``path`` is."""
+    """A run directory or a benchmark directory: whichever ``path`` is.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.config import DatasetConfig, TrainConfig
+    >>> from tsattn.workflows import resolve_data, train_run
+    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
+    >>> run = tempfile.mkdtemp()
+    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
+    ...               progress=False, verbose=False, logger=None)
+    >>> write_report(run).name
+    'report.html'
+    """
     path = Path(path)
     if (path / "benchmark.json").is_file():
         return write_benchmark_report(path)

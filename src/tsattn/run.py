@@ -245,7 +245,21 @@ def write_config(run_dir: Path, config: RunConfig) -> None:
 
 
 def read_config(run_dir: str | os.PathLike[str]) -> RunConfig:
-    """Read and validate ``config.json``; runs of format 1 (before versioning) read as they are."""
+    """Read and validate ``config.json``; runs of format 1 (before versioning) read as they are.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.config import DatasetConfig, TrainConfig
+    >>> from tsattn.workflows import resolve_data, train_run
+    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
+    >>> run = tempfile.mkdtemp()
+    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
+    ...               progress=False, verbose=False, logger=None)
+    >>> config = read_config(run)
+    >>> config.format_version, config.train.max_epochs, config.data.kind
+    (2, 1, 'synthetic')
+    """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunError(f"run: not a directory: {run_dir}")
@@ -279,7 +293,21 @@ def read_config(run_dir: str | os.PathLike[str]) -> RunConfig:
 
 
 def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> LoadedRun:
-    """Load a trained run: its config, scaler and network (weights via safetensors, no pickle)."""
+    """Load a trained run: its config, scaler and network (weights via safetensors, no pickle).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.config import DatasetConfig, TrainConfig
+    >>> from tsattn.workflows import resolve_data, train_run
+    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
+    >>> run = tempfile.mkdtemp()
+    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
+    ...               progress=False, verbose=False, logger=None)
+    >>> loaded = load_run(run)
+    >>> loaded.model_name, loaded.class_names
+    ('cnn_attention', ['normal', 'rectified'])
+    """
     from .models import create_network
     from .training.scaling import Scaler
 

@@ -24,6 +24,14 @@ class SeriesDataset:
 
     ``y[i]`` indexes ``class_names``. ``extras`` holds per-series arrays such
     as the synthetic ground truth (``segment_start``, ``segment_end``, ...).
+
+    Examples
+    --------
+    >>> ds = SeriesDataset(X=np.zeros((4, 1, 10), np.float32), y=np.array([0, 1, 0, 1]), class_names=["a", "b"])
+    >>> len(ds), ds.n_channels, ds.seq_len
+    (4, 1, 10)
+    >>> ds.subset(np.array([1, 3])).y.tolist()
+    [1, 1]
     """
 
     X: Any
@@ -130,7 +138,17 @@ def check_finite(X: np.ndarray, what: str = "X", offset: int = 0) -> None:
 
 
 def save_npz(ds: SeriesDataset, path: str | os.PathLike[str]) -> None:
-    """Write ``ds`` to ``path`` (``.npz``, uncompressed), atomically."""
+    """Write ``ds`` to ``path`` (``.npz``, uncompressed), atomically.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> ds = SeriesDataset(X=np.ones((2, 1, 5), np.float32), y=np.array([0, 1]), class_names=["a", "b"])
+    >>> path = tempfile.mktemp(suffix=".npz")
+    >>> save_npz(ds, path)
+    >>> load_npz(path).class_names
+    ['a', 'b']
+    """
     arrays: dict[str, Any] = {
         "X": ds.X.astype(np.float32, copy=False),
         "y": ds.y,
@@ -145,6 +163,15 @@ def load_npz(path: str | os.PathLike[str]) -> SeriesDataset:
 
     ``X`` may be ``(n, T)`` or ``(n, C, T)``; ``y`` may hold integers or
     strings. Without ``class_names``, classes are the sorted unique labels.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = tempfile.mktemp(suffix=".npz")
+    >>> np.savez(path, X=np.zeros((3, 8)), y=np.array(["x", "y", "x"]))  # (n, T) and text labels
+    >>> ds = load_npz(path)
+    >>> ds.X.shape, ds.class_names, ds.y.tolist()
+    ((3, 1, 8), ['x', 'y'], [0, 1, 0])
     """
     path = Path(path)
     if not path.is_file():

@@ -16,6 +16,14 @@ class TSClassifierNet(nn.Module):
     ``attention`` is ``(B, T)`` with rows summing to 1 over valid steps, or
     ``None`` for a model without attention. ``mask`` (``(B, T)``, True where a
     step is real) marks padding of variable-length batches.
+
+    Examples
+    --------
+    >>> from tsattn.models import create_model
+    >>> net = create_model("cnn_attention", n_channels=2, n_classes=3, seq_len=50)
+    >>> logits, attention = net(torch.zeros(4, 2, 50))
+    >>> tuple(logits.shape), tuple(attention.shape), net.n_outputs
+    ((4, 3), (4, 50), 3)
     """
 
     name: str = ""

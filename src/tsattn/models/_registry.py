@@ -20,7 +20,25 @@ _loaded = False
 
 
 def register_model(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Register a model class or factory under its ``__name__`` (or ``name`` attribute)."""
+    """Register a model class or factory under its ``__name__`` (or ``name`` attribute).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsattn.models import TSClassifierNet
+    >>> @register_model
+    ... class MeanNet(TSClassifierNet):
+    ...     '''Logits from each channel's mean; uniform attention.'''
+    ...     name = "mean_net"
+    ...     def __init__(self, n_channels, n_classes, seq_len):
+    ...         super().__init__(n_channels, n_classes, seq_len)
+    ...         self.head = torch.nn.Linear(n_channels, self.n_outputs)
+    ...     def forward(self, x, mask=None):
+    ...         return self.head(x.mean(-1)), torch.full(x[:, 0].shape, 1 / x.shape[-1])
+    >>> "mean_net" in list_models()
+    True
+    >>> unregister_model("mean_net")
+    """
     name = getattr(fn, "name", None) or fn.__name__
     if name in _REGISTRY and _REGISTRY[name] is not fn:
         raise ValueError(f"model name '{name}' is already registered")
@@ -37,9 +55,27 @@ def _load_families() -> None:
 
 
 def list_models(*, peers: bool = False) -> list[str]:
-    """Names of the registered networks, sorted; with ``peers``, the non-neural peers (MiniRocket) too."""
+    """Names of the registered networks, sorted; with ``peers``, the non-neural peers (MiniRocket) too.
+
+    Examples
+    --------
+    >>> list_models()
+    ['cnn', 'cnn_attention', 'lstm_attention', 'mlp', 'transformer']
+    >>> "minirocket" in list_models(peers=True)
+    True
+    """
     _load_families()
     return sorted(name for name, cls in _REGISTRY.items() if peers or not is_peer(name))
+
+
+def unregister_model(name: str) -> None:
+    """Remove ``name`` from the registry (a plugin's or a test's own model); the built-in families stay."""
+    _load_families()
+    if name not in _REGISTRY:
+        raise ConfigError(f"model: unknown model '{name}'; nothing to unregister")
+    if getattr(_REGISTRY[name], "__module__", "") in {f"{__package__}.{family}" for family in _FAMILIES}:
+        raise ConfigError(f"model: {name} is a built-in model and cannot be unregistered")
+    del _REGISTRY[name]
 
 
 def is_peer(name: str) -> bool:
@@ -49,6 +85,17 @@ def is_peer(name: str) -> bool:
 
 
 def get_model_class(name: str) -> Any:
+    """The class registered as ``name``; an unknown name raises a one-line error that suggests the closest.
+
+    Examples
+    --------
+    >>> get_model_class("cnn_attention").__name__
+    'CNNAttention'
+    >>> get_model_class("cnn_atention")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    tsattn._errors.ConfigError: model: unknown model 'cnn_atention'. Did you mean 'cnn_attention'? Available: ...
+    """
     _load_families()
     if name not in _REGISTRY:
         raise ConfigError(

@@ -142,6 +142,16 @@ def prepare(
     overrides ``config.model`` with an ``nn.Module`` class honouring the model
     contract (:class:`~tsattn.models.TSClassifierNet`); it is built with
     ``config.model_params``.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(40, 1, 30)).astype(np.float32)
+    >>> y = np.arange(40) % 2
+    >>> cfg = resolve_train_config("cnn", {"max_epochs": 1})
+    >>> rows, val, _ = split_rows(y, cfg)
+    >>> prepared = prepare(X, None, rows, 2, cfg)
+    >>> type(prepared.net).__name__, prepared.scaler.method
+    ('CNN', 'znorm')
     """
     from ..models import create_network
     from ..models._level import fit_levels
@@ -188,6 +198,16 @@ def train(
     Batches are read and scaled as they are drawn, so out-of-core data are
     never loaded whole. See :func:`tsattn.training.trainer.fit` for
     ``run_dir``, ``resume`` and ``logger``.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(40, 1, 30)).astype(np.float32)
+    >>> y = np.arange(40) % 2
+    >>> cfg = resolve_train_config("cnn", {"max_epochs": 2})
+    >>> rows, val, _ = split_rows(y, cfg)
+    >>> result = train(prepare(X, None, rows, 2, cfg), y, None, rows, val, cfg)
+    >>> result.epochs_run, len(result.history)
+    (2, 2)
     """
     from .data import ArrayDataset
     from .trainer import fit

@@ -34,6 +34,22 @@ TWO_VIEWS = ("both", "znorm_level")
 
 @dataclass
 class Scaler:
+    """Input scaling: ``method`` (see the module's docstring), fitted on the training rows and saved with the run.
+
+    Its statistics are plain lists, so a run's ``config.json`` holds it
+    (:meth:`to_dict`); :meth:`torch_module` is the same transform in torch,
+    which ONNX export puts inside the graph.
+
+    Examples
+    --------
+    >>> X = np.array([[[1.0, 2.0, 3.0, 4.0]], [[10.0, 20.0, 30.0, 40.0]]], np.float32)
+    >>> scaler = Scaler("znorm").fit(X)
+    >>> np.allclose(scaler.transform(X)[0], scaler.transform(X)[1])  # each series to mean 0, std 1
+    True
+    >>> Scaler("znorm_level").fit(X).network_input
+    {'views': 2, 'level_offsets': True}
+    """
+
     method: str = "znorm"
     gain: float = 1.0
     mean: list[float] = field(default_factory=list)  # per channel, for "standard"

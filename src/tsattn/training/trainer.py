@@ -398,9 +398,3 @@ def read_checkpoint_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any] | No
         raise RunError(f"resume: {path} is not a Lightning checkpoint (no 'epoch' key)")
     keeper: dict[str, Any] = next((v for k, v in ckpt.get("callbacks", {}).items() if "_BestAndHistory" in k), {})
     return {"epochs": int(ckpt["epoch"]) + 1, "config_digest": keeper.get("config_digest")}
-
-
-def checkpoint_epochs(run_dir: str | os.PathLike[str]) -> int:
-    """How many epochs ``checkpoints/last.ckpt`` has completed (0 when there is none)."""
-    meta = read_checkpoint_meta(run_dir)
-    return 0 if meta is None else meta["epochs"]

@@ -22,7 +22,14 @@ def load_data(
     seed: int = 0,
     **reader_options: Any,
 ) -> SeriesDataset:
-    """A dataset from a file of any supported format, or generated from a dataset config."""
+    """A dataset from a file of any supported format, or generated from a dataset config.
+
+    Examples
+    --------
+    >>> from tsattn.config import DatasetConfig
+    >>> load_data(dataset_config=DatasetConfig(num_points=32, dataset_size=10)).X.shape
+    (10, 1, 32)
+    """
     if data is not None:
         from ..data.readers import read_series_file
 
@@ -38,7 +45,15 @@ def resolve_data(
     test_data: str | None = None,
     **reader_options: Any,
 ) -> tuple[SeriesDataset, SeriesDataset | None, dict[str, Any]]:
-    """``(data, test data or None, data source record)`` for a file, ``ucr:<Name>`` or a generated config."""
+    """``(data, test data or None, data source record)`` for a file, ``ucr:<Name>`` or a generated config.
+
+    Examples
+    --------
+    >>> from tsattn.config import DatasetConfig
+    >>> data, test, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=10), seed=0)
+    >>> data.X.shape, test, source["kind"]
+    ((10, 1, 32), None, 'synthetic')
+    """
     if data is not None and str(data).startswith("ucr:"):
         from ..data.ucr import load as load_named
 

@@ -146,6 +146,19 @@ def run_benchmark(
 
     With ``test_data`` (an official test split) every model is scored on it, and
     ``ds`` is split into train and validation only.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.config import DatasetConfig
+    >>> from tsattn.data import generate
+    >>> data = generate(DatasetConfig(num_points=32, dataset_size=60), seed=0)
+    >>> result = run_benchmark(data, ["mlp"], 0, tempfile.mkdtemp(), overrides={"max_epochs": 1}, progress=False)
+    ... # doctest: +ELLIPSIS
+    [1/1] mlp: training ...
+    [1/1] mlp: accuracy ...
+    >>> [row["name"] for row in result["models"]]
+    ['mlp']
     """
     from ..models import get_model_class, is_peer
     from ..training.pipeline import resolve_train_config, split_rows

@@ -36,6 +36,19 @@ def evaluate_run(
     test record is written in the run directory; a score on other data goes to ``out`` (default
     ``RUN/evaluations/<data name>/``) and never over that record. ``loaded`` is the run as training
     returned it, so that a run just trained is not read back from disk.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.config import DatasetConfig, TrainConfig
+    >>> from tsattn.workflows import resolve_data, train_run
+    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
+    >>> run = tempfile.mkdtemp()
+    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
+    ...               progress=False, verbose=False, logger=None)
+    >>> metrics = evaluate_run(run, verbose=False, plots=False)
+    >>> metrics["evaluated_on"], metrics["n_test"]
+    ('test split', 12)
     """
     import json
 

@@ -25,7 +25,24 @@ def explain_run(
     out: str | os.PathLike[str],
     method: str = "attention",
 ) -> dict[str, Any]:
-    """Plot series ``index`` of ``data`` with the run's relevance over it; return its prediction."""
+    """Plot series ``index`` of ``data`` with the run's relevance over it; return its prediction.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.config import DatasetConfig, TrainConfig
+    >>> from tsattn.workflows import resolve_data, train_run
+    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
+    >>> run = tempfile.mkdtemp()
+    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
+    ...               progress=False, verbose=False, logger=None)
+    >>> from pathlib import Path
+    >>> from tsattn.data import save_npz
+    >>> save_npz(data, Path(run) / "series.npz")
+    >>> info = explain_run(run, Path(run) / "series.npz", index=3, out=Path(run) / "series3.png")
+    >>> info["predicted"] in ("normal", "rectified"), (Path(run) / "series3.png").is_file()
+    (True, True)
+    """
     from ..data.readers import apply_nan_policy
     from ..evaluation.explain import explain
     from ..evaluation.plots import _pyplot, plot_attention, save_figure
@@ -77,6 +94,22 @@ def locate_run(
     ``mass`` is chosen on the run's validation split when that has true
     segments, else 0.9, unless given. Returns a summary with the mass and,
     where ``data`` has true segments, the mean IoU over its anomalous series.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.config import DatasetConfig, TrainConfig
+    >>> from tsattn.workflows import resolve_data, train_run
+    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
+    >>> run = tempfile.mkdtemp()
+    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
+    ...               progress=False, verbose=False, logger=None)
+    >>> from pathlib import Path
+    >>> from tsattn.data import save_npz
+    >>> save_npz(data, Path(run) / "series.npz")
+    >>> summary = locate_run(run, Path(run) / "series.npz", Path(run) / "spans.csv")
+    >>> summary["n_series"], summary["mass_source"]
+    (60, 'validation split')
     """
     import csv
     import io
@@ -151,6 +184,19 @@ def relevance_report(
     With ``sanity``, each method is scored again after the network's weights
     are randomized (Adebayo et al., 2018): an explanation that keeps its scores
     then is not explaining the model. Span masses come from the validation split.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.config import DatasetConfig, TrainConfig
+    >>> from tsattn.workflows import resolve_data, train_run
+    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
+    >>> run = tempfile.mkdtemp()
+    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
+    ...               progress=False, verbose=False, logger=None)
+    >>> report = relevance_report(run, methods=("attention",), sanity=False)
+    >>> sorted(report["methods"]["attention"]["trained"])[:3]
+    ['auprc', 'mass_inside', 'n_series']
     """
     from ..evaluation.explain import explain, randomized_copy
     from ..evaluation.localization import choose_mass, localization_scores

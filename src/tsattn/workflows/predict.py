@@ -166,6 +166,22 @@ def predict_file(
     With ``with_attention``, the attention goes to ``<out stem>.attention.npy``,
     row-aligned. Shapes are checked before anything is written; outputs appear
     only when complete.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.config import DatasetConfig, TrainConfig
+    >>> from tsattn.workflows import resolve_data, train_run
+    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
+    >>> run = tempfile.mkdtemp()
+    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
+    ...               progress=False, verbose=False, logger=None)
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> np.save(Path(run) / "new.npy", data.X[:5, 0])  # (n, T): five unlabelled series
+    >>> info = predict_file(run, Path(run) / "new.npy", Path(run) / "preds.csv", progress=False)
+    >>> info["n_series"], (Path(run) / "preds.csv").read_text().splitlines()[0]
+    (5, 'id,predicted,proba_normal,proba_rectified')
     """
     from ..data.readers import apply_nan_policy
     from ..inference import predict_arrays

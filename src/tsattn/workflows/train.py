@@ -53,6 +53,17 @@ def train_run(
     its ``config.json`` must match this call's. Under DDP every rank trains
     on its own shard of each epoch; only rank 0 writes files and evaluates
     (other ranks return an empty dict).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.config import DatasetConfig, TrainConfig
+    >>> from tsattn.data import generate
+    >>> data = generate(DatasetConfig(num_points=32, dataset_size=60), seed=0)
+    >>> metrics = train_run(data, TrainConfig(model="cnn", max_epochs=1), tempfile.mkdtemp(), progress=False,
+    ...                     verbose=False, logger=None)
+    >>> metrics["n_test"], 0 <= metrics["accuracy"] <= 1
+    (12, True)
     """
     from ..models import get_model_class
     from ..training.pipeline import prepare, split_rows
@@ -281,7 +292,22 @@ def _check_resumable(
 
 
 def resume_run(run: str | os.PathLike[str], *, progress: bool = True, verbose: bool = True) -> dict[str, Any]:
-    """Continue a crashed or killed run from ``checkpoints/last.ckpt`` with its own config, seed and data."""
+    """Continue a crashed or killed run from ``checkpoints/last.ckpt`` with its own config, seed and data.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.config import DatasetConfig, TrainConfig
+    >>> from tsattn.workflows import resolve_data, train_run
+    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
+    >>> run = tempfile.mkdtemp()
+    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
+    ...               progress=False, verbose=False, logger=None)
+    >>> resume_run(run)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    tsattn._errors.RunError: resume: ... already finished training (state 'done'); nothing to resume
+    """
     run = Path(run)
     config = rundir.read_config(run)
     data, test_data = data_source(config)
