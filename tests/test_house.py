@@ -232,3 +232,32 @@ def test_grid_search_over_model_hyperparameters(tmp_path):
     assert AttentionClassifier.load(tmp_path / "r").get_params()["model__channels"] in ((4, 4, 4), [4, 4, 4])
     with pytest.raises(TypeError, match="model__channels"):
         AttentionClassifier(channels=4)
+
+
+def test_offsets_live_outside_the_models_and_the_network_is_chosen_by_model_parameters():
+    import torch
+
+    from tsattn.layers import LengthLogits, LevelLogits
+    from tsattn.models import create_model, create_network, get_model_class, list_models
+    from tsattn.models._offsets import OffsetNet
+    from tsattn.training.scaling import Scaler
+
+    for name in list_models():
+        body = create_model(name, n_channels=1, n_classes=2, seq_len=40)
+        assert not any(isinstance(m, (LengthLogits, LevelLogits)) for m in body.modules()), name
+        net = create_network(name, 1, 2, 40, **Scaler("znorm").network_input)
+        assert isinstance(net, OffsetNet) == get_model_class(name).length_offsets, name
+        level = create_network(name, 1, 2, 40, **Scaler("znorm_level").network_input)
+        assert isinstance(level, OffsetNet) and level.level is not None and level.body.n_channels == 1
+        both = create_network(name, 1, 2, 40, **Scaler("both").network_input)
+        assert getattr(both, "body", both).n_channels == 2
+    # the offsets add to the body's logits; the body's own forward is untouched
+    net = create_network("cnn_attention", 1, 2, 40)
+    net.fit_lengths(np.array([20, 30, 40]))
+    torch.nn.init.normal_(net.length.weight)
+    x = torch.randn(2, 1, 40)
+    with torch.no_grad():
+        logits, att = net(x)
+        body_logits, body_att = net.body(x)
+    torch.testing.assert_close(logits, body_logits + net.length(x))
+    assert torch.equal(att, body_att)

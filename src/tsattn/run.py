@@ -133,6 +133,9 @@ def load_weights(net: Module, path: Path) -> None:
         state = load(path.read_bytes())
     except (SafetensorError, ValueError, OSError) as exc:
         raise RunError(f"run: {path.name} is not a valid safetensors file ({exc}); it may be truncated") from None
+    from .models._offsets import legacy_state
+
+    state = legacy_state(state, net.state_dict())  # runs saved while the offsets lived inside the models
     # Runs saved before the length offsets existed lack them; zero offsets are exactly what those models computed.
     for key, value in net.state_dict().items():
         if key.split(".")[-2:-1] == ["length"] and key not in state:

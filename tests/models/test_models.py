@@ -54,8 +54,10 @@ def test_backward_pass_reaches_every_parameter(name):
 @pytest.mark.parametrize("name", [m for m in MODELS if get_model_class(m).variable_length])
 @pytest.mark.parametrize("lengths", [None, np.array([20, 30, 45])], ids=["equal-lengths", "variable-lengths"])
 def test_padding_gets_zero_attention_and_does_not_change_the_prediction(name, lengths):
+    from tsattn.models import create_network
+
     torch.manual_seed(0)
-    net = create_model(name, n_channels=1, n_classes=2, seq_len=40).eval()
+    net = create_network(name, n_channels=1, n_classes=2, seq_len=40).eval()
     net.fit_lengths(lengths)
     if lengths is not None:  # live length offsets: they must see the series' own length, not the padded one
         torch.nn.init.normal_(net.length.weight)
@@ -127,9 +129,10 @@ def test_tiny_fit_beats_chance(name):
 def test_length_offsets_are_exactly_zero_on_equal_length_data(name):
     """Equal lengths (None, or all alike): the offsets add 0.0 whatever their weights, so nothing changes."""
     from tsattn.layers import LengthLogits
+    from tsattn.models import create_network
 
     torch.manual_seed(0)
-    net = create_model(name, n_channels=1, n_classes=3, seq_len=40)
+    net = create_network(name, n_channels=1, n_classes=3, seq_len=40)
     assert isinstance(net.length, LengthLogits) and not net.length.weight.any()  # starts at zero
     for lengths in (None, np.array([40, 40, 40])):
         net.fit_lengths(lengths)
@@ -215,8 +218,9 @@ def test_znorm_level_equals_znorm_bit_for_bit_on_z_normalised_data():
         torch.set_num_threads(threads)
     assert (level.model_.level.stats[1] == 0).all() and not level.model_.level.weight.requires_grad
     body = level.model_.body.state_dict()
-    for key, value in plain.model_.state_dict().items():
+    for key, value in plain.model_.body.state_dict().items():
         assert torch.equal(body[key], value), key
+    assert torch.equal(level.model_.length.weight, plain.model_.length.weight)
     np.testing.assert_array_equal(level.predict_proba(X), plain.predict_proba(X))
 
 
@@ -259,7 +263,7 @@ def test_level_offsets_see_only_the_real_steps_of_a_padded_series():
 
 @pytest.mark.parametrize("name", MODELS)
 def test_every_model_takes_znorm_level_and_keeps_its_own_attention(name):
-    """LevelNet: the body sees the first C channels only; the offsets move the logits, never the attention."""
+    """OffsetNet: the body sees the first C channels only; the offsets move the logits, never the attention."""
     from tsattn.models import create_network
 
     torch.manual_seed(0)

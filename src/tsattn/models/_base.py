@@ -30,6 +30,7 @@ class TSClassifierNet(nn.Module):
     has_attention: bool = True
     variable_length: bool = True  # can it run on lengths never seen in training?
     onnx_dynamic_time: bool = True  # does an ONNX export keep the time axis dynamic?
+    length_offsets: bool = False  # should create_network add logit offsets from each series' length?
 
     def __init__(self, n_channels: int, n_classes: int, seq_len: int) -> None:
         super().__init__()

@@ -137,23 +137,30 @@ def create_network(
     level_offsets: bool = False,
     **hyperparameters: Any,
 ) -> Any:
-    """Build model ``name`` for input of ``n_channels`` channels, laid out as the scaler lays it out.
+    """Build model ``name`` for input of ``n_channels`` channels, laid out as the scaler lays it out, with its offsets.
 
     ``views`` is how many copies of each channel the scaler hands over (2 for
     ``scaling="both"``: z-normalised and standardised). With
-    ``level_offsets`` the model sees only the first view, and a
-    :class:`~tsattn.models._level.LevelNet` routes the second to level and
-    scale logit offsets (``scaling="znorm_level"``). The scaler says which:
-    ``create_network(name, C, K, T, **scaler.network_input, ...)``.
+    ``level_offsets`` the model sees only the first view, and the second feeds
+    level and scale logit offsets (``scaling="znorm_level"``). The scaler says
+    which: ``create_network(name, C, K, T, **scaler.network_input, ...)``. A
+    model whose ``length_offsets`` attribute is true gets logit offsets from
+    each series' length. Both live in an
+    :class:`~tsattn.models._offsets.OffsetNet` around the model, so that the
+    model's own ``forward`` knows nothing of them.
 
     Examples
     --------
     >>> net = create_network("cnn", 1, 2, 50, views=2, level_offsets=True)
-    >>> type(net).__name__, net.body.n_channels
-    ('LevelNet', 1)
+    >>> type(net).__name__, net.body.n_channels, net.length is not None
+    ('OffsetNet', 1, True)
+    >>> type(create_network("mlp", 1, 2, 50)).__name__  # no offsets asked for: the model itself
+    'MLP'
     """
-    if level_offsets:
-        from ._level import LevelNet
+    body = create_model(name, n_channels if level_offsets else views * n_channels, n_classes, seq_len, **hyperparameters)
+    length = bool(getattr(body, "length_offsets", False))
+    if not (level_offsets or length):
+        return body
+    from ._offsets import OffsetNet
 
-        return LevelNet(create_model(name, n_channels, n_classes, seq_len, **hyperparameters))
-    return create_model(name, views * n_channels, n_classes, seq_len, **hyperparameters)
+    return OffsetNet(body, level=level_offsets, length=length)

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..layers import LengthLogits, apply_mask
+from ..layers import apply_mask
 from ._base import TSClassifierNet
 from ._registry import register_model
 
@@ -22,6 +22,7 @@ class CNN(TSClassifierNet):
     """
 
     name = "cnn"
+    length_offsets = True  # create_network adds logit offsets from each series' length
     has_attention = False
 
     def __init__(
@@ -40,7 +41,6 @@ class CNN(TSClassifierNet):
         )
         self.norms = nn.ModuleList(nn.BatchNorm1d(c) for c in channels)
         self.head = nn.Linear(channels[-1], self.n_outputs)
-        self.length = LengthLogits(self.n_outputs)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         h = apply_mask(x, mask)  # (B, C, T)
@@ -48,4 +48,4 @@ class CNN(TSClassifierNet):
             h = apply_mask(torch.relu(norm(conv(h))), mask)  # (B, F, T)
         # the mean over real steps
         pooled = h.mean(-1) if mask is None else h.sum(-1) / mask.sum(-1, keepdim=True).clamp_min(1).to(h.dtype)
-        return self.head(pooled) + self.length(x, mask), None
+        return self.head(pooled), None

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..layers import AdditiveAttention, LengthLogits, apply_mask, upsample_attention
+from ..layers import AdditiveAttention, apply_mask, upsample_attention
 from ._base import TSClassifierNet
 from ._registry import register_model
 
@@ -37,6 +37,7 @@ class CNNAttention(TSClassifierNet):
     """
 
     name = "cnn_attention"
+    length_offsets = True  # create_network adds logit offsets from each series' length
 
     def __init__(
         self,
@@ -64,7 +65,6 @@ class CNNAttention(TSClassifierNet):
         )
         self.attention = AdditiveAttention(channels[-1], attn_dim)
         self.head = nn.Linear(channels[-1], self.n_outputs)
-        self.length = LengthLogits(self.n_outputs)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         T = x.shape[-1]
@@ -77,4 +77,4 @@ class CNNAttention(TSClassifierNet):
         for block in self.blocks:
             h = block(h, coarse_mask)  # (B, F, T')
         context, alpha = self.attention(h.transpose(1, 2), coarse_mask)  # (B, F), (B, T')
-        return self.head(context) + self.length(x, mask), upsample_attention(alpha, T, mask)
+        return self.head(context), upsample_attention(alpha, T, mask)

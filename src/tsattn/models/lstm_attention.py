@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..layers import AdditiveAttention, LengthLogits
+from ..layers import AdditiveAttention
 from ._base import TSClassifierNet
 from ._registry import register_model
 
@@ -24,6 +24,7 @@ class LSTMAttention(TSClassifierNet):
     """
 
     name = "lstm_attention"
+    length_offsets = True  # create_network adds logit offsets from each series' length
 
     def __init__(
         self,
@@ -39,7 +40,6 @@ class LSTMAttention(TSClassifierNet):
         self.lstm = nn.LSTM(n_channels, hidden_size, batch_first=True, bidirectional=True)
         self.attention = AdditiveAttention(2 * hidden_size, attn_dim)
         self.head = nn.Linear(2 * hidden_size, self.n_outputs)
-        self.length = LengthLogits(self.n_outputs)
         if init == "orthogonal":
             self._init_lstm(hidden_size)
         elif init != "torch":
@@ -65,4 +65,4 @@ class LSTMAttention(TSClassifierNet):
         else:
             h, _ = self.lstm(seq)  # (B, T, 2H)
         context, alpha = self.attention(h, mask)  # (B, 2H), (B, T)
-        return self.head(context) + self.length(x, mask), alpha
+        return self.head(context), alpha

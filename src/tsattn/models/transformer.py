@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..layers import AdditiveAttention, LengthLogits, apply_mask, upsample_attention
+from ..layers import AdditiveAttention, apply_mask, upsample_attention
 from ._base import TSClassifierNet
 from ._registry import register_model
 
@@ -39,6 +39,7 @@ class Transformer(TSClassifierNet):
     """
 
     name = "transformer"
+    length_offsets = True  # create_network adds logit offsets from each series' length
     # The patch padding is computed from T in Python, which ONNX tracing freezes: exports fix the time axis.
     onnx_dynamic_time = False
 
@@ -66,11 +67,9 @@ class Transformer(TSClassifierNet):
         self.norm = nn.LayerNorm(d_model)
         self.attention = AdditiveAttention(d_model, attn_dim)
         self.head = nn.Linear(d_model, self.n_outputs)
-        self.length = LengthLogits(self.n_outputs)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         T = x.shape[-1]
-        length_logits = self.length(x, mask)
         pad = (-T) % self.patch_size
         x = apply_mask(x, mask)
         if pad:
@@ -86,4 +85,4 @@ class Transformer(TSClassifierNet):
         if mask is not None:
             fine = fine * mask.to(fine.dtype)
         fine = fine / fine.sum(-1, keepdim=True).clamp_min(1e-12)
-        return self.head(context) + length_logits, fine
+        return self.head(context), fine

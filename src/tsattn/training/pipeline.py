@@ -150,11 +150,11 @@ def prepare(
     >>> cfg = resolve_train_config("cnn", {"max_epochs": 1})
     >>> rows, val, _ = split_rows(y, cfg)
     >>> prepared = prepare(X, None, rows, 2, cfg)
-    >>> type(prepared.net).__name__, prepared.scaler.method
+    >>> type(prepared.net.body).__name__, prepared.scaler.method  # the model, inside its length offsets
     ('CNN', 'znorm')
     """
     from ..models import create_network
-    from ..models._level import fit_levels
+    from ..models._offsets import fit_levels
     from .scaling import Scaler
     from .trainer import seed_everything
 
