@@ -137,7 +137,7 @@ def create_network(
     level_offsets: bool = False,
     **hyperparameters: Any,
 ) -> Any:
-    """Build model ``name`` for input of ``n_channels`` channels, laid out as the scaler lays it out, with its offsets.
+    """Build model ``name`` with its offsets, for ``n_channels`` channels laid out as the scaler lays them out.
 
     ``views`` is how many copies of each channel the scaler hands over (2 for
     ``scaling="both"``: z-normalised and standardised). With
@@ -157,7 +157,9 @@ def create_network(
     >>> type(create_network("mlp", 1, 2, 50)).__name__  # no offsets asked for: the model itself
     'MLP'
     """
-    body = create_model(name, n_channels if level_offsets else views * n_channels, n_classes, seq_len, **hyperparameters)
+    body = create_model(
+        name, n_channels if level_offsets else views * n_channels, n_classes, seq_len, **hyperparameters
+    )
     length = bool(getattr(body, "length_offsets", False))
     if not (level_offsets or length):
         return body
