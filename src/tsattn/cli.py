@@ -430,28 +430,17 @@ def benchmark(
     quiet: bool = typer.Option(False, "--quiet", help="status lines only, no progress bars"),
 ) -> None:
     """Train several models on the same split; compare accuracy, speed, memory and size."""
-    from .workflows.benchmark import markdown_table, run_benchmark
+    from .workflows.benchmark import check_benchmark, markdown_table, run_benchmark
 
     if config is not None and data is not None:
         _fail("benchmark: give at most one of --config CFG.json (generate data) or --data FILE")
     names = [m.strip() for m in models.split(",") if m.strip()]
     if not names:
         _fail(f"--models: must name at least one model; got {models!r}")
-    from .models import get_model_class
-
-    for name in names:
-        get_model_class(name)  # an unknown name fails before any data are made
-    from typing import get_args
-
-    from .config import Scaling
-
-    if scaling is not None and scaling not in get_args(Scaling):
-        _fail(f"--scaling: must be one of {', '.join(get_args(Scaling))}; got {scaling!r}")
+    overrides = {"max_epochs": max_epochs, "scaling": scaling}
+    check_benchmark(names, seed, overrides)  # unknown models or bad settings fail before any data are made
     reader = _reader(label_column, id_column, time_column, value_column, channel_column)
     ds, test_ds, source = _load(config, data, seed, test_data=test_data, reader=reader)
-    overrides: dict[str, Any] = {"max_epochs": max_epochs} if max_epochs else {}
-    if scaling is not None:
-        overrides["scaling"] = scaling
     result = run_benchmark(
         ds, names, seed, out, test_data=test_ds, data_source=source, overrides=overrides or None, progress=not quiet
     )
@@ -532,11 +521,6 @@ def export(
         _fail(f"--format: must be 'onnx'; got {fmt!r}")
     from .workflows.export import export_onnx
 
-    for module in ("onnx", "onnxruntime"):
-        try:
-            __import__(module)
-        except ImportError:
-            _fail(f"export: needs {module}, which is not installed (pip install 'tsattn[onnx]')")
     r = export_onnx(run, out, lengths=lengths)
     diffs = ", ".join(f"{k.removeprefix('max_abs_diff_')} {v:.1e}" for k, v in r.items() if k.startswith("max_abs"))
     typer.echo(

@@ -131,6 +131,29 @@ def _bench_peer(
     }
 
 
+def check_benchmark(models: list[str], seed: int, overrides: dict[str, Any] | None = None) -> dict[str, TrainConfig]:
+    """The training settings of every network in ``models``; unknown or repeated names and bad settings fail here.
+
+    Examples
+    --------
+    >>> sorted(check_benchmark(["cnn", "minirocket"], 0, {"max_epochs": 3}))  # a peer has no training settings
+    ['cnn']
+    >>> check_benchmark(["cnn", "cnn"], 0)
+    Traceback (most recent call last):
+        ...
+    tsattn._errors.ConfigError: models: each model may appear once; got cnn,cnn
+    """
+    from ..models import get_model_class, is_peer
+    from ..training.pipeline import resolve_train_config
+
+    for name in models:
+        get_model_class(name)  # an unknown name, with the closest known one
+    if len(set(models)) != len(models):
+        raise ConfigError(f"models: each model may appear once; got {','.join(models)}")
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    return {name: resolve_train_config(name, {"seed": seed} | given) for name in models if not is_peer(name)}
+
+
 def run_benchmark(
     ds: SeriesDataset,
     models: list[str],
@@ -161,12 +184,9 @@ def run_benchmark(
     ['mlp']
     """
     from ..models import get_model_class, is_peer
-    from ..training.pipeline import resolve_train_config, split_rows
+    from ..training.pipeline import split_rows
 
-    for name in models:
-        get_model_class(name)  # unknown names fail before any work
-    if len(set(models)) != len(models):
-        raise ConfigError(f"models: each model may appear once; got {','.join(models)}")
+    configs = check_benchmark(models, seed, overrides)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     split = split_rows(ds.y, TrainConfig(seed=seed), official_test=test_data is not None)  # train_run's own split
@@ -182,7 +202,7 @@ def run_benchmark(
                 continue
             row = _bench_peer(name, ds, test_data, seed, split)
         else:
-            cfg = resolve_train_config(name, {"seed": seed} | (overrides or {}))
+            cfg = configs[name]
             if ds.lengths is not None and not get_model_class(name).variable_length:
                 reason = f"{name} needs series of one length"
                 skipped.append({"name": name, "reason": reason})

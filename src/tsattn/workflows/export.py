@@ -112,6 +112,14 @@ def export_onnx(
     from .._io import atomic_write_bytes
     from ..run import load_run
 
+    for module in ("onnx", "onnxruntime"):
+        try:
+            __import__(module)
+        except ImportError:
+            raise RunError(
+                f"export: needs {module}, which is not installed (pip install 'tsattn[onnx]')", param=""
+            ) from None
+
     loaded = load_run(run)
     net = loaded.net.eval()
     if lengths is None:
