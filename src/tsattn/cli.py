@@ -351,6 +351,12 @@ def explain(
 
     info = explain_run(run, data, index, out, method=method)
     typer.echo(f"Series {index}: predicted {info['predicted']} (true {info['true']}); plot written to {out}")
+    f = info["faithfulness"]
+    typer.echo(
+        f"Faithfulness of {method} here: deletion AUC {f['deletion_auc']:.3f} (random {f['random_deletion_auc']:.3f}), "
+        f"insertion AUC {f['insertion_auc']:.3f} (random {f['random_insertion_auc']:.3f}), comprehensiveness "
+        f"{f['comprehensiveness']:.3f}, sufficiency {f['sufficiency']:.3f}"
+    )
 
 
 @app.command(epilog="Example: tsattn locate --run runs/demo --data data.npz --out spans.csv")

@@ -166,6 +166,28 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
     figures["history"] = _history_svg(history, fit.get("best_epoch")) if history else None
     figures["gallery"] = _png_data_uri(run / "gallery.png")
     figures["attention"] = _png_data_uri(run / "attention.png")
+    from .evaluation.plots import faithfulness_figure
+
+    faith = m.get("faithfulness") or {}
+    faithfulness = [
+        (
+            method.replace("_", " "),
+            *(
+                _fmt(s[key], 3)
+                for key in (
+                    "deletion_auc",
+                    "random_deletion_auc",
+                    "insertion_auc",
+                    "random_insertion_auc",
+                    "comprehensiveness",
+                    "sufficiency",
+                )
+            ),
+        )
+        for method, s in faith.items()
+        if isinstance(s, dict)
+    ]
+    figures["faithfulness"] = _svg(faithfulness_figure(faith)) if faithfulness else None
     loc = m.get("localization")
     localization = [
         (label, _fmt(loc[key], 1 if key.startswith("shift") else 4), meaning)
@@ -187,6 +209,7 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
         ("confusion", "confusion & curves"),
         ("curves", "training"),
         ("localization", "localization"),
+        ("faithfulness", "faithfulness"),
         ("gallery", "attention"),
         ("timing", "timing"),
         ("environment", "config & environment"),
@@ -209,6 +232,8 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
             n_classes=len(names),
             best_epoch=fit.get("best_epoch"),
             localization=localization,
+            faithfulness=faithfulness,
+            faithfulness_series=faith.get("n_series"),
             localization_note="This dataset has no ground-truth segments (or the model has no attention), "
             "so attention cannot be scored here.",
             phases=phases,

@@ -243,3 +243,34 @@ def benchmark_figure(result: dict[str, Any]) -> Any:
         ax.tick_params(axis="x", rotation=30, labelsize=8)
     fig.tight_layout()
     return fig
+
+
+def faithfulness_figure(block: dict[str, Any]) -> Any:
+    """Deletion and insertion curves of every relevance method in a ``faithfulness`` block, random ones dashed.
+
+    Examples
+    --------
+    >>> curves = {"fractions": [0, 0.5, 1], "deletion": [0.9, 0.6, 0.5], "insertion": [0.5, 0.8, 0.9],
+    ...           "random_deletion": [0.9, 0.8, 0.5], "random_insertion": [0.5, 0.6, 0.9]}
+    >>> fig = faithfulness_figure({"n_series": 8, "attention": {"curves": curves}})
+    >>> [ax.get_title() for ax in fig.axes]
+    ['deletion: the top k % replaced', 'insertion: only the top k % kept']
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
+    methods = [(name, s["curves"]) for name, s in block.items() if isinstance(s, dict) and "curves" in s]
+    for ax, kind, title in (
+        (axes[0], "deletion", "deletion: the top k % replaced"),
+        (axes[1], "insertion", "insertion: only the top k % kept"),
+    ):
+        for i, (name, c) in enumerate(methods):
+            share = 100 * np.asarray(c["fractions"])
+            ax.plot(share, c[kind], color=f"C{i}", lw=1.6, label=name.replace("_", " "))
+            ax.plot(share, c[f"random_{kind}"], color=f"C{i}", lw=1, ls="--", alpha=0.7)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("share of the series' steps (%)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("probability of the predicted class")
+    axes[1].legend(fontsize=8, title="dashed: random relevance", title_fontsize=8)
+    fig.tight_layout()
+    return fig

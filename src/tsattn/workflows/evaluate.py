@@ -29,13 +29,17 @@ def evaluate_run(
     plots: bool = True,
     out: str | os.PathLike[str] | None = None,
     loaded: rundir.LoadedRun | None = None,
+    faithfulness: bool = True,
 ) -> dict[str, Any]:
     """Score a run on its test split (or on all of ``data`` when it is a file or a ``ucr:`` name).
 
     Writes ``metrics.json``, ``report.txt`` and the plots; prints the article's report. The run's own
     test record is written in the run directory; a score on other data goes to ``out`` (default
     ``RUN/evaluations/<data name>/``) and never over that record. ``loaded`` is the run as training
-    returned it, so that a run just trained is not read back from disk.
+    returned it, so that a run just trained is not read back from disk. With ``faithfulness``,
+    ``metrics.json`` gets a ``faithfulness`` block: deletion and insertion curves, comprehensiveness
+    and sufficiency of every relevance method the model has, next to random relevance, on up to
+    :data:`FAITHFULNESS_SERIES` test series (:func:`faithfulness_block`).
 
     Examples
     --------
@@ -111,11 +115,17 @@ def evaluate_run(
     m["phases"] = phases
     if att is not None and ds.has_segments and (ds.extras["segment_start"] >= 0).any():
         m["localization"] = _localization(loaded, att, ds, val_ds)
+    if faithfulness and len(ds) > 0:
+        t_f = time.perf_counter()
+        m["faithfulness"] = faithfulness_block(loaded, ds, nan_policy)
+        phases["faithfulness_seconds"] = time.perf_counter() - t_f
     if verbose:
         print(f"\n{loaded.model_name} on {evaluated_on} ({m['n_test']} series)")
         print(format_report(m))
         if "localization" in m:
             print(format_localization(m["localization"]))
+        if "faithfulness" in m:
+            print(format_faithfulness(m["faithfulness"]))
     dest.mkdir(parents=True, exist_ok=True)  # only now: a refused evaluation leaves nothing behind
     atomic_write_json(dest / rundir.METRICS, m)
     atomic_write_text(dest / "report.txt", format_report(m) + "\n")
@@ -156,6 +166,62 @@ def evaluate_run(
 
 
 OUT_OF_CORE_ATTENTION = 20000
+#: Test series the faithfulness scores perturb (evenly spaced over the test set); each costs about 80 forward
+#: passes per relevance method.
+FAITHFULNESS_SERIES = 32
+
+
+def faithfulness_block(
+    loaded: rundir.LoadedRun,
+    ds: SeriesDataset,
+    nan_policy: str = "error",
+    *,
+    max_series: int = FAITHFULNESS_SERIES,
+    methods: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """Faithfulness scores (:func:`~tsattn.evaluation.faithfulness.faithfulness_scores`) of every relevance method.
+
+    Attention, attention x gradient and Integrated Gradients for a model with
+    attention; Integrated Gradients for one without. The scores are computed on
+    up to ``max_series`` series of ``ds``, evenly spaced, through the run's own
+    scaler and network; no ground truth is needed.
+    """
+    from ..data.readers import apply_nan_policy
+    from ..evaluation.explain import explain
+    from ..evaluation.faithfulness import faithfulness_scores
+    from ..inference import predict_arrays
+
+    if methods is None:
+        attention = getattr(loaded.net, "has_attention", True)
+        methods = (
+            ("attention", "attention_x_gradient", "integrated_gradients") if attention else ("integrated_gradients",)
+        )
+    rows = np.unique(np.linspace(0, len(ds) - 1, min(max_series, len(ds))).astype(np.int64))
+    lengths = None if ds.lengths is None else ds.lengths[rows]
+    X = apply_nan_policy(np.asarray(ds.X[rows], dtype=np.float32), lengths, nan_policy)
+
+    def predict(Xb: np.ndarray, lb: np.ndarray | None) -> np.ndarray:
+        return predict_arrays(loaded.net, loaded.scaler.transform(Xb), lengths=lb, with_attention=False)[0]
+
+    block: dict[str, Any] = {"n_series": len(rows)}
+    for method in methods:
+        relevance = explain(loaded, X, method=method, lengths=lengths)
+        block[method] = faithfulness_scores(predict, X, relevance, lengths=lengths)
+    return block
+
+
+def format_faithfulness(block: dict[str, Any]) -> str:
+    """The ``faithfulness`` block as a few readable lines."""
+    lines = [f"Faithfulness (no ground truth; {block['n_series']} test series; 'gain' = better than random relevance):"]
+    for method, s in block.items():
+        if isinstance(s, dict):
+            lines.append(
+                f"  {method:22s} deletion AUC {s['deletion_auc']:.3f} (random {s['random_deletion_auc']:.3f}, gain "
+                f"{s['deletion_gain']:+.3f})   insertion AUC {s['insertion_auc']:.3f} "
+                f"(gain {s['insertion_gain']:+.3f})   comprehensiveness {s['comprehensiveness']:.3f}   "
+                f"sufficiency {s['sufficiency']:.3f}"
+            )
+    return "\n".join(lines)
 
 
 def _safe_name(source: str) -> str:

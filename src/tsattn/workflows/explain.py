@@ -25,7 +25,13 @@ def explain_run(
     out: str | os.PathLike[str],
     method: str = "attention",
 ) -> dict[str, Any]:
-    """Plot series ``index`` of ``data`` with the run's relevance over it; return its prediction.
+    """Plot series ``index`` of ``data`` with the run's relevance over it; return its prediction and faithfulness.
+
+    Beside the series, the figure draws its deletion and insertion curves
+    (:mod:`tsattn.evaluation.faithfulness`): how the predicted class's
+    probability falls as the most relevant steps are replaced by the series'
+    mean, and rises as only they are revealed, against random relevance. The
+    returned ``faithfulness`` holds the scores.
 
     Examples
     --------
@@ -42,9 +48,12 @@ def explain_run(
     >>> info = explain_run(run, Path(run) / "series.npz", index=3, out=Path(run) / "series3.png")
     >>> info["predicted"] in ("normal", "rectified"), (Path(run) / "series3.png").is_file()
     (True, True)
+    >>> sorted(info["faithfulness"])[:3]
+    ['comprehensiveness', 'comprehensiveness_gain', 'deletion_auc']
     """
     from ..data.readers import apply_nan_policy
     from ..evaluation.explain import explain
+    from ..evaluation.faithfulness import faithfulness_scores
     from ..evaluation.plots import _pyplot, plot_attention, save_figure
     from ..inference import predict_arrays
 
@@ -64,9 +73,23 @@ def explain_run(
     seg = None
     if ds.has_segments:
         seg = (int(ds.extras["segment_start"][index]), int(ds.extras["segment_end"][index]))
+
+    def predict(Xb: np.ndarray, lb: np.ndarray | None) -> np.ndarray:
+        return predict_arrays(loaded.net, loaded.scaler.transform(Xb), lengths=lb, with_attention=False)[0]
+
+    faith = faithfulness_scores(predict, x, relevance, n_random=8)
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(10, 3.2))
+    fig, (ax, ax_f) = plt.subplots(1, 2, figsize=(13, 3.2), gridspec_kw={"width_ratios": [3, 1]})
     true = names[ds.y[index]] if ds.labelled else None
+    curves = faith["curves"]
+    share = 100 * np.asarray(curves["fractions"])
+    for kind, color in (("deletion", "C3"), ("insertion", "C2")):
+        ax_f.plot(share, curves[kind], color=color, lw=1.6, label=kind)
+        ax_f.plot(share, curves[f"random_{kind}"], color=color, lw=1, ls="--", alpha=0.7)
+    ax_f.set_title("faithfulness (dashed: random)", fontsize=9)
+    ax_f.set_xlabel("top steps removed / kept (%)", fontsize=8)
+    ax_f.set_ylabel(f"p({names[pred]})", fontsize=8)
+    ax_f.legend(fontsize=7)
     plot_attention(
         ax,
         x[0],
@@ -77,7 +100,8 @@ def explain_run(
         f"(p={proba[0, pred]:.3f}); {method}",
     )
     save_figure(fig, out)
-    return {"index": index, "predicted": names[pred], "proba": proba[0].tolist(), "true": true}
+    scores = {k: v for k, v in faith.items() if k not in ("curves", "n_series", "baseline", "eraser_fractions")}
+    return {"index": index, "predicted": names[pred], "proba": proba[0].tolist(), "true": true, "faithfulness": scores}
 
 
 def locate_run(

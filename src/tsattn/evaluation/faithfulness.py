@@ -1,0 +1,197 @@
+"""Faithfulness: does the model's output depend on the steps a relevance map calls relevant? No ground truth needed.
+
+Given a model, some series and a relevance map ``(n, T)`` (attention,
+attention x gradient, Integrated Gradients, ...), the steps of each series are
+ranked by relevance and
+
+* **deletion** replaces the top ``k`` share of them with a neutral baseline
+  (each series' own mean, per channel) and tracks the probability of the class
+  predicted on the intact series: a faithful map makes it fall fast;
+* **insertion** starts from the baseline everywhere and reveals the top ``k``
+  share: a faithful map makes it rise fast (Petsiuk et al. 2018);
+* **comprehensiveness** is the mean drop in that probability when the top
+  1/5/10/20/50 % are removed, **sufficiency** the mean drop when only they are
+  kept (DeYoung et al. 2020, ERASER): high comprehensiveness and low
+  sufficiency are faithful.
+
+Each score is reported next to the same score for random rankings of the same
+steps, because what a model does to a series with half its steps flattened
+depends on the model as much as on the map: ``deletion_gain`` (random's
+deletion AUC minus the map's) and ``insertion_gain`` (the map's insertion AUC
+minus random's) are above 0 when the map beats chance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ERASER_FRACTIONS", "FRACTIONS", "faithfulness_scores", "perturbation_curves"]
+
+#: The shares of steps removed or revealed along the deletion and insertion curves.
+FRACTIONS = tuple(float(f) for f in np.round(np.linspace(0.0, 1.0, 11), 4))
+#: ERASER's bins: comprehensiveness and sufficiency average over these shares.
+ERASER_FRACTIONS = (0.01, 0.05, 0.1, 0.2, 0.5)
+
+Predict = Callable[[np.ndarray, "np.ndarray | None"], np.ndarray]
+
+
+def _ranks(relevance: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Each step's rank within its series, 0 for the most relevant; padding ranks last."""
+    n, T = relevance.shape
+    score = np.where(np.arange(T)[None, :] < lengths[:, None], relevance, -np.inf)
+    order = np.argsort(-score, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    ranks[np.arange(n)[:, None], order] = np.arange(T)[None, :]
+    return ranks
+
+
+def _baseline(X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Each series' mean over its real steps, per channel, ``(n, C, 1)``: the neutral value a removed step gets."""
+    valid = (np.arange(X.shape[2])[None, :] < lengths[:, None])[:, None, :]
+    total = np.where(valid, np.nan_to_num(X), 0.0).sum(-1, keepdims=True)
+    return total / np.maximum(valid.sum(-1, keepdims=True), 1)
+
+
+def perturbation_curves(
+    predict: Predict,
+    X: np.ndarray,
+    relevance: np.ndarray,
+    *,
+    lengths: np.ndarray | None = None,
+    fractions: Sequence[float] = FRACTIONS,
+    target: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Deletion and insertion curves of one relevance map, per series.
+
+    ``predict(X, lengths)`` returns class probabilities for raw series
+    ``X`` ``(b, C, T)``. ``target`` is the class each series' probability is
+    tracked for (default: the class predicted on the intact series). Returns
+    ``{"deletion": (n, F), "insertion": (n, F), "target": (n,), "full": (n,)}``:
+    the target's probability with the top ``fractions[j]`` share of a series'
+    real steps removed (deletion) or revealed (insertion), and on the intact
+    series (``full``).
+
+    Examples
+    --------
+    A model that reads one step (the third) and a map that points at it:
+
+    >>> def predict(X, lengths=None):
+    ...     p = 1 / (1 + np.exp(-4 * X[:, 0, 2]))
+    ...     return np.stack([1 - p, p], axis=1)
+    >>> X = np.array([[[0.0, 0.0, 1.0, 0.0]]])
+    >>> curves = perturbation_curves(predict, X, np.array([[0.0, 0.1, 0.8, 0.1]]), fractions=[0.0, 0.25, 1.0])
+    >>> curves["deletion"].round(3).tolist(), curves["insertion"].round(3).tolist()
+    ([[0.982, 0.731, 0.731]], [[0.731, 0.982, 0.982]])
+    """
+    X = np.asarray(X, dtype=np.float32)
+    n, C, T = X.shape
+    lengths = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
+    full = predict(X, None if lengths.min() == T else lengths)
+    target = full.argmax(1) if target is None else np.asarray(target)
+    ranks = _ranks(np.asarray(relevance, dtype=np.float64), lengths)
+    base = _baseline(X, lengths).astype(np.float32)
+    counts = np.rint(np.asarray(fractions, dtype=np.float64)[None, :] * lengths[:, None]).astype(np.int64)  # (n, F)
+    out = {}
+    for kind in ("deletion", "insertion"):
+        chosen = ranks[:, None, :] < counts[:, :, None]  # (n, F, T): the top-k steps
+        replace = chosen if kind == "deletion" else ~chosen
+        replace &= np.arange(T)[None, None, :] < lengths[:, None, None]  # padding stays padding
+        Xp = np.where(replace[:, :, None, :], base[:, None], X[:, None])  # (n, F, C, T)
+        proba = predict(
+            Xp.reshape(n * len(counts[0]), C, T), None if lengths.min() == T else np.repeat(lengths, counts.shape[1])
+        )
+        out[kind] = proba[np.arange(len(proba)), np.repeat(target, counts.shape[1])].reshape(n, -1).astype(np.float64)
+    return {
+        "deletion": out["deletion"],
+        "insertion": out["insertion"],
+        "target": target,
+        "full": full[np.arange(n), target].astype(np.float64),
+    }
+
+
+def _auc(curve: np.ndarray, fractions: Sequence[float]) -> float:
+    f = np.asarray(fractions, dtype=np.float64)
+    c = np.asarray(curve, dtype=np.float64)
+    return float(np.sum((c[1:] + c[:-1]) * np.diff(f)) / 2)
+
+
+def faithfulness_scores(
+    predict: Predict,
+    X: np.ndarray,
+    relevance: np.ndarray,
+    *,
+    lengths: np.ndarray | None = None,
+    n_random: int = 2,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Deletion and insertion AUCs, comprehensiveness and sufficiency of a relevance map, and the same for random maps.
+
+    The curves run over :data:`FRACTIONS` and ERASER's bins
+    (:data:`ERASER_FRACTIONS`); the random scores average ``n_random``
+    seeded random rankings of the same steps. Every score is a mean over the
+    series. ``deletion_gain`` and ``insertion_gain`` are the map's advantage
+    over random (above 0: better than chance), ``comprehensiveness_gain`` and
+    ``sufficiency_gain`` likewise (the map's comprehensiveness minus random's;
+    random's sufficiency minus the map's).
+
+    Examples
+    --------
+    A model that reads only the third step, and three maps:
+
+    >>> def predict(X, lengths=None):
+    ...     p = 1 / (1 + np.exp(-4 * X[:, 0, 2]))
+    ...     return np.stack([1 - p, p], axis=1)
+    >>> X = np.zeros((1, 1, 10), np.float32); X[0, 0, 2] = 1.0
+    >>> perfect = faithfulness_scores(predict, X, np.eye(10)[[2]])
+    >>> inverted = faithfulness_scores(predict, X, 1 - np.eye(10)[[2]])
+    >>> perfect["deletion_auc"] < perfect["random_deletion_auc"] < inverted["deletion_auc"]
+    True
+    >>> round(perfect["comprehensiveness"], 3), round(inverted["comprehensiveness"], 3)
+    (0.23, 0.0)
+    """
+    X = np.asarray(X, dtype=np.float32)
+    n, _, T = X.shape
+    grid = sorted(set(FRACTIONS) | set(ERASER_FRACTIONS))
+    eraser = [grid.index(f) for f in ERASER_FRACTIONS]
+    lengths_ = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
+    real = perturbation_curves(predict, X, relevance, lengths=lengths_, fractions=grid)
+    rng = np.random.default_rng(seed)
+    random = [
+        perturbation_curves(predict, X, rng.random((n, T)), lengths=lengths_, fractions=grid, target=real["target"])
+        for _ in range(max(n_random, 1))
+    ]
+    on_curve = [grid.index(f) for f in FRACTIONS]
+
+    def scores(curves: dict[str, np.ndarray]) -> dict[str, float]:
+        deletion, insertion = curves["deletion"].mean(0), curves["insertion"].mean(0)
+        full = curves["full"][:, None]
+        return {
+            "deletion_auc": _auc(deletion[on_curve], FRACTIONS),
+            "insertion_auc": _auc(insertion[on_curve], FRACTIONS),
+            "comprehensiveness": float((full - curves["deletion"][:, eraser]).mean()),
+            "sufficiency": float((full - curves["insertion"][:, eraser]).mean()),
+        }
+
+    mine = scores(real)
+    rand = {k: float(np.mean([scores(r)[k] for r in random])) for k in mine}
+    return {
+        **mine,
+        **{f"random_{k}": v for k, v in rand.items()},
+        "deletion_gain": rand["deletion_auc"] - mine["deletion_auc"],
+        "insertion_gain": mine["insertion_auc"] - rand["insertion_auc"],
+        "comprehensiveness_gain": mine["comprehensiveness"] - rand["comprehensiveness"],
+        "sufficiency_gain": rand["sufficiency"] - mine["sufficiency"],
+        "curves": {
+            "fractions": list(FRACTIONS),
+            "deletion": real["deletion"][:, on_curve].mean(0).tolist(),
+            "insertion": real["insertion"][:, on_curve].mean(0).tolist(),
+            "random_deletion": np.mean([r["deletion"][:, on_curve].mean(0) for r in random], axis=0).tolist(),
+            "random_insertion": np.mean([r["insertion"][:, on_curve].mean(0) for r in random], axis=0).tolist(),
+        },
+        "n_series": int(n),
+        "baseline": "each series' mean, per channel",
+        "eraser_fractions": list(ERASER_FRACTIONS),
+    }

@@ -1,0 +1,142 @@
+"""Faithfulness scores: exact values on a hand-made model that reads one step, for perfect, inverted and random maps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tsattn.evaluation.faithfulness import ERASER_FRACTIONS, FRACTIONS, faithfulness_scores, perturbation_curves
+
+T, STEP = 20, 7
+
+
+def one_step_model(X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+    """p(class 1) = sigmoid(3 * x[STEP]); it reads nothing else."""
+    p = 1 / (1 + np.exp(-3.0 * X[:, 0, STEP].astype(np.float64)))
+    return np.stack([1 - p, p], axis=1)
+
+
+def _series(n: int = 4) -> np.ndarray:
+    X = np.zeros((n, 1, T), np.float32)
+    X[:, 0, STEP] = 2.0  # class 1, confidently; each series' mean is 0.1
+    return X
+
+
+def _sigmoid(v: float) -> float:
+    return float(1 / (1 + np.exp(-v)))
+
+
+FULL, BASE = _sigmoid(6.0), _sigmoid(0.3)  # intact; the step replaced by the series' mean (2 / 20)
+
+
+def test_a_perfect_map_drops_the_probability_at_the_first_step_removed_and_an_inverted_one_at_the_last():
+    X = _series()
+    perfect = np.tile(np.eye(T)[STEP], (len(X), 1))
+    counts = np.rint(np.array(FRACTIONS) * T)
+    curves = perturbation_curves(one_step_model, X, perfect)
+    np.testing.assert_allclose(curves["full"], FULL)
+    np.testing.assert_allclose(curves["deletion"], np.tile(np.where(counts >= 1, BASE, FULL), (len(X), 1)))
+    np.testing.assert_allclose(curves["insertion"], np.tile(np.where(counts >= 1, FULL, BASE), (len(X), 1)))
+    inverted = perturbation_curves(one_step_model, X, 1 - perfect)
+    np.testing.assert_allclose(inverted["deletion"], np.tile(np.where(counts >= T, BASE, FULL), (len(X), 1)))
+    np.testing.assert_allclose(inverted["insertion"], np.tile(np.where(counts >= T, FULL, BASE), (len(X), 1)))
+
+
+def test_scores_have_their_exact_values_and_rank_perfect_random_inverted():
+    X = _series(40)
+    perfect = np.tile(np.eye(T)[STEP], (len(X), 1))
+    s_perfect = faithfulness_scores(one_step_model, X, perfect)
+    s_inverted = faithfulness_scores(one_step_model, X, 1 - perfect)
+    s_random = faithfulness_scores(one_step_model, X, np.random.default_rng(1).random((len(X), T)))
+    # deletion AUC of the perfect map: FULL at 0 %, BASE from the first step removed on (trapezoid over the grid)
+    f = np.array(FRACTIONS)
+    expected = np.where(np.rint(f * T) >= 1, BASE, FULL)
+    assert s_perfect["deletion_auc"] == pytest.approx(np.sum((expected[1:] + expected[:-1]) * np.diff(f)) / 2)
+    # ERASER: bins 1/5/10/20/50 % remove 0/1/2/4/10 of 20 steps; the step goes with the first one
+    removed = np.rint(np.array(ERASER_FRACTIONS) * T) >= 1
+    assert s_perfect["comprehensiveness"] == pytest.approx((FULL - BASE) * removed.mean())
+    assert s_perfect["sufficiency"] == pytest.approx((FULL - BASE) * (~removed).mean())
+    assert s_inverted["comprehensiveness"] == pytest.approx(0.0) and s_inverted["sufficiency"] == pytest.approx(
+        FULL - BASE
+    )
+    # the ranking the scores exist for
+    assert s_perfect["deletion_auc"] < s_random["deletion_auc"] < s_inverted["deletion_auc"]
+    assert s_perfect["insertion_auc"] > s_random["insertion_auc"] > s_inverted["insertion_auc"]
+    assert s_perfect["deletion_gain"] > 0.1 and s_inverted["deletion_gain"] < -0.1
+    assert abs(s_random["deletion_gain"]) < 0.25 * s_perfect["deletion_gain"]  # chance, up to sampling noise
+    assert len(s_perfect["curves"]["deletion"]) == len(FRACTIONS) == len(s_perfect["curves"]["random_insertion"])
+
+
+def test_padding_is_never_ranked_nor_replaced():
+    X = _series(2)
+    X[:, :, 15:] = np.nan  # both series are 15 steps long
+    lengths = np.array([15, 15])
+    seen = []
+
+    def model(Xp: np.ndarray, lengths_: np.ndarray | None = None) -> np.ndarray:
+        assert np.isnan(Xp[:, :, 15:]).all() and not np.isnan(Xp[:, :, :15]).any()
+        seen.append(lengths_)
+        return one_step_model(np.nan_to_num(Xp))
+
+    misleading = np.zeros((2, T))
+    misleading[:, 16] = 1.0  # all the relevance on padding: ignored, the real steps keep their order
+    misleading[:, STEP] = 0.5
+    curves = perturbation_curves(model, X, misleading, lengths=lengths, fractions=[0.0, 1 / 15])
+    assert curves["deletion"][:, 1] == pytest.approx(_sigmoid(3 * 2 / 15))  # the step went first, baseline 2/15
+    assert all(s is not None and (s == 15).all() for s in seen)
+
+
+def test_random_rankings_are_seeded():
+    X = _series()
+    R = np.random.default_rng(0).random((4, T))
+    a = faithfulness_scores(one_step_model, X, R, seed=3)
+    b = faithfulness_scores(one_step_model, X, R, seed=3)
+    assert a == b
+
+
+def test_every_run_reports_the_faithfulness_of_its_relevance_methods(tmp_path):
+    """metrics.json's faithfulness block, the report's section and figure, and `tsattn explain`'s line."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from tsattn.cli import app
+    from tsattn.config import DatasetConfig, TrainConfig
+    from tsattn.data import generate, save_npz
+    from tsattn.workflows import train_run
+
+    from ..conftest import TINY
+
+    ds = generate(DatasetConfig(**TINY), seed=0)
+    for model, methods in (
+        ("cnn_attention", {"attention", "attention_x_gradient", "integrated_gradients"}),
+        ("cnn", {"integrated_gradients"}),
+    ):
+        run = tmp_path / model
+        m = train_run(ds, TrainConfig(model=model, max_epochs=2), run, progress=False, verbose=False, logger=None)
+        block = json.loads((run / "metrics.json").read_text())["faithfulness"]
+        assert block == json.loads(json.dumps(m["faithfulness"])) and block["n_series"] == 32
+        assert {k for k, v in block.items() if isinstance(v, dict)} == methods
+        for s in (block[k] for k in methods):
+            assert 0 <= s["deletion_auc"] <= 1 and 0 <= s["random_insertion_auc"] <= 1
+            assert s["deletion_gain"] == pytest.approx(s["random_deletion_auc"] - s["deletion_auc"])
+            assert len(s["curves"]["deletion"]) == len(FRACTIONS)
+        html = (run / "report.html").read_text()
+        assert 'data-section="faithfulness"' in html and 'data-figure="faithfulness"' in html
+    save_npz(ds, tmp_path / "data.npz")
+    r = CliRunner().invoke(
+        app,
+        [
+            "explain",
+            "--run",
+            str(tmp_path / "cnn_attention"),
+            "--data",
+            str(tmp_path / "data.npz"),
+            "--index",
+            "3",
+            "--out",
+            str(tmp_path / "e.png"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "Faithfulness of attention here: deletion AUC" in r.output and (tmp_path / "e.png").stat().st_size > 0
