@@ -185,6 +185,20 @@ def faithfulness_block(
     attention; Integrated Gradients for one without. The scores are computed on
     up to ``max_series`` series of ``ds``, evenly spaced, through the run's own
     scaler and network; no ground truth is needed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.config import DatasetConfig, TrainConfig
+    >>> from tsattn.data import generate
+    >>> from tsattn.run import load_run
+    >>> from tsattn.workflows import train_run
+    >>> data = generate(DatasetConfig(num_points=32, dataset_size=60), seed=0)
+    >>> run = tempfile.mkdtemp()
+    >>> _ = train_run(data, TrainConfig(model="cnn", max_epochs=1), run, progress=False, verbose=False, logger=None)
+    >>> block = faithfulness_block(load_run(run), data, max_series=8)
+    >>> block["n_series"], sorted(k for k in block if k != "n_series")
+    (8, ['integrated_gradients'])
     """
     from ..data.readers import apply_nan_policy
     from ..evaluation.explain import explain
