@@ -52,7 +52,7 @@ def _baseline(X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Each series' mean over its real steps, per channel, ``(n, C, 1)``: the neutral value a removed step gets."""
     valid = (np.arange(X.shape[2])[None, :] < lengths[:, None])[:, None, :]
     total = np.where(valid, np.nan_to_num(X), 0.0).sum(-1, keepdims=True)
-    return total / np.maximum(valid.sum(-1, keepdims=True), 1)
+    return np.asarray(total / np.maximum(valid.sum(-1, keepdims=True), 1))
 
 
 def perturbation_curves(
