@@ -35,6 +35,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from localization import git_commit
 
+from tsattn.evaluation.faithfulness import GAINS
+from tsattn.evaluation.faithfulness import SCORES as FAITH_SCORES
+
 BASE = {
     "normal_anomalous_ratio": 0.5,
     "min_freq": 1,
@@ -93,8 +96,7 @@ FAMILY = {
         "anomaly_kinds": ["rectified", "spike", "level_shift", "frequency_change", "noise_burst"],
     },
 }
-SCORES = ("pointing_game", "mass_inside", "uniform_mass", "shift_median", "span_iou")
-FAITH = ("deletion_gain", "insertion_gain", "comprehensiveness_gain", "sufficiency_gain")
+LOC_SCORES = ("pointing_game", "mass_inside", "uniform_mass", "shift_median", "span_iou")
 
 
 def spearman(a: list[float], b: list[float]) -> float | None:
@@ -155,20 +157,9 @@ def run_one(config: dict, model: str, seed: int, work: Path, max_epochs: int | N
         "epochs": m.get("epochs_run"),
         "T": config["num_points"],
     }
-    row |= {k: loc.get(k) for k in SCORES}
+    row |= {k: loc.get(k) for k in LOC_SCORES}
     row["faithfulness"] = {
-        method: {
-            k: s[k]
-            for k in (
-                *FAITH,
-                "deletion_auc",
-                "random_deletion_auc",
-                "insertion_auc",
-                "random_insertion_auc",
-                "comprehensiveness",
-                "sufficiency",
-            )
-        }
+        method: {k: s[k] for k in (*GAINS, *FAITH_SCORES, *(f"random_{k}" for k in FAITH_SCORES))}
         for method, s in faith.items()
         if isinstance(s, dict)
     }
@@ -196,7 +187,7 @@ def summarize(rows: list[dict]) -> dict:
     scored = [r for r in rows if r.get("pointing_game") is not None and "attention" in r["faithfulness"]]
     pg = [r["pointing_game"] for r in scored]
     out["rank_correlation_with_pointing_game"] = {
-        f"attention_{k}": spearman([r["faithfulness"]["attention"][k] for r in scored], pg) for k in FAITH
+        f"attention_{k}": spearman([r["faithfulness"]["attention"][k] for r in scored], pg) for k in GAINS
     }
     out["rank_correlation_with_pointing_game"]["n_runs"] = len(scored)
     return out

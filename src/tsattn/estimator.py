@@ -138,14 +138,8 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         super().set_params(**params)
         return self
 
-    def _model_name(self) -> str:
-        if isinstance(self.model, type):
-            return getattr(self.model, "name", "") or self.model.__name__
-        return str(self.model)
-
     def _train_config(self) -> Any:
         """The training settings: the model's recipe, with every parameter that is not ``None`` over it."""
-        from .config import PARAMETERS, TrainConfig
         from .training.pipeline import resolve_train_config
 
         hyper = dict(self.model_params or {}) | {
@@ -164,12 +158,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "model_params": hyper,
             "nan_policy": self.nan_policy,
         }
-        if isinstance(self.model, type):  # a custom network: no recipe, TrainConfig's defaults
-            values = {k: v for k, v in given.items() if v is not None} | {"model": self._model_name()}
-            if self.max_epochs is None:
-                values["max_epochs"] = TrainConfig().max_epochs
-            return TrainConfig.from_dict(values, source=PARAMETERS)
-        return resolve_train_config(str(self.model), given)
+        return resolve_train_config(self.model, given)
 
     def fit(self, X: Any, y: Any) -> AttentionClassifier:
         """Train on ``X`` (``(n, T)``, ``(n, C, T)`` or a list of series) and labels ``y``.
@@ -280,7 +269,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if isinstance(self.model, type):
             from .models import list_models
 
-            name = self._model_name()
+            name = self.config_.model
             if name not in list_models() or get_model_class(name) is not self.model:
                 raise RunError(
                     f"model: {name} is not a registered model, so a saved run could not rebuild it; "
@@ -311,7 +300,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             scaler=self.scaler_.to_dict(),
             data=rundir.DataSource(kind="estimator"),
             n_params=int(sum(p.numel() for p in self.model_.parameters())),
-            estimator_params=self.get_params() | {"model": self._model_name()},
+            estimator_params=self.get_params() | {"model": self.config_.model},
             versions=rundir.versions(),
             # how fit saw X: 2-D (n, T) input keeps scikit-learn's feature-count check after load
             estimator_input={

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._errors import RunError
@@ -240,6 +241,12 @@ class LoadedRun:
     @property
     def model_name(self) -> str:
         return self.config.model
+
+    def predict_proba(self, X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """Class probabilities of raw series ``X`` ``(n, C, T)``: the run's scaler, then its network."""
+        from .inference import predict_arrays
+
+        return predict_arrays(self.net, self.scaler.transform(X), lengths=lengths, with_attention=False)[0]
 
 
 def write_config(run_dir: Path, config: RunConfig) -> None:

@@ -28,7 +28,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ERASER_FRACTIONS", "FRACTIONS", "faithfulness_scores", "perturbation_curves"]
+__all__ = ["ERASER_FRACTIONS", "FRACTIONS", "GAINS", "SCORES", "faithfulness_scores", "perturbation_curves"]
+
+#: The scores of a map, each also reported for random maps (``random_<score>``), in the order tables show them.
+SCORES = ("deletion_auc", "insertion_auc", "comprehensiveness", "sufficiency")
+#: The map's advantage over random relevance, per score (above 0: better than chance).
+GAINS = ("deletion_gain", "insertion_gain", "comprehensiveness_gain", "sufficiency_gain")
 
 #: The shares of steps removed or revealed along the deletion and insertion curves.
 FRACTIONS = tuple(float(f) for f in np.round(np.linspace(0.0, 1.0, 11), 4))

@@ -32,12 +32,14 @@ __all__ = ["Prepared", "prepare", "resolve_train_config", "split_rows", "train"]
 Batch = Callable[[np.ndarray], np.ndarray]
 
 
-def resolve_train_config(model: str, given: Mapping[str, Any] | None = None) -> TrainConfig:
+def resolve_train_config(model: str | type[Any], given: Mapping[str, Any] | None = None) -> TrainConfig:
     """The training settings of ``model``: its recipe, with every setting in ``given`` that is not ``None`` over it.
 
     An explicit ``max_epochs`` is kept as given: it turns the recipe's
     ``min_steps`` (which raises the budget on small datasets) off, unless
-    ``min_steps`` is given too.
+    ``min_steps`` is given too. A custom ``nn.Module`` class has no recipe:
+    it gets :class:`~tsattn.config.TrainConfig`'s defaults, and the config
+    records its ``name`` attribute or class name.
 
     Examples
     --------
@@ -49,17 +51,21 @@ def resolve_train_config(model: str, given: Mapping[str, Any] | None = None) -> 
     """
     from ..models import get_model_class, is_peer
 
-    get_model_class(model)  # an unknown name fails here, naming the registered ones
-    if is_peer(model):
-        raise ConfigError(
-            f"model: {model} is a peer to compare against (tsattn benchmark --models {model}), "
-            "not a network tsattn trains"
-        )
+    if isinstance(model, type):
+        name, recipe = getattr(model, "name", "") or model.__name__, {}
+    else:
+        get_model_class(model)  # an unknown name fails here, naming the registered ones
+        if is_peer(model):
+            raise ConfigError(
+                f"model: {model} is a peer to compare against (tsattn benchmark --models {model}), "
+                "not a network tsattn trains"
+            )
+        name, recipe = model, recipe_for(model)
     given = {k: v for k, v in (given or {}).items() if v is not None}
-    values = recipe_for(model) | given
+    values = recipe | given
     if "max_epochs" in given and "min_steps" not in given:
         values["min_steps"] = 0
-    values["model"] = model
+    values["model"] = name
     return TrainConfig.from_dict(values, source=PARAMETERS)
 
 

@@ -203,7 +203,6 @@ def faithfulness_block(
     from ..data.readers import apply_nan_policy
     from ..evaluation.explain import explain
     from ..evaluation.faithfulness import faithfulness_scores
-    from ..inference import predict_arrays
 
     if methods is None:
         attention = getattr(loaded.net, "has_attention", True)
@@ -214,13 +213,10 @@ def faithfulness_block(
     lengths = None if ds.lengths is None else ds.lengths[rows]
     X = apply_nan_policy(np.asarray(ds.X[rows], dtype=np.float32), lengths, nan_policy)
 
-    def predict(Xb: np.ndarray, lb: np.ndarray | None) -> np.ndarray:
-        return predict_arrays(loaded.net, loaded.scaler.transform(Xb), lengths=lb, with_attention=False)[0]
-
     block: dict[str, Any] = {"n_series": len(rows)}
     for method in methods:
         relevance = explain(loaded, X, method=method, lengths=lengths)
-        block[method] = faithfulness_scores(predict, X, relevance, lengths=lengths)
+        block[method] = faithfulness_scores(loaded.predict_proba, X, relevance, lengths=lengths)
     return block
 
 
@@ -251,12 +247,11 @@ def _chunked_proba(
 ) -> np.ndarray:
     """Probabilities for ``X[rows]``, read, cleaned, scaled and predicted ``chunk`` rows at a time."""
     from ..data.readers import apply_nan_policy
-    from ..inference import predict_arrays
 
     out = []
     for i in range(0, len(rows), chunk):
         xb = apply_nan_policy(np.asarray(X[rows[i : i + chunk]], np.float32), None, nan_policy)
-        out.append(predict_arrays(loaded.net, loaded.scaler.transform(xb), with_attention=False)[0])
+        out.append(loaded.predict_proba(xb))
     return np.concatenate(out) if out else np.zeros((0, len(loaded.class_names)), np.float32)
 
 

@@ -53,9 +53,8 @@ def explain_run(
     """
     from ..data.readers import apply_nan_policy
     from ..evaluation.explain import explain
-    from ..evaluation.faithfulness import faithfulness_scores
+    from ..evaluation.faithfulness import GAINS, SCORES, faithfulness_scores
     from ..evaluation.plots import _pyplot, plot_attention, save_figure
-    from ..inference import predict_arrays
 
     loaded = rundir.load_run(run)
     ds = read_with_contract(data, loaded.config.data.to_json(), require_labels=False)
@@ -67,17 +66,14 @@ def explain_run(
     if lengths is not None:
         x = x[..., : int(lengths[0])]  # one series: drop its padding
     relevance = explain(loaded, x, method=method)
-    proba, _ = predict_arrays(loaded.net, loaded.scaler.transform(x), with_attention=False)
+    proba = loaded.predict_proba(x)
     names = loaded.class_names
     pred = int(proba[0].argmax())
     seg = None
     if ds.has_segments:
         seg = (int(ds.extras["segment_start"][index]), int(ds.extras["segment_end"][index]))
 
-    def predict(Xb: np.ndarray, lb: np.ndarray | None) -> np.ndarray:
-        return predict_arrays(loaded.net, loaded.scaler.transform(Xb), lengths=lb, with_attention=False)[0]
-
-    faith = faithfulness_scores(predict, x, relevance, n_random=8)
+    faith = faithfulness_scores(loaded.predict_proba, x, relevance, n_random=8)
     plt = _pyplot()
     fig, (ax, ax_f) = plt.subplots(1, 2, figsize=(13, 3.2), gridspec_kw={"width_ratios": [3, 1]})
     true = names[ds.y[index]] if ds.labelled else None
@@ -100,7 +96,7 @@ def explain_run(
         f"(p={proba[0, pred]:.3f}); {method}",
     )
     save_figure(fig, out)
-    scores = {k: v for k, v in faith.items() if k not in ("curves", "n_series", "baseline", "eraser_fractions")}
+    scores = {k: faith[k] for k in (*SCORES, *(f"random_{k}" for k in SCORES), *GAINS)}
     return {"index": index, "predicted": names[pred], "proba": proba[0].tolist(), "true": true, "faithfulness": scores}
 
 
@@ -140,7 +136,6 @@ def locate_run(
 
     from ..evaluation.explain import explain
     from ..evaluation.localization import choose_mass, span_iou, spans_from_mass
-    from ..inference import predict_arrays
 
     loaded = rundir.load_run(run)
     ds = read_with_contract(data, loaded.config.data.to_json(), require_labels=False)
@@ -169,7 +164,7 @@ def locate_run(
         raise DataError(f"mass: must be in (0, 1] (the share of relevance a span holds); got {mass}")
     R = explain(loaded, ds.X, method=method)
     spans = spans_from_mass(R, mass)
-    proba, _ = predict_arrays(loaded.net, loaded.scaler.transform(ds.X), with_attention=False)
+    proba = loaded.predict_proba(ds.X)
     pred = proba.argmax(1)
     buf = io.StringIO()
     w = csv.writer(buf)
