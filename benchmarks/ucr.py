@@ -1,135 +1,242 @@
-"""Real data: our best attention model against MiniRocket on the UCR/UEA datasets shipped with aeon.
+"""Real data: the default model against MiniRocket on UCR/UEA datasets, official split and stratified resamples.
 
-One `tsattn benchmark` run per dataset, official train/test splits, default
-hyperparameters (no per-dataset tuning). Writes benchmarks/results/ucr.json and
-keeps each benchmark directory (runs, plots) under --keep.
+Every (dataset, resample) is one ``tsattn benchmark`` run (the same fit path
+as ``tsattn train``), with MiniRocket fitted in the same run on the same
+rows. Resample 0 is the official train/test split, read as ``ucr:NAME``;
+resample ``r`` > 0 pools train and test and draws, per class, as many
+training series as the official split has, seeded by ``r`` (the "bake off
+redux" protocol). No per-dataset settings: every model trains with its
+recipe. Next to each mean, InceptionTime's and HC2's published means over 30
+resamples, read from the result files that ship inside aeon.
 
-    python benchmarks/ucr.py [--keep DIR]
+    python benchmarks/ucr.py                      # the developers' panel, official split
+    python benchmarks/ucr.py --resamples 0,1,2,3,4
+    python benchmarks/ucr.py --datasets ArrowHead --models inception_attention,minirocket --keep runs/ucr
 
-With several ``--seeds`` (each seed changes the validation split, the
-initial weights and MiniRocket's kernels), it writes ``ucr_seeds.json``
-instead: every seed's accuracies and their mean and spread, to show how much
-of a 50-series test set's figure is luck.
-
-    python benchmarks/ucr.py --datasets PickupGestureWiimoteZ,BasicMotions --seeds 0,1,2,3,4
+Writes ``benchmarks/results/ucr.json`` (``ucr_resamples.json`` with more than
+one resample): per dataset, each model's accuracy, training seconds and peak
+memory per resample; the mean and worst gap of the default model to
+MiniRocket; and every model's average rank.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from localization import git_commit  # benchmarks/ is on sys.path when a script here runs
 
 HERE = Path(__file__).resolve().parent
-DATASETS = ("GunPoint", "ItalyPowerDemand", "BasicMotions", "PickupGestureWiimoteZ")
-PUBLISHED_MINIROCKET = {"GunPoint": 0.993, "ItalyPowerDemand": 0.963}
+sys.path.insert(0, str(HERE))
+from localization import git_commit
+
+PANEL = ("GunPoint", "ItalyPowerDemand", "BasicMotions", "PickupGestureWiimoteZ", "ArrowHead", "OSULeaf")
+MODELS = "inception_attention,cnn,cnn_attention,minirocket"
+PUBLISHED = ("InceptionTime", "HC2")
 
 
-def run_one(name: str, models: str, seed: int, out: Path, scaling: str | None = None) -> dict:
-    """One ``tsattn benchmark`` run; each model's scores."""
-    exe = shutil.which("tsattn")
-    cmd = (
-        ([exe] if exe else [sys.executable, "-m", "tsattn"])
-        + ["benchmark", "--data", f"ucr:{name}", "--models", models, "--seed", str(seed), "--out", str(out), "--quiet"]
-        + (["--scaling", scaling] if scaling else [])
+def published_means(names: tuple[str, ...] = PUBLISHED) -> dict[str, dict[str, float]]:
+    """``{classifier: {dataset: mean accuracy over its resamples}}`` from the CSVs aeon ships."""
+    import aeon
+
+    folder = Path(aeon.__file__).parent / "testing" / "example_results_files" / "classification" / "accuracy"
+    out: dict[str, dict[str, float]] = {}
+    for name in names:
+        path = folder / f"{name}_accuracy.csv"
+        if not path.is_file():
+            continue
+        with path.open() as fh:
+            rows = list(csv.reader(fh))[1:]
+        out[name] = {r[0]: float(np.mean([float(v) for v in r[1:] if v])) for r in rows if len(r) > 1}
+    return out
+
+
+def resample(train: Any, test: Any, r: int) -> tuple[Any, Any]:
+    """Resample ``r`` of a dataset: 0 is the official split; otherwise train and test pooled and redrawn per class."""
+    if r == 0:
+        return train, test
+    pooled = _concat(train, test)
+    rng = np.random.default_rng(r)
+    rows = [
+        rng.choice(np.flatnonzero(pooled.y == c), size=int((train.y == c).sum()), replace=False)
+        for c in np.unique(train.y)
+    ]
+    train_rows = np.sort(np.concatenate(rows))
+    return pooled.subset(train_rows), pooled.subset(np.setdiff1d(np.arange(len(pooled.y)), train_rows))
+
+
+def _concat(a: Any, b: Any) -> Any:
+    """``a``'s series then ``b``'s, NaN-padded to the longer length (lengths kept where they vary), no ids."""
+    import dataclasses
+
+    T = max(a.seq_len, b.seq_len)
+
+    def pad(ds: Any) -> np.ndarray:
+        X = np.full((len(ds), ds.n_channels, T), np.nan, np.float32)
+        X[:, :, : ds.seq_len] = ds.X
+        return X
+
+    def lengths(ds: Any) -> np.ndarray:
+        return ds.lengths if ds.lengths is not None else np.full(len(ds), ds.seq_len)
+
+    varying = a.lengths is not None or b.lengths is not None or a.seq_len != b.seq_len
+    return dataclasses.replace(
+        a,
+        X=np.concatenate([pad(a), pad(b)]),
+        y=np.concatenate([a.y, b.y]),
+        lengths=np.concatenate([lengths(a), lengths(b)]) if varying else None,
+        extras={},
+        ids=None,
     )
-    subprocess.run(cmd, check=True)
-    res = json.loads((out / "benchmark.json").read_text())
-    return res["dataset"], {
-        m["name"]: {k: m[k] for k in ("accuracy", "f1", "roc_auc", "train_seconds", "epochs", "inference_series_per_s")}
-        for m in res["models"]
+
+
+def run_one(name: str, r: int, models: list[str], seed: int, out: Path) -> dict[str, dict[str, Any]]:
+    """One ``tsattn benchmark`` run on resample ``r`` of ``name``; each model's scores."""
+    from tsattn.data.ucr import load
+    from tsattn.workflows.benchmark import run_benchmark
+
+    train, test = resample(*load(name, download=False), r)
+    source = {"kind": "ucr", "name": name} if r == 0 else None
+    result = run_benchmark(train, models, seed, out, test_data=test, data_source=source, progress=False)
+    return {
+        m["name"]: {
+            "accuracy": m["accuracy"],
+            "train_seconds": round(m["train_seconds"], 2),
+            "peak_rss_mb": round(m["peak_rss_mb"], 1),
+            "epochs": m["epochs"],
+        }
+        for m in result["models"]
     }
+
+
+def summarize(rows: dict[str, Any], ours: str, peer: str = "minirocket") -> dict[str, Any]:
+    """Mean and worst gap of ``ours`` to ``peer`` (points, over datasets' mean accuracies) and average ranks."""
+    names = list(next(iter(rows.values()))["mean_accuracy"])
+    gaps = {d: 100 * (v["mean_accuracy"][ours] - v["mean_accuracy"][peer]) for d, v in rows.items()}
+    ranks = []
+    for v in rows.values():
+        acc = np.array([v["mean_accuracy"][m] for m in names])
+        order = (-acc).argsort(kind="stable")
+        rank = np.empty(len(acc))
+        for i, j in enumerate(order):  # ties share the mean of their ranks
+            rank[j] = i + 1
+        for a in np.unique(acc):
+            rank[acc == a] = rank[acc == a].mean()
+        ranks.append(rank)
+    official_gaps = {
+        d: 100 * (v["by_resample"]["0"][ours]["accuracy"] - v["by_resample"]["0"][peer]["accuracy"])
+        for d, v in rows.items()
+        if "0" in v["by_resample"]
+    }
+    return {
+        "gap_points_by_dataset": {d: round(g, 2) for d, g in gaps.items()},
+        "mean_gap_points": round(float(np.mean(list(gaps.values()))), 2),
+        "worst_gap_points": round(float(min(gaps.values())), 2),
+        "official_split_gap_points": {d: round(g, 2) for d, g in official_gaps.items()},
+        "official_split_mean_gap_points": round(float(np.mean(list(official_gaps.values()))), 2)
+        if official_gaps
+        else None,
+        "official_split_worst_gap_points": round(float(min(official_gaps.values())), 2) if official_gaps else None,
+        "average_rank": {m: round(float(np.mean([rk[i] for rk in ranks])), 2) for i, m in enumerate(names)},
+        "max_train_seconds": {
+            m: max(s[m]["train_seconds"] for v in rows.values() for s in v["by_resample"].values()) for m in names
+        },
+    }
+
+
+def markdown(result: dict[str, Any], ours: str) -> str:
+    """The README table: mean accuracy (and spread) per dataset and model, published means, seconds."""
+    models = result["models"]
+    head = "| dataset | " + " | ".join(models) + " | InceptionTime (pub.) | HC2 (pub.) | " + ours + " train s |\n"
+    head += "|---" * (len(models) + 4) + "|\n"
+    lines = []
+    for name, v in result["results"].items():
+        cells = []
+        for m in models:
+            accs = [s[m]["accuracy"] for s in v["by_resample"].values()]
+            cells.append(f"{np.mean(accs):.3f}" + (f" ± {np.std(accs, ddof=1):.3f}" if len(accs) > 1 else ""))
+        pub = [v["published"].get(p) for p in PUBLISHED]
+        secs = max(s[ours]["train_seconds"] for s in v["by_resample"].values())
+        lines.append(
+            f"| {name} | "
+            + " | ".join(cells)
+            + " | "
+            + " | ".join("-" if p is None else f"{p:.3f}" for p in pub)
+            + f" | {secs:.0f} |"
+        )
+    s = result["summary"]
+    foot = (
+        f"\nGap of {ours} to MiniRocket, mean over datasets: {s['mean_gap_points']:+.2f} points, "
+        f"worst {s['worst_gap_points']:+.2f}; average rank: "
+        + ", ".join(f"{m} {r:.2f}" for m, r in s["average_rank"].items())
+        + "\n"
+    )
+    return head + "\n".join(lines) + "\n" + foot
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default="cnn_attention,minirocket")
-    ap.add_argument("--datasets", default=",".join(DATASETS))
-    ap.add_argument("--seeds", default="0", help="comma-separated; more than one writes ucr_seeds.json")
-    ap.add_argument(
-        "--scaling",
-        default=None,
-        help="every model's input scaling (default: each recipe's); the results file gets a _scaling_<method> suffix",
-    )
-    ap.add_argument("--keep", type=Path, default=None)
+    ap.add_argument("--models", default=MODELS, help="the first is the one compared against MiniRocket")
+    ap.add_argument("--datasets", default=",".join(PANEL))
+    ap.add_argument("--resamples", default="0", help="comma-separated; 0 is the official split")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep", type=Path, default=None, help="keep every benchmark directory here")
+    ap.add_argument("--name", default=None, help="results file name [default: ucr.json or ucr_resamples.json]")
     args = ap.parse_args()
+    models = args.models.split(",")
+    ours = models[0]
+    resamples = [int(r) for r in args.resamples.split(",")]
     keep = args.keep or Path(tempfile.mkdtemp())
-    seeds = [int(s) for s in args.seeds.split(",")]
-    rows = {}
+    published = published_means()
+    rows: dict[str, Any] = {}
     for name in args.datasets.split(","):
-        if len(seeds) > 1:
-            per_seed = {}
-            for seed in seeds:
-                dataset, models = run_one(name, args.models, seed, keep / name / f"seed{seed}", args.scaling)
-                per_seed[seed] = {m: v["accuracy"] for m, v in models.items()}
-                print(name, seed, json.dumps(per_seed[seed]), flush=True)
-            summary = {}
-            for m in per_seed[seeds[0]]:
-                acc = np.array([per_seed[s][m] for s in seeds])
-                summary[m] = {
-                    "mean": round(float(acc.mean()), 4),
-                    "std": round(float(acc.std(ddof=1)), 4),
-                    "min": float(acc.min()),
-                    "max": float(acc.max()),
-                }
-            rows[name] = {"dataset": dataset, "accuracy_by_seed": per_seed, "summary": summary}
-            continue
-        dataset, models = run_one(name, args.models, seeds[0], keep / name, args.scaling)
-        ours = models.get("cnn_attention", {}).get("accuracy")
-        peer = models.get("minirocket", {}).get("accuracy")
+        by_resample = {}
+        for r in resamples:
+            t = time.perf_counter()
+            by_resample[str(r)] = run_one(name, r, models, args.seed, keep / name / f"resample{r}")
+            print(
+                name,
+                r,
+                json.dumps({m: v["accuracy"] for m, v in by_resample[str(r)].items()}),
+                f"{time.perf_counter() - t:.0f} s",
+                flush=True,
+            )
         rows[name] = {
-            "dataset": dataset,
-            "models": models,
-            "gap_points": None if ours is None or peer is None else round(100 * (ours - peer), 2),
-            "within_2_points_or_above": None if ours is None or peer is None else ours >= peer - 0.02,
-            "published_minirocket": PUBLISHED_MINIROCKET.get(name),
+            "by_resample": by_resample,
+            "mean_accuracy": {
+                m: round(float(np.mean([s[m]["accuracy"] for s in by_resample.values()])), 4) for m in models
+            },
+            "published": {p: round(published[p][name], 4) for p in PUBLISHED if name in published.get(p, {})},
         }
-        print(name, json.dumps(rows[name]["models"]), flush=True)
     command = "python benchmarks/ucr.py" + "".join(
         f" --{k} {v}"
-        for k, v in (
-            ("models", args.models),
-            ("datasets", args.datasets),
-            ("seeds", args.seeds),
-            ("scaling", args.scaling),
-        )
+        for k, v in (("models", args.models), ("datasets", args.datasets), ("resamples", args.resamples))
         if v != ap.get_default(k)
     )
-    commit = git_commit()
-    if len(seeds) > 1:  # a seeds file gathers runs of several commands: each entry says which made it
-        for row in rows.values():
-            row |= {"command": command, "commit": commit}
     result = {
-        "benchmark": "ucr" if len(seeds) == 1 else "ucr_seeds",
+        "benchmark": "ucr",
         "command": command,
-        "models": args.models,
-        "scaling": args.scaling or "each recipe's",
+        "models": models,
+        "resamples": resamples,
+        "seed": args.seed,
         "results": rows,
-        "runs_kept_in": str(keep),
+        "summary": summarize(rows, ours),
+        "published_from": "aeon/testing/example_results_files/classification/accuracy (30 resamples)",
+        "machine": "2-core CPU",
         "date": time.strftime("%Y-%m-%d"),
-        "commit": commit,
+        "commit": git_commit(),
     }
-    (HERE / "results").mkdir(exist_ok=True)
-    target = (
-        ("ucr" if len(seeds) == 1 else "ucr_seeds") + (f"_scaling_{args.scaling}" if args.scaling else "") + ".json"
-    )
-    if len(seeds) > 1 and (HERE / "results" / target).is_file():  # other datasets keep their earlier entries
-        earlier = json.loads((HERE / "results" / target).read_text())
-        kept = {
-            k: {"command": earlier["command"], "commit": earlier["commit"]} | v
-            for k, v in earlier["results"].items()
-            if k not in rows
-        }
-        result["results"] = kept | rows
-    (HERE / "results" / target).write_text(json.dumps(result, indent=2) + "\n")
+    result["table"] = markdown(result, ours)
+    print(result["table"])
+    target = HERE / "results" / (args.name or ("ucr.json" if resamples == [0] else "ucr_resamples.json"))
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

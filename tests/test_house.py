@@ -95,8 +95,8 @@ def test_the_recipe_is_resolved_by_one_rule():
     assert resolve_train_config("cnn_attention", {"max_epochs": 3, "min_steps": 50}).min_steps == 50
     with pytest.raises(ConfigError, match=r"^model: unknown model 'cnn_atention'. Did you mean 'cnn_attention'"):
         resolve_train_config("cnn_atention")
-    # the estimator with no arguments trains what `tsattn train --model cnn_attention` trains
-    assert AttentionClassifier()._train_config() == resolve_train_config("cnn_attention", {"seed": 0})
+    # the estimator with no arguments trains what `tsattn train` with no --model trains
+    assert AttentionClassifier()._train_config() == resolve_train_config("inception_attention", {"seed": 0})
 
 
 def test_run_config_round_trips_and_a_legacy_run_loads(tmp_path):

@@ -22,7 +22,7 @@ from tsattn.models import get_model_class
 ort = pytest.importorskip("onnxruntime", reason="the ONNX tests need the optional onnxruntime (tsattn[onnx])")
 pytest.importorskip("onnx", reason="the ONNX tests need the optional onnx (tsattn[onnx])")
 
-MODELS = ["cnn_attention", "lstm_attention", "transformer", "mlp", "cnn"]
+MODELS = ["inception_attention", "cnn_attention", "lstm_attention", "transformer", "mlp", "cnn"]
 SCALINGS = ["znorm", "standard", "none", "both", "znorm_level"]
 T = 24
 

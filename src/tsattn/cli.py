@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
+from ._defaults import DEFAULT_MODEL
 from ._errors import TsattnError, as_flags
 
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ def train(
     config: Path | None = typer.Option(None, "--config", help="dataset config JSON: generate the data first"),
     data: str | None = typer.Option(None, "--data", help=DATA_HELP),
     test_data: Path | None = typer.Option(None, "--test-data", help="a separate test file (else a 20% split)"),
-    model: str = typer.Option("lstm_attention", "--model", help="registered model name (see `tsattn models`)"),
+    model: str = typer.Option(DEFAULT_MODEL, "--model", help="registered model name (see `tsattn models`)"),
     seed: int = typer.Option(0, "--seed", min=0, help="seeds data generation, split, weights and batch order"),
     out: Path | None = typer.Option(None, "--out", help="run directory to create"),
     resume: Path | None = typer.Option(
@@ -188,6 +189,9 @@ def train(
         help="continue this run directory from its last checkpoint, with its own config, seed and data",
     ),
     max_epochs: int | None = typer.Option(None, "--max-epochs", help="epoch budget [default: the model's recipe]"),
+    ensemble: int | None = typer.Option(
+        None, "--ensemble", help="train K networks with different initial weights and average them [default: recipe]"
+    ),
     batch_size: int | None = typer.Option(None, "--batch-size", help="batch size [default: the model's recipe]"),
     lr: float | None = typer.Option(None, "--lr", help="peak learning rate [default: the model's recipe]"),
     patience: int | None = typer.Option(None, "--patience", help="early-stopping patience [default: 5]"),
@@ -242,6 +246,7 @@ def train(
         {
             "seed": seed,
             "max_epochs": max_epochs,
+            "ensemble": ensemble,
             "batch_size": batch_size,
             "lr": lr,
             "patience": patience,
@@ -418,13 +423,14 @@ def benchmark(
     data: str | None = typer.Option(None, "--data", help=DATA_HELP),
     test_data: Path | None = typer.Option(None, "--test-data", help="a separate test file (else a 20% split)"),
     models: str = typer.Option(
-        "lstm_attention,cnn_attention,transformer,mlp,cnn,minirocket",
+        f"{DEFAULT_MODEL},lstm_attention,cnn_attention,transformer,mlp,cnn,minirocket",
         "--models",
         help="comma-separated model names; 'minirocket' is aeon's MiniRocketClassifier",
     ),
     seed: int = typer.Option(0, "--seed", min=0, help="random seed: the same split for every model"),
     out: Path = typer.Option(..., "--out", help="output directory"),
     max_epochs: int | None = typer.Option(None, "--max-epochs", help="override every model's epoch budget"),
+    ensemble: int | None = typer.Option(None, "--ensemble", help="override every network's ensemble size"),
     scaling: str | None = typer.Option(
         None, "--scaling", help="znorm | znorm_level | standard | both | none for every model [default: each recipe's]"
     ),
@@ -443,7 +449,7 @@ def benchmark(
     names = [m.strip() for m in models.split(",") if m.strip()]
     if not names:
         _fail(f"--models: must name at least one model; got {models!r}")
-    overrides = {"max_epochs": max_epochs, "scaling": scaling}
+    overrides = {"max_epochs": max_epochs, "ensemble": ensemble, "scaling": scaling}
     check_benchmark(names, seed, overrides)  # unknown models or bad settings fail before any data are made
     reader = _reader(label_column, id_column, time_column, value_column, channel_column)
     ds, test_ds, source = _load(config, data, seed, test_data=test_data, reader=reader)

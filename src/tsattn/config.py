@@ -19,6 +19,7 @@ from typing import Any, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ._defaults import DEFAULT_MODEL
 from ._errors import ConfigError, did_you_mean
 
 __all__ = ["DatasetConfig", "TrainConfig", "load_dataset_config", "parse_config"]
@@ -186,7 +187,7 @@ class TrainConfig(_Strict):
     ('onecycle', 0.1, 0.2)
     """
 
-    model: str = Field("lstm_attention", description="registered model name (see tsattn.models.list_models())")
+    model: str = Field(DEFAULT_MODEL, description="registered model name (see tsattn.models.list_models())")
     model_params: dict[str, Any] = Field(default_factory=dict, description="hyperparameters passed to the model")
     seed: int = Field(0, ge=0, description="seeds the split, the weights and the batch order")
     max_epochs: int = Field(50, ge=1, description="epoch budget; early stopping usually ends sooner")
@@ -197,6 +198,19 @@ class TrainConfig(_Strict):
         description="raise the epoch budget until it holds this many optimiser steps "
         "(small datasets); patience then grows to a quarter of the budget",
     )
+    max_steps: int = Field(
+        0,
+        ge=0,
+        description="cap the epoch budget at about this many optimiser steps (large datasets; 0: no cap), "
+        "at least one epoch",
+    )
+    min_val_size: int = Field(
+        0,
+        ge=0,
+        description="early-stop on the validation split only when it holds at least this many "
+        "series; a smaller one is trained on instead, for the whole epoch budget, keeping the last weights",
+    )
+    ensemble: int = Field(1, ge=1, description="networks trained with different initial weights, averaged")
     batch_size: int = Field(64, ge=1, description="series per optimisation step")
     lr: float = Field(3e-3, gt=0, description="peak learning rate of Adam")
     weight_decay: float = Field(0.0, ge=0, description="decoupled weight decay (AdamW) when > 0")

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._defaults import DEFAULT_MODEL
 from ._errors import DataError
 
 __all__ = ["AttentionClassifier"]
@@ -49,6 +50,9 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         honouring the model contract (:class:`tsattn.models.TSClassifierNet`):
         built as ``cls(n_channels=, n_classes=, seq_len=, **hyperparameters)``,
         returning ``(logits, attention or None)``.
+    ensemble : int, optional
+        How many networks to train, with different initial weights, and
+        average (probabilities and attention); ``None`` takes the recipe's.
     max_epochs, batch_size, lr, patience, scaling, scaling_gain, attention_smoothing, val_fraction : optional
         Training settings; ``None`` takes the model's recipe
         (``tsattn.training.recipes``), as ``tsattn train`` does.
@@ -88,9 +92,10 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def __init__(
         self,
-        model: str | type[Any] = "cnn_attention",
+        model: str | type[Any] = DEFAULT_MODEL,
         *,
         max_epochs: int | None = None,
+        ensemble: int | None = None,
         batch_size: int | None = None,
         lr: float | None = None,
         patience: int | None = None,
@@ -106,6 +111,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     ) -> None:
         self.model = model
         self.max_epochs = max_epochs
+        self.ensemble = ensemble
         self.batch_size = batch_size
         self.lr = lr
         self.patience = patience
@@ -147,6 +153,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         }
         given = {
             "max_epochs": self.max_epochs,
+            "ensemble": self.ensemble,
             "batch_size": self.batch_size,
             "lr": self.lr,
             "patience": self.patience,

@@ -334,6 +334,7 @@ def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> L
             len(config.class_names),
             config.seq_len,
             **scaler.network_input,
+            ensemble=config.train.ensemble,
             **config.model_params,
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -110,6 +110,13 @@ def fit_levels(
     spaced subset of them is used: the statistics of ``2C`` numbers per series
     need no more, and out-of-core data is then not read twice.
     """
+    from ._ensemble import Ensemble
+
+    if isinstance(net, Ensemble):
+        for member in net.members:
+            assert isinstance(member, TSClassifierNet)
+            fit_levels(member, X, rows, lengths, transform, max_rows=max_rows, chunk=chunk)
+        return
     if not isinstance(net, OffsetNet) or net.level is None:
         return
     rows = np.sort(np.asarray(rows))

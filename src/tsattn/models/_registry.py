@@ -14,7 +14,7 @@ from typing import Any
 from .._errors import ConfigError, did_you_mean
 
 # Families are imported on first use, so that `import tsattn` never imports torch.
-_FAMILIES = ("lstm_attention", "cnn_attention", "transformer", "mlp", "cnn", "peers")
+_FAMILIES = ("lstm_attention", "cnn_attention", "inception_attention", "transformer", "mlp", "cnn", "peers")
 _REGISTRY: dict[str, Callable[..., Any]] = {}
 _loaded = False
 
@@ -60,7 +60,7 @@ def list_models(*, peers: bool = False) -> list[str]:
     Examples
     --------
     >>> list_models()
-    ['cnn', 'cnn_attention', 'lstm_attention', 'mlp', 'transformer']
+    ['cnn', 'cnn_attention', 'inception_attention', 'lstm_attention', 'mlp', 'transformer']
     >>> "minirocket" in list_models(peers=True)
     True
     """
@@ -135,6 +135,7 @@ def create_network(
     *,
     views: int = 1,
     level_offsets: bool = False,
+    ensemble: int = 1,
     **hyperparameters: Any,
 ) -> Any:
     """Build model ``name`` with its offsets, for ``n_channels`` channels laid out as the scaler lays them out.
@@ -147,7 +148,9 @@ def create_network(
     model whose ``length_offsets`` attribute is true gets logit offsets from
     each series' length. Both live in an
     :class:`~tsattn.models._offsets.OffsetNet` around the model, so that the
-    model's own ``forward`` knows nothing of them.
+    model's own ``forward`` knows nothing of them. ``ensemble`` > 1 builds
+    that many such networks, one after another from the same random stream,
+    inside an :class:`~tsattn.models._ensemble.Ensemble` that averages them.
 
     Examples
     --------
@@ -157,6 +160,19 @@ def create_network(
     >>> type(create_network("mlp", 1, 2, 50)).__name__  # no offsets asked for: the model itself
     'MLP'
     """
+    if ensemble < 1:
+        raise ConfigError(f"ensemble: must be >= 1; got {ensemble}")
+    if ensemble > 1:
+        from ._ensemble import Ensemble
+
+        return Ensemble(
+            [
+                create_network(
+                    name, n_channels, n_classes, seq_len, views=views, level_offsets=level_offsets, **hyperparameters
+                )
+                for _ in range(ensemble)
+            ]
+        )
     body = create_model(
         name, n_channels if level_offsets else views * n_channels, n_classes, seq_len, **hyperparameters
     )

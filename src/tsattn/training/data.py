@@ -72,12 +72,20 @@ class EpochSampler(RandomSampler):
     Lightning creates the iterator. ``set_epoch`` is called by Lightning at
     the start of every epoch. Under DDP, Lightning swaps this for a
     ``DistributedSampler`` (it is a ``RandomSampler``), seeded the same way.
+
+    With ``passes`` > 1 an epoch is that many permutations, one after the
+    other: a small dataset then trains as many steps in fewer epochs, and
+    pays Lightning's cost per epoch (validation, callbacks, checkpoint) less often.
     """
 
-    def __init__(self, data_source: Any, seed: int) -> None:
+    def __init__(self, data_source: Any, seed: int, passes: int = 1) -> None:
         super().__init__(data_source)
         self.seed = seed
         self.epoch = 0
+        self.passes = passes
+
+    def __len__(self) -> int:
+        return self.passes * len(self.data_source)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -87,10 +95,11 @@ class EpochSampler(RandomSampler):
         g = torch.Generator().manual_seed(self.seed)
         for _ in range(self.epoch):
             _draw(g)
-            torch.randperm(n, generator=g)
-            torch.randperm(n, generator=g)
+            for _ in range(self.passes + 1):
+                torch.randperm(n, generator=g)
         _draw(g)
-        yield from torch.randperm(n, generator=g).tolist()
+        for _ in range(self.passes):
+            yield from torch.randperm(n, generator=g).tolist()
 
 
 def _draw(g: torch.Generator) -> None:
@@ -101,14 +110,14 @@ def _keep_batch(batch: Any) -> Any:
     return batch
 
 
-def make_loader(ds: ArrayDataset, batch_size: int, *, shuffle: bool, seed: int = 0) -> DataLoader[Any]:
+def make_loader(ds: ArrayDataset, batch_size: int, *, shuffle: bool, seed: int = 0, passes: int = 1) -> DataLoader[Any]:
     if not shuffle:
         return DataLoader(ds, batch_size=batch_size, shuffle=False, collate_fn=_keep_batch, num_workers=0)
     # The loader's own generator only seeds workers (there are none); the order comes from the sampler.
     return DataLoader(
         ds,
         batch_size=batch_size,
-        sampler=EpochSampler(ds, seed),
+        sampler=EpochSampler(ds, seed, passes),
         generator=torch.Generator(),
         collate_fn=_keep_batch,
         num_workers=0,

@@ -8,6 +8,7 @@ import lightning as L
 import torch
 
 from ..models._base import classification_loss
+from ..models._ensemble import Ensemble
 
 
 def attention_variation(att: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -51,16 +52,31 @@ class LitClassifier(L.LightningModule):
 
     def _step(self, batch: Any, stage: str) -> torch.Tensor:
         x, y, mask = batch
-        logits, att = self.net(x, mask)
-        loss = classification_loss(logits, y)
-        objective = loss  # what is logged (train and val alike) stays the plain classification loss
-        if stage == "train" and self.attention_smoothing > 0 and att is not None:
-            objective = loss + self.attention_smoothing * attention_variation(att, mask)
+        objective: torch.Tensor | None = None
+        if stage == "train" and isinstance(self.net, Ensemble):
+            # An ensemble: every member learns from its own loss, as if it were trained alone.
+            outputs = self.net.member_outputs(x, mask)
+            objective = torch.stack([self._objective(lg, a, y, mask) for lg, a in outputs]).mean()
+            logits, att = self.net.combine(outputs)
+        else:
+            logits, att = self.net(x, mask)
+            if stage == "train":
+                objective = self._objective(logits, att, y, mask)
+        loss = classification_loss(logits, y)  # what is logged (train and val alike): the plain loss
         pred = (logits.squeeze(-1) > 0).long() if logits.shape[-1] == 1 else logits.argmax(-1)
         acc = (pred == y).float().mean()
         self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
         self.log(f"{stage}_acc", acc, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
-        return objective
+        return objective if objective is not None else loss
+
+    def _objective(
+        self, logits: torch.Tensor, att: torch.Tensor | None, y: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The training loss: classification, plus the attention penalty when it is asked for."""
+        loss = classification_loss(logits, y)
+        if self.attention_smoothing > 0 and att is not None:
+            loss = loss + self.attention_smoothing * attention_variation(att, mask)
+        return loss
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")

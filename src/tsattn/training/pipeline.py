@@ -36,8 +36,8 @@ def resolve_train_config(model: str | type[Any], given: Mapping[str, Any] | None
     """The training settings of ``model``: its recipe, with every setting in ``given`` that is not ``None`` over it.
 
     An explicit ``max_epochs`` is kept as given: it turns the recipe's
-    ``min_steps`` (which raises the budget on small datasets) off, unless
-    ``min_steps`` is given too. A custom ``nn.Module`` class has no recipe:
+    ``min_steps`` and ``max_steps`` (which raise the budget on small datasets
+    and cap it on large ones) off, unless they are given too. A custom ``nn.Module`` class has no recipe:
     it gets :class:`~tsattn.config.TrainConfig`'s defaults, and the config
     records its ``name`` attribute or class name.
 
@@ -63,8 +63,9 @@ def resolve_train_config(model: str | type[Any], given: Mapping[str, Any] | None
         name, recipe = model, recipe_for(model)
     given = {k: v for k, v in (given or {}).items() if v is not None}
     values = recipe | given
-    if "max_epochs" in given and "min_steps" not in given:
-        values["min_steps"] = 0
+    for bound in ("min_steps", "max_steps"):  # an explicit epoch budget is kept as given
+        if "max_epochs" in given and bound not in given:
+            values[bound] = 0
     values["model"] = name
     return TrainConfig.from_dict(values, source=PARAMETERS)
 
@@ -78,6 +79,9 @@ def split_rows(
     ``val_fraction`` / ``test_fraction`` (70/10/20 by default, as the seed
     does). With one (``official_test``), ``y`` is the training set: it is split
     into train and validation in the same proportion, and ``test`` is empty.
+    A validation part smaller than ``config.min_val_size`` is merged into the
+    training part (the small-data rule: early stopping on a handful of
+    series is noise), and ``val`` is empty.
 
     Examples
     --------
@@ -86,15 +90,21 @@ def split_rows(
     [28, 4, 8]
     >>> [len(part) for part in split_rows(y, TrainConfig(), official_test=True)]
     [35, 5, 0]
+    >>> [len(part) for part in split_rows(y, TrainConfig(min_val_size=10), official_test=True)]
+    [40, 0, 0]
     """
     from ..data.splits import stratified_split, stratified_train_val
 
     if not official_test:
-        return stratified_split(
+        train, val, test = stratified_split(
             y, val_fraction=config.val_fraction, test_fraction=config.test_fraction, seed=config.seed
         )
-    train, val = stratified_train_val(y, val_share=config.val_fraction / (1 - config.test_fraction), seed=config.seed)
-    return train, val, np.arange(0)
+    else:
+        share = config.val_fraction / (1 - config.test_fraction)
+        (train, val), test = stratified_train_val(y, val_share=share, seed=config.seed), np.arange(0)
+    if len(val) < config.min_val_size:
+        train, val = np.sort(np.concatenate([train, val])), val[:0]
+    return train, val, test
 
 
 def nan_policy(X: Any, lengths: np.ndarray | None, policy: str, *, what: str = "data") -> tuple[Any, Batch]:
@@ -178,6 +188,7 @@ def prepare(
         n_classes,
         seq_len,
         **scaler.network_input,
+        ensemble=config.ensemble,
         **config.model_params,
     )
     net.fit_lengths(lengths[train_rows] if lengths is not None else None)

@@ -53,6 +53,19 @@ RECIPES: dict[str, dict[str, Any]] = {
         "attention_smoothing": 0.002,
         "scaling": "znorm_level",
     },
+    # The default model (see benchmarks/ucr.py and its results). One recipe for every dataset, no early
+    # stopping below 100 validation series (min_val_size: the small-data rule), a step budget that holds on
+    # a 36-series dataset (min_steps) and is capped on a 7,000-series one (max_steps).
+    "inception_attention": {
+        "max_epochs": 10,
+        "min_steps": 400,
+        "max_steps": 1500,
+        "min_val_size": 100,
+        "ensemble": 3,
+        "batch_size": 16,
+        "lr": 3e-3,
+        "lr_schedule": "onecycle",
+    },
     "transformer": {"max_epochs": 20, "min_steps": 1500, "batch_size": 64, "lr": 1e-3, "lr_schedule": "onecycle"},
     "mlp": {"max_epochs": 30, "min_steps": 1500, "batch_size": 64, "lr": 1e-3, "lr_schedule": "onecycle"},
     "cnn": {"max_epochs": 10, "min_steps": 1000, "batch_size": 64, "lr": 3e-3, "lr_schedule": "onecycle"},

@@ -169,17 +169,35 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         atomic_save(path, lambda fh: torch.save(checkpoint, fh))
 
 
-def budget(config: TrainConfig, n_train: int) -> tuple[int, int]:
-    """``(max_epochs, patience)``: with ``min_steps``, small datasets get enough optimiser steps.
+def budget(config: TrainConfig, n_train: int, *, holdout: bool = True) -> tuple[int, int, int]:
+    """``(max_epochs, patience, passes)``: with ``min_steps``, small datasets get enough optimiser steps.
 
     A recipe tuned on 7,000 series (110 steps an epoch) would give a 50-series
     dataset 8 steps in 8 epochs; ``min_steps`` raises the epoch budget instead,
     and early stopping's patience grows with it to a quarter of the budget.
+    ``max_steps`` caps the budget on large datasets (whole epochs, at least one).
+    Without a validation holdout (``holdout=False``) nothing is checked between
+    epochs, so the budget is met by ``passes`` over the data in each of
+    ``max_epochs`` epochs instead: the same steps, with Lightning's cost per
+    epoch paid fewer times.
+
+    Examples
+    --------
+    >>> cfg = TrainConfig(max_epochs=10, min_steps=100, batch_size=10)
+    >>> budget(cfg, 20), budget(cfg, 20, holdout=False)
+    ((50, 12, 1), (10, 5, 5))
+    >>> budget(cfg.model_copy(update={"max_steps": 250}), 1000)  # 100 steps an epoch
+    (2, 5, 1)
     """
     steps_per_epoch = max(1, -(-n_train // config.batch_size))
+    if config.max_steps and config.max_epochs * steps_per_epoch > config.max_steps:
+        return max(1, config.max_steps // steps_per_epoch), config.patience, 1
+    if not holdout:  # enough passes that every epoch holds min_steps / max_epochs batches
+        series = -(-config.min_steps // config.max_epochs) * min(config.batch_size, max(n_train, 1))
+        return config.max_epochs, config.patience, max(1, -(-series // max(n_train, 1)))
     epochs = max(config.max_epochs, -(-config.min_steps // steps_per_epoch))
     patience = config.patience if epochs == config.max_epochs else max(config.patience, epochs // 4)
-    return epochs, patience
+    return epochs, patience, 1
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
@@ -295,6 +313,9 @@ def fit(
     """Train ``net`` in place; on return it holds the weights of the best validation epoch.
 
     Early stopping watches the validation loss with ``config.patience``.
+    An empty ``val`` (the small-data rule of
+    :func:`~tsattn.training.pipeline.split_rows`) means no early stopping:
+    the whole budget is trained and the last weights are kept.
     With ``run_dir``, ``history.csv`` gets a row per epoch as training goes,
     ``checkpoints/last.ckpt`` is rewritten after every epoch, and ``logger``
     (csv, tensorboard, mlflow) writes under ``logs/``. ``resume`` continues
@@ -302,7 +323,8 @@ def fit(
     """
     result = FitResult()
     run_dir = Path(run_dir) if run_dir is not None else None
-    max_epochs, patience = budget(config, len(train))
+    holdout = len(val) > 0
+    max_epochs, patience, passes = budget(config, len(train), holdout=holdout)
     lit = LitClassifier(
         net,
         lr=config.lr,
@@ -311,7 +333,9 @@ def fit(
         attention_smoothing=config.attention_smoothing,
     )
     keeper = _BestAndHistory(result, run_dir / "history.csv" if run_dir else None, config_digest)
-    callbacks = [EarlyStopping(monitor="val_loss", patience=patience, mode="min"), keeper]
+    callbacks: list[Callback] = [keeper]
+    if holdout:
+        callbacks.insert(0, EarlyStopping(monitor="val_loss", patience=patience, mode="min"))
     ckpt_path = None
     if run_dir is not None:
         ckpt_dir = run_dir / CHECKPOINT_DIR
@@ -345,14 +369,17 @@ def fit(
         deterministic=config.deterministic,
         plugins=[AtomicCheckpointIO()] if run_dir is not None else None,
     )
-    train_loader = make_loader(train, config.batch_size, shuffle=True, seed=config.seed)
-    val_loader = make_loader(val, max(config.batch_size, 512), shuffle=False)
+    # No batch is bigger than the training set, as without passes.
+    batch_size = min(config.batch_size, max(len(train), 1))
+    train_loader = make_loader(train, batch_size, shuffle=True, seed=config.seed, passes=passes)
+    val_loader = make_loader(val, max(config.batch_size, 512), shuffle=False) if holdout else None
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
         warnings.filterwarnings("ignore", message=".*treespec, LeafSpec.*")
         warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
+        warnings.filterwarnings("ignore", message=".*no `val_dataloader`.*")  # the small-data rule: no holdout
         try:
             trainer.fit(lit, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
         except Exception as exc:
@@ -364,6 +391,8 @@ def fit(
             raise
     result.train_seconds = time.perf_counter() - t0
     result.epochs_run = trainer.current_epoch
+    if not holdout:  # nothing to choose the best epoch by: the last one is kept
+        result.best_epoch = result.epochs_run - 1
     result.is_global_zero = trainer.is_global_zero
     return result
 

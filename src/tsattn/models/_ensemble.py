@@ -1,0 +1,68 @@
+"""Several networks of one model, trained side by side and averaged: InceptionTime's ensembles, for any model.
+
+:func:`~tsattn.models.create_network` builds an :class:`Ensemble` when asked
+for ``ensemble > 1``. The members are built one after another from the same
+seeded random stream, so the first member is the network a single run with
+that seed would train. They are trained in one Lightning fit, each on its
+own loss (:meth:`Ensemble.member_outputs`); the ensemble predicts the mean of
+their probabilities and attends with the mean of their attention, so it is
+saved, loaded, evaluated, explained and exported as one network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from ._base import TSClassifierNet, logits_to_proba
+
+#: Probabilities are clamped to [EPS, 1 - EPS] before turning back into logits, so that no logit is infinite.
+EPS = 1e-7
+
+
+class Ensemble(TSClassifierNet):
+    """The mean of ``members``' probabilities and of their attention, as one network.
+
+    The logits it returns are those of the mean probability: ``log p`` for
+    several classes (a softmax gives ``p`` back) and ``log p - log(1 - p)``
+    for one binary output column (a sigmoid gives ``p`` back). Each member's
+    attention sums to 1 over the valid steps and is exactly 0 on padding; so
+    is their mean.
+
+    Examples
+    --------
+    >>> from tsattn.models import create_network
+    >>> net = create_network("cnn_attention", 1, 3, 40, ensemble=2)
+    >>> logits, attention = net(torch.zeros(4, 1, 40))
+    >>> type(net).__name__, len(net.members), tuple(logits.shape), tuple(attention.shape)
+    ('Ensemble', 2, (4, 3), (4, 40))
+    """
+
+    def __init__(self, members: Sequence[TSClassifierNet]) -> None:
+        first = members[0]
+        super().__init__(first.n_channels, first.n_classes, first.seq_len)
+        self.name = first.name
+        self.has_attention = first.has_attention
+        self.variable_length = first.variable_length
+        self.onnx_dynamic_time = first.onnx_dynamic_time
+        self.members = nn.ModuleList(members)
+
+    def member_outputs(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        """Every member's ``(logits, attention)``: what training puts a loss on, one per member."""
+        return [member(x, mask) for member in self.members]
+
+    def combine(self, outputs: Sequence[tuple[torch.Tensor, torch.Tensor | None]]) -> Any:
+        """``(logits, attention)`` of the ensemble from its members' outputs."""
+        proba = torch.stack([logits_to_proba(logits) for logits, _ in outputs]).mean(0).clamp(EPS, 1 - EPS)
+        logits = (proba[:, 1:].log() - proba[:, :1].log()).contiguous() if self.n_outputs == 1 else proba.log()
+        attentions = [att for _, att in outputs if att is not None]
+        attention = torch.stack(attentions).mean(0) if len(attentions) == len(outputs) else None
+        return logits, attention
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
+        return self.combine(self.member_outputs(x, mask))

@@ -1,0 +1,198 @@
+"""The real-data default: inception_attention, ensembles, the small-data rule and one default everywhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from tsattn import AttentionClassifier
+from tsattn.cli import app
+from tsattn.config import TrainConfig
+
+runner = CliRunner()
+
+
+def _tiny(n: int = 40, T: int = 32, C: int = 1, n_classes: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % n_classes
+    X = rng.normal(size=(n, C, T)).astype(np.float32)
+    for c in range(1, n_classes):
+        X[y == c, :, 4 * c : 4 * c + 6] += 2.5
+    return X, y
+
+
+def test_an_ensemble_averages_its_members_probabilities_and_attention():
+    from tsattn.models import create_network
+    from tsattn.models._base import logits_to_proba
+
+    for n_classes in (2, 4):
+        torch.manual_seed(0)
+        net = create_network("inception_attention", 2, n_classes, 30, ensemble=3).eval()
+        x = torch.randn(5, 2, 30)
+        mask = torch.arange(30)[None, :] < torch.tensor([30, 22, 30, 9, 17])[:, None]
+        with torch.no_grad():
+            logits, att = net(x, mask)
+            members = [m(x, mask) for m in net.members]
+        want = torch.stack([logits_to_proba(lg) for lg, _ in members]).mean(0)
+        torch.testing.assert_close(logits_to_proba(logits), want, atol=1e-6, rtol=0)
+        torch.testing.assert_close(att, torch.stack([a for _, a in members]).mean(0))
+        assert att.shape == (5, 30)
+        torch.testing.assert_close(att.sum(-1), torch.ones(5))
+        assert (att[~mask] == 0).all()  # exactly no attention on padding
+        # the members differ: they were drawn one after another from the seeded stream
+        assert not torch.equal(members[0][1], members[1][1])
+
+
+def test_the_first_member_of_an_ensemble_is_the_single_network_of_that_seed():
+    from tsattn.models import create_network
+
+    torch.manual_seed(3)
+    single = create_network("cnn_attention", 1, 2, 40)
+    torch.manual_seed(3)
+    ensemble = create_network("cnn_attention", 1, 2, 40, ensemble=2)
+    for (k, a), b in zip(single.state_dict().items(), ensemble.members[0].state_dict().values(), strict=True):
+        assert torch.equal(a, b), k
+
+
+def test_ensemble_must_be_positive():
+    from tsattn import ConfigError
+    from tsattn.models import create_network
+
+    with pytest.raises(ConfigError, match=r"^ensemble: must be >= 1; got 0$"):
+        create_network("cnn", 1, 2, 10, ensemble=0)
+
+
+def test_an_ensemble_run_saves_loads_predicts_and_exports_as_one(tmp_path):
+    X, y = _tiny(n=60, n_classes=3)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    r = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            tmp_path / "d.npz",
+            "--model",
+            "cnn_attention",
+            "--ensemble",
+            "3",
+            "--max-epochs",
+            "2",
+            "--out",
+            tmp_path / "run",
+            "--quiet",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["train"]["ensemble"] == 3
+    from tsattn.run import load_run
+
+    loaded = load_run(tmp_path / "run")
+    assert type(loaded.net).__name__ == "Ensemble" and len(loaded.net.members) == 3
+    # tsattn predict gives the probabilities of the loaded ensemble
+    np.save(tmp_path / "new.npy", X[:7])
+    r = runner.invoke(
+        app, ["predict", "--run", tmp_path / "run", "--data", tmp_path / "new.npy", "--out", tmp_path / "p.csv"]
+    )
+    assert r.exit_code == 0, r.output
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "p.csv").open()))
+    proba = loaded.predict_proba(X[:7])
+    assert [row["predicted"] for row in rows] == [str(c) for c in proba.argmax(1)]
+    np.testing.assert_allclose([[float(row[f"proba_{c}"]) for c in range(3)] for row in rows], proba, atol=1e-6)
+    # a second load predicts identically (the weights round-trip exactly)
+    np.testing.assert_array_equal(load_run(tmp_path / "run").predict_proba(X[:7]), proba)
+    # attention: one row per series over its steps, summing to 1
+    from tsattn.inference import predict_arrays
+
+    _, att = predict_arrays(loaded.net, loaded.scaler.transform(X[:7]))
+    assert att.shape == (7, 32)
+    np.testing.assert_allclose(att.sum(1), 1, atol=1e-5)
+    pytest.importorskip("onnxruntime")
+    r = runner.invoke(app, ["export", "--run", tmp_path / "run", "--out", tmp_path / "m.onnx"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "m.onnx").is_file()
+
+
+def test_the_estimator_takes_an_ensemble_and_keeps_it_through_save_and_load(tmp_path):
+    X, y = _tiny()
+    clf = AttentionClassifier("cnn_attention", ensemble=2, max_epochs=2).fit(X, y)
+    assert len(clf.model_.members) == 2
+    clf.save(tmp_path / "est")
+    again = AttentionClassifier.load(tmp_path / "est")
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_the_small_data_rule_trains_on_a_tiny_holdout_instead_of_early_stopping_on_it():
+    from tsattn.training.pipeline import prepare, resolve_train_config, split_rows, train
+
+    X, y = _tiny(n=30)  # 10 % of 30: a 3-series holdout
+    cfg = resolve_train_config("cnn_attention", {"max_epochs": 6, "patience": 1, "min_val_size": 20})
+    rows, val, test = split_rows(y, cfg)
+    assert len(val) == 0 and len(rows) + len(test) == 30 and len(rows) == 24  # the 3 series are trained on
+    result = train(prepare(X, None, rows, 2, cfg), y, None, rows, val, cfg)
+    assert result.epochs_run == 6  # the whole budget: nothing to stop on (patience 1 would have stopped early)
+    assert result.best_epoch == 5  # the last weights are kept
+    # with the rule off, the 3-series holdout is kept
+    _, val_kept, _ = split_rows(y, cfg.model_copy(update={"min_val_size": 0}))
+    assert len(val_kept) == 3
+
+
+def test_without_a_holdout_the_step_budget_is_met_in_fewer_epochs():
+    from tsattn.training.data import ArrayDataset, EpochSampler
+    from tsattn.training.trainer import budget
+
+    cfg = TrainConfig(max_epochs=4, min_steps=40, batch_size=8)
+    assert budget(cfg, 16) == (20, 5, 1)  # with a holdout: 2 steps an epoch, so 20 epochs
+    assert budget(cfg, 16, holdout=False) == (4, 5, 5)  # 4 epochs of 5 passes: 10 steps each, 40 in all
+    X, y = _tiny(n=16)
+    sampler = EpochSampler(ArrayDataset(X, y), seed=0, passes=3)
+    order = list(sampler)
+    assert len(order) == len(sampler) == 48
+    assert all(sorted(order[i : i + 16]) == list(range(16)) for i in (0, 16, 32))  # three whole permutations
+    sampler.set_epoch(1)
+    assert list(sampler) != order
+
+
+def test_the_default_model_is_one_everywhere():
+    from tsattn._defaults import DEFAULT_MODEL
+    from tsattn.training.pipeline import resolve_train_config
+    from tsattn.workflows.benchmark import check_benchmark
+
+    assert DEFAULT_MODEL == "inception_attention"
+    assert TrainConfig().model == DEFAULT_MODEL
+    assert AttentionClassifier()._train_config() == resolve_train_config(DEFAULT_MODEL, {"seed": 0})
+    r = runner.invoke(app, ["train", "--help"])
+    assert "inception_attention" in r.output
+    r = runner.invoke(app, ["benchmark", "--help"])
+    assert DEFAULT_MODEL in r.output
+    assert DEFAULT_MODEL in check_benchmark([DEFAULT_MODEL, "minirocket"], 0)
+
+
+def test_the_default_trains_the_same_weights_through_train_benchmark_and_the_estimator(tmp_path):
+    X, y = _tiny(n=40, T=24)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    small = ["--max-epochs", "1", "--seed", "1", "--quiet"]
+    r = runner.invoke(app, ["train", "--data", tmp_path / "d.npz", "--out", tmp_path / "cli", *small])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(
+        app,
+        ["benchmark", "--data", tmp_path / "d.npz", "--models", "inception_attention", "--out", tmp_path / "b", *small],
+    )
+    assert r.exit_code == 0, r.output
+    AttentionClassifier(max_epochs=1, random_state=1).fit(X, y).save(tmp_path / "est")
+    cli = (tmp_path / "cli" / "weights.safetensors").read_bytes()
+    assert (tmp_path / "b" / "runs" / "inception_attention" / "weights.safetensors").read_bytes() == cli
+    assert (tmp_path / "est" / "weights.safetensors").read_bytes() == cli
+    train = json.loads((tmp_path / "cli" / "config.json").read_text())["train"]
+    assert train["model"] == "inception_attention" and train["ensemble"] >= 1
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text())
