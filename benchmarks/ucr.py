@@ -11,6 +11,8 @@ resamples, read from the result files that ship inside aeon.
 
     python benchmarks/ucr.py                      # the developers' panel, official split
     python benchmarks/ucr.py --resamples 0,1,2,3,4
+    python benchmarks/ucr.py --models inception_attention,minirocket --resamples 1,2,3,4 \
+        --with-official benchmarks/results/ucr.json   # resample 0 from the official run
     python benchmarks/ucr.py --datasets ArrowHead --models inception_attention,minirocket --keep runs/ucr
 
 Writes ``benchmarks/results/ucr.json`` (``ucr_resamples.json`` with more than
@@ -102,7 +104,7 @@ def run_one(name: str, r: int, models: list[str], seed: int, out: Path) -> dict[
     from tsattn.workflows.benchmark import run_benchmark
 
     train, test = resample(*load(name, download=False), r)
-    source = {"kind": "ucr", "name": name} if r == 0 else None
+    source = {"kind": "named", "name": name} if r == 0 else None
     result = run_benchmark(train, models, seed, out, test_data=test, data_source=source, progress=False)
     return {
         m["name"]: {
@@ -188,15 +190,25 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep", type=Path, default=None, help="keep every benchmark directory here")
     ap.add_argument("--name", default=None, help="results file name [default: ucr.json or ucr_resamples.json]")
+    ap.add_argument(
+        "--with-official",
+        type=Path,
+        default=None,
+        help="a ucr.json whose official-split (resample 0) scores of these models join the summary",
+    )
     args = ap.parse_args()
     models = args.models.split(",")
     ours = models[0]
     resamples = [int(r) for r in args.resamples.split(",")]
     keep = args.keep or Path(tempfile.mkdtemp())
     published = published_means()
+    official = json.loads(args.with_official.read_text()) if args.with_official else None
     rows: dict[str, Any] = {}
     for name in args.datasets.split(","):
         by_resample = {}
+        if official is not None and 0 not in resamples:
+            earlier = official["results"][name]["by_resample"]["0"]
+            by_resample["0"] = {m: earlier[m] for m in models}
         for r in resamples:
             t = time.perf_counter()
             by_resample[str(r)] = run_one(name, r, models, args.seed, keep / name / f"resample{r}")
@@ -216,14 +228,20 @@ def main() -> None:
         }
     command = "python benchmarks/ucr.py" + "".join(
         f" --{k} {v}"
-        for k, v in (("models", args.models), ("datasets", args.datasets), ("resamples", args.resamples))
-        if v != ap.get_default(k)
+        for k, v in (
+            ("models", args.models),
+            ("datasets", args.datasets),
+            ("resamples", args.resamples),
+            ("with-official", args.with_official),
+        )
+        if v != ap.get_default(k.replace("-", "_"))
     )
     result = {
         "benchmark": "ucr",
         "command": command,
         "models": models,
-        "resamples": resamples,
+        "resamples": sorted({int(r) for v in rows.values() for r in v["by_resample"]}),
+        "official_split_from": str(args.with_official) if official is not None else None,
         "seed": args.seed,
         "results": rows,
         "summary": summarize(rows, ours),
