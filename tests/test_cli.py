@@ -124,6 +124,8 @@ def test_same_seed_same_weights_and_metrics(trained, tmp_path):
         "train",
         "--data",
         data,
+        "--model",
+        "lstm_attention",
         "--seed",
         0,
         "--out",

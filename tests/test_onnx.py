@@ -104,6 +104,8 @@ CASES = [
     for m in MODELS
     for s in SCALINGS
     for v in (False, True)
+    # the scalings wrap any model alike (cnn_attention covers them all): the default model runs at znorm only
+    if m != "inception_attention" or s == "znorm"
 ]
 
 
