@@ -3,7 +3,7 @@
 from .attention import AdditiveAttention, masked_softmax
 from .length import LengthLogits
 from .level import LevelLogits
-from .masking import apply_mask, lengths_to_mask, upsample_attention
+from .masking import apply_mask, lengths_to_mask, pool_time, upsample_attention
 
 __all__ = [
     "AdditiveAttention",
@@ -12,5 +12,6 @@ __all__ = [
     "apply_mask",
     "lengths_to_mask",
     "masked_softmax",
+    "pool_time",
     "upsample_attention",
 ]

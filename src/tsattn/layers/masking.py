@@ -14,6 +14,23 @@ def apply_mask(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     return h if mask is None else h * mask[:, None, :].to(h.dtype)
 
 
+def pool_time(x: torch.Tensor, mask: torch.Tensor | None, pool: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Average ``x`` ``(B, C, T)`` over windows of ``pool`` steps; a window of the mask is real if any step is.
+
+    Examples
+    --------
+    >>> h, m = pool_time(torch.arange(6.0).view(1, 1, 6), torch.tensor([[True] * 3 + [False] * 3]), 2)
+    >>> h.tolist(), m.tolist()
+    ([[[0.5, 2.5, 4.5]]], [[True, True, False]])
+    """
+    if pool <= 1:
+        return x, mask
+    h = F.avg_pool1d(x, pool, ceil_mode=True)
+    if mask is not None:
+        mask = F.max_pool1d(mask[:, None].float(), pool, ceil_mode=True)[:, 0] > 0
+    return h, mask
+
+
 def upsample_attention(alpha: torch.Tensor, T: int, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Spread attention over ``T'`` coarse steps back onto ``T`` input steps, rows summing to 1.
 

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..layers import AdditiveAttention, apply_mask, upsample_attention
+from ..layers import AdditiveAttention, apply_mask, pool_time, upsample_attention
 from ._base import TSClassifierNet
 from ._registry import register_model
 
@@ -112,12 +112,7 @@ class InceptionAttention(TSClassifierNet):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         T = x.shape[-1]
-        h = apply_mask(x, mask)  # (B, C, T)
-        coarse_mask = mask
-        if self.pool > 1:
-            h = nn.functional.avg_pool1d(h, self.pool, ceil_mode=True)  # (B, C, T/pool)
-            if mask is not None:
-                coarse_mask = nn.functional.max_pool1d(mask[:, None].float(), self.pool, ceil_mode=True)[:, 0] > 0
+        h, coarse_mask = pool_time(apply_mask(x, mask), mask, self.pool)  # (B, C, T/pool)
         residual = h
         for i, block in enumerate(self.blocks):
             h = block(h, coarse_mask)
