@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -192,7 +191,3 @@ def test_the_default_trains_the_same_weights_through_train_benchmark_and_the_est
     assert (tmp_path / "est" / "weights.safetensors").read_bytes() == cli
     train = json.loads((tmp_path / "cli" / "config.json").read_text())["train"]
     assert train["model"] == "inception_attention" and train["ensemble"] >= 1
-
-
-def _read(path: Path) -> dict:
-    return json.loads(path.read_text())

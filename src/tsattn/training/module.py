@@ -56,27 +56,24 @@ class LitClassifier(L.LightningModule):
         if stage == "train" and isinstance(self.net, Ensemble):
             # An ensemble: every member learns from its own loss, as if it were trained alone.
             outputs = self.net.member_outputs(x, mask)
-            objective = torch.stack([self._objective(lg, a, y, mask) for lg, a in outputs]).mean()
+            objective = torch.stack([classification_loss(lg, y) + self._penalty(a, mask) for lg, a in outputs]).mean()
             logits, att = self.net.combine(outputs)
         else:
             logits, att = self.net(x, mask)
-            if stage == "train":
-                objective = self._objective(logits, att, y, mask)
         loss = classification_loss(logits, y)  # what is logged (train and val alike): the plain loss
+        if stage == "train" and objective is None:
+            objective = loss + self._penalty(att, mask)
         pred = (logits.squeeze(-1) > 0).long() if logits.shape[-1] == 1 else logits.argmax(-1)
         acc = (pred == y).float().mean()
         self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
         self.log(f"{stage}_acc", acc, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)
         return objective if objective is not None else loss
 
-    def _objective(
-        self, logits: torch.Tensor, att: torch.Tensor | None, y: torch.Tensor, mask: torch.Tensor | None
-    ) -> torch.Tensor:
-        """The training loss: classification, plus the attention penalty when it is asked for."""
-        loss = classification_loss(logits, y)
+    def _penalty(self, att: torch.Tensor | None, mask: torch.Tensor | None) -> torch.Tensor | float:
+        """The attention penalty added to the training loss (0 unless ``attention_smoothing`` asks for it)."""
         if self.attention_smoothing > 0 and att is not None:
-            loss = loss + self.attention_smoothing * attention_variation(att, mask)
-        return loss
+            return self.attention_smoothing * attention_variation(att, mask)
+        return 0.0
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")
