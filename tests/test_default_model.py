@@ -32,6 +32,10 @@ def test_an_ensemble_averages_its_members_probabilities_and_attention():
     for n_classes in (2, 4):
         torch.manual_seed(0)
         net = create_network("inception_attention", 2, n_classes, 30, ensemble=3).eval()
+        with torch.no_grad():  # attention starts uniform in every member; give each its own, as training would
+            for pname, p in net.named_parameters():
+                if pname.endswith("attention.score.weight"):
+                    p.normal_(0.0, 0.5)
         x = torch.randn(5, 2, 30)
         mask = torch.arange(30)[None, :] < torch.tensor([30, 22, 30, 9, 17])[:, None]
         with torch.no_grad():
@@ -44,7 +48,7 @@ def test_an_ensemble_averages_its_members_probabilities_and_attention():
         torch.testing.assert_close(att.sum(-1), torch.ones(5))
         assert (att[~mask] == 0).all()  # exactly no attention on padding
         # the members differ: they were drawn one after another from the seeded stream
-        assert not torch.equal(members[0][1], members[1][1])
+        assert not torch.equal(members[0][0], members[1][0]) and not torch.equal(members[0][1], members[1][1])
 
 
 def test_the_first_member_of_an_ensemble_is_the_single_network_of_that_seed():
