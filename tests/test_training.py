@@ -81,3 +81,26 @@ def test_both_scaling_gives_each_channel_z_normalised_and_standardised():
     np.testing.assert_array_equal(back.transform(X), out)
     # znorm_level hands the network the same 2C channels; LevelNet routes the halves apart.
     np.testing.assert_array_equal(Scaler("znorm_level", gain=2.0).fit(X).transform(X), out)
+
+
+@pytest.mark.parametrize("ensemble", [1, 2])
+def test_the_attention_penalty_is_its_own_history_column_and_padding_keeps_zero_attention(ensemble):
+    """Variable-length series under the smoothing penalty: the penalty is logged apart from the loss, and the
+    padded steps get exactly no attention after training, from one network or an ensemble."""
+    rng = np.random.default_rng(0)
+    full = rng.normal(size=(120, 1, 48)).astype(np.float32)
+    y = (full[:, 0, 4:12].mean(1) > 0).astype(int)
+    lengths = rng.integers(24, 49, size=len(full))
+    X = [series[:, :n] for series, n in zip(full, lengths, strict=True)]  # a list of series of their own lengths
+    clf = AttentionClassifier("cnn_attention", max_epochs=3, ensemble=ensemble, attention_smoothing=0.01).fit(X, y)
+    penalties = [row["train_attention_penalty"] for row in clf.history_]
+    assert len(penalties) == len(clf.history_) >= 1 and all(p > 0 for p in penalties), penalties
+    # the classification loss is logged without the penalty (a loss of ~0.69 could not hide a term of this size)
+    assert all(np.isfinite(row["train_loss"]) for row in clf.history_)
+    att = clf.explain(X)
+    pad = np.arange(48)[None, :] >= lengths[:, None]
+    assert (att[pad] == 0).all() and pad.any()
+    np.testing.assert_allclose(att.sum(-1), 1.0, atol=1e-5)
+
+    plain = AttentionClassifier("cnn_attention", max_epochs=2, ensemble=ensemble, attention_smoothing=0.0).fit(X, y)
+    assert [row["train_attention_penalty"] for row in plain.history_] == [0.0, 0.0]

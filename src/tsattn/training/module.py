@@ -53,16 +53,31 @@ class LitClassifier(L.LightningModule):
     def _step(self, batch: Any, stage: str) -> torch.Tensor:
         x, y, mask = batch
         objective: torch.Tensor | None = None
+        penalty: torch.Tensor | float = 0.0
         if stage == "train" and isinstance(self.net, Ensemble):
             # An ensemble: every member learns from its own loss, as if it were trained alone.
             outputs = self.net.member_outputs(x, mask)
-            objective = torch.stack([classification_loss(lg, y) + self._penalty(a, mask) for lg, a in outputs]).mean()
+            penalties = [self._penalty(a, mask) for _, a in outputs]
+            objective = torch.stack(
+                [classification_loss(lg, y) + p for (lg, _), p in zip(outputs, penalties, strict=True)]
+            ).mean()
+            penalty = sum(penalties) / len(penalties)
             logits, att = self.net.combine(outputs)
         else:
             logits, att = self.net(x, mask)
         loss = classification_loss(logits, y)  # what is logged (train and val alike): the plain loss
         if stage == "train" and objective is None:
-            objective = loss + self._penalty(att, mask)
+            penalty = self._penalty(att, mask)
+            objective = loss + penalty
+        if stage == "train":  # the extra term of the objective, logged apart from the classification loss
+            self.log(
+                "train_attention_penalty",
+                torch.as_tensor(penalty, dtype=loss.dtype).detach(),
+                on_step=False,
+                on_epoch=True,
+                batch_size=len(y),
+                sync_dist=True,
+            )
         pred = (logits.squeeze(-1) > 0).long() if logits.shape[-1] == 1 else logits.argmax(-1)
         acc = (pred == y).float().mean()
         self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y), sync_dist=True)

@@ -40,7 +40,19 @@ CHECKPOINT_DIR = "checkpoints"
 LAST = "last.ckpt"
 LOGGERS = ("csv", "tensorboard", "mlflow", "none")
 
-HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
+#: One row per epoch in ``history.csv``. ``train_loss`` is the classification loss alone; the attention penalty
+#: added to it in the training objective is ``train_attention_penalty`` (0 without one). New columns go last:
+#: checkpoints store rows as lists in this order, and an older checkpoint's shorter rows still resume.
+HISTORY_COLUMNS = [
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "seconds",
+    "train_attention_penalty",
+]
 
 
 @dataclass
@@ -93,6 +105,7 @@ class _BestAndHistory(Callback):
             "val_acc": float(m.get("val_acc", float("nan"))),
             "lr": trainer.optimizers[0].param_groups[0]["lr"],
             "seconds": round(time.perf_counter() - self._t0, 3),
+            "train_attention_penalty": float(m.get("train_attention_penalty", 0.0)),
         }
         self.result.history.append(row)
         if val_loss < self.result.best_val_loss:
@@ -121,7 +134,10 @@ class _BestAndHistory(Callback):
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.result.history = [dict(zip(HISTORY_COLUMNS, row, strict=False)) for row in state["history"]]
+        self.result.history = [
+            dict.fromkeys(HISTORY_COLUMNS, float("nan")) | dict(zip(HISTORY_COLUMNS, row, strict=False))
+            for row in state["history"]
+        ]
         self.result.best_epoch, self.result.best_val_loss = state["best_epoch"], state["best_val_loss"]
         self.best_state = state["best_state"]
         self.result.resumed_from_epoch = len(self.result.history)  # one row per completed epoch
