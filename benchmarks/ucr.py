@@ -13,6 +13,8 @@ resamples, read from the result files that ship inside aeon.
     python benchmarks/ucr.py --resamples 0,1,2,3,4
     python benchmarks/ucr.py --models inception_attention,minirocket --resamples 1,2,3,4 \
         --with-official benchmarks/results/ucr.json   # resample 0 from the official run
+    python benchmarks/ucr.py --models inception_attention,minirocket --name ucr_resamples.json \
+        --merge benchmarks/results/ucr.json benchmarks/results/ucr_resample{1,2,3,4}.json  # join runs
     python benchmarks/ucr.py --datasets ArrowHead --models inception_attention,minirocket --keep runs/ucr
 
 Writes ``benchmarks/results/ucr.json`` (``ucr_resamples.json`` with more than
@@ -196,9 +198,19 @@ def main() -> None:
         default=None,
         help="a ucr.json whose official-split (resample 0) scores of these models join the summary",
     )
+    ap.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="run nothing: join these results files' resamples (of --models) into one summary",
+    )
     args = ap.parse_args()
     models = args.models.split(",")
-    ours = models[0]
+    if args.merge:
+        command = "python benchmarks/ucr.py --models " + args.models + " --merge " + " ".join(map(str, args.merge))
+        write(merge(args.merge, models), models, args, command, None)
+        return
     resamples = [int(r) for r in args.resamples.split(",")]
     keep = args.keep or Path(tempfile.mkdtemp())
     published = published_means()
@@ -219,13 +231,7 @@ def main() -> None:
                 f"{time.perf_counter() - t:.0f} s",
                 flush=True,
             )
-        rows[name] = {
-            "by_resample": by_resample,
-            "mean_accuracy": {
-                m: round(float(np.mean([s[m]["accuracy"] for s in by_resample.values()])), 4) for m in models
-            },
-            "published": {p: round(published[p][name], 4) for p in PUBLISHED if name in published.get(p, {})},
-        }
+        rows[name] = dataset_row(name, by_resample, models, published)
     command = "python benchmarks/ucr.py" + "".join(
         f" --{k} {v}"
         for k, v in (
@@ -236,23 +242,75 @@ def main() -> None:
         )
         if v != ap.get_default(k.replace("-", "_"))
     )
+    write(rows, models, args, command, official)
+
+
+def dataset_row(
+    name: str, by_resample: dict[str, Any], models: list[str], published: dict[str, dict[str, float]]
+) -> dict[str, Any]:
+    """A dataset's entry in the results: every resample's scores, each model's mean, the published means."""
+    return {
+        "by_resample": by_resample,
+        "mean_accuracy": {
+            m: round(float(np.mean([s[m]["accuracy"] for s in by_resample.values()])), 4) for m in models
+        },
+        "published": {p: round(published[p][name], 4) for p in PUBLISHED if name in published.get(p, {})},
+    }
+
+
+def merge(files: list[Path], models: list[str]) -> dict[str, Any]:
+    """The rows of several results files, each dataset's resamples joined; a resample in two files is refused."""
+    published = published_means()
+    joined: dict[str, dict[str, Any]] = {}
+    for f in files:
+        for name, v in json.loads(f.read_text())["results"].items():
+            for r, scores in v["by_resample"].items():
+                if r in joined.setdefault(name, {}):
+                    raise SystemExit(f"merge: resample {r} of {name} is in more than one file (again in {f})")
+                missing = [m for m in models if m not in scores]
+                if missing:
+                    raise SystemExit(f"merge: {f} has no {', '.join(missing)} for {name}, resample {r}")
+                joined[name][r] = {m: scores[m] for m in models}
+    return {
+        name: dataset_row(name, dict(sorted(by_r.items(), key=lambda kv: int(kv[0]))), models, published)
+        for name, by_r in joined.items()
+    }
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on: CPU count, GPU (None on CPU) and torch version."""
+    import os
+
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"cpus": os.cpu_count(), "gpu": gpu, "torch": torch.__version__}
+
+
+def write(rows: dict[str, Any], models: list[str], args: argparse.Namespace, command: str, official: Any) -> None:
+    """Summarize ``rows``, print the table and write the results file."""
+    ours = models[0]
+    resamples = sorted({int(r) for v in rows.values() for r in v["by_resample"]})
     result = {
         "benchmark": "ucr",
         "command": command,
         "models": models,
-        "resamples": sorted({int(r) for v in rows.values() for r in v["by_resample"]}),
+        "resamples": resamples,
         "official_split_from": str(args.with_official) if official is not None else None,
+        "merged_from": [str(f) for f in args.merge] if args.merge else None,
         "seed": args.seed,
         "results": rows,
         "summary": summarize(rows, ours),
         "published_from": "aeon/testing/example_results_files/classification/accuracy (30 resamples)",
-        "machine": "2-core CPU",
+        "machine": machine(),
         "date": time.strftime("%Y-%m-%d"),
         "commit": git_commit(),
     }
     result["table"] = markdown(result, ours)
     print(result["table"])
     target = HERE / "results" / (args.name or ("ucr.json" if resamples == [0] else "ucr_resamples.json"))
+    if args.merge and target.resolve() in {f.resolve() for f in args.merge}:
+        raise SystemExit(f"name: must not be one of the merged files; got {target}")
     target.parent.mkdir(exist_ok=True)
     target.write_text(json.dumps(result, indent=2) + "\n")
 

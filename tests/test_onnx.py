@@ -186,3 +186,18 @@ def test_equal_length_run_can_opt_into_a_lengths_input(tmp_path):
     run = _fit_run(tmp_path / "run", "cnn_attention", "znorm", False)
     report = export_onnx(run, tmp_path / "m.onnx", lengths=True)
     assert report["inputs"] == ["series", "lengths"] and report["max_abs_diff_probabilities"] <= 1e-5
+
+
+@pytest.mark.parametrize("downsample", ["fold", "mean"])
+@pytest.mark.parametrize("variable", [False, True])
+def test_a_pooled_default_model_exports_with_its_attention_spread_over_every_step(tmp_path, downsample, variable):
+    # max_steps 5 pools 24 steps by 5 (windows that do not divide T): the graph must spread each window's weight
+    # over its real steps exactly as the predict path does, at other batch sizes and lengths than it was traced at.
+    from tsattn import AttentionClassifier
+
+    X, y = _data(variable)
+    params = {"max_steps": 5, "downsample": downsample}
+    AttentionClassifier("inception_attention", max_epochs=1, batch_size=16, model_params=params).fit(X, y).save(
+        tmp_path / "run"
+    )
+    _check(tmp_path / "run", tmp_path, "inception_attention", variable)

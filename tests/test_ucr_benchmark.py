@@ -72,3 +72,56 @@ def test_published_means_come_from_the_files_aeon_ships():
     assert set(means) == {"InceptionTime", "HC2"}
     assert 0.8 < means["InceptionTime"]["ArrowHead"] < 0.95
     assert 0.9 < means["HC2"]["GunPoint"] <= 1.0
+
+
+def test_faithfulness_real_reads_kept_runs_and_counts_datasets_that_beat_random(tmp_path):
+    import json
+
+    from faithfulness_real import collect, markdown, summarize
+
+    from tsattn.evaluation.faithfulness import GAINS, SCORES
+
+    def scores(gain: float) -> dict[str, float]:
+        s = dict.fromkeys(SCORES, 0.5) | {f"random_{k}": 0.4 for k in SCORES}
+        return s | dict.fromkeys(GAINS, gain)
+
+    layout = {  # dataset, resample, model -> the attention's gain (MiniRocket has no faithfulness block)
+        ("A", 0, "net"): 0.2,
+        ("A", 1, "net"): 0.0,
+        ("B", 0, "net"): -0.1,
+        ("B", 0, "minirocket"): None,
+    }
+    for (dataset, r, model), gain in layout.items():
+        run = tmp_path / dataset / f"resample{r}" / "runs" / model
+        run.mkdir(parents=True)
+        block = {} if gain is None else {"n_series": 8, "attention": scores(gain), "random_seed": 0}
+        (run / "metrics.json").write_text(json.dumps({"accuracy": 1.0, "faithfulness": block}))
+    rows = collect(tmp_path)
+    assert set(rows) == {"A", "B"} and set(rows["B"]) == {"net"}
+    assert rows["A"]["net"]["attention"]["deletion_gain"] == pytest.approx(0.1)  # the mean over resamples
+    summary = summarize(rows)["net"]["attention"]
+    assert summary["mean_deletion_gain"] == pytest.approx(0.0) and summary["datasets"] == 2
+    assert summary["datasets_deletion_gain_above_0"] == 1
+    assert "| B | net | attention | 0.500 (0.400) |" in markdown(rows)
+
+
+def test_merge_joins_resamples_from_several_files_and_refuses_one_twice(tmp_path):
+    import json
+
+    from ucr import merge
+
+    def results(resample: int, acc: float) -> dict:
+        scores = {"net": {"accuracy": acc, "train_seconds": 1.0}, "minirocket": {"accuracy": 0.5, "train_seconds": 0.1}}
+        return {"results": {"GunPoint": {"by_resample": {str(resample): scores}}}}
+
+    files = []
+    for r, acc in [(1, 0.7), (0, 0.9)]:
+        files.append(tmp_path / f"r{r}.json")
+        files[-1].write_text(json.dumps(results(r, acc)))
+    rows = merge(files, ["net", "minirocket"])
+    assert list(rows["GunPoint"]["by_resample"]) == ["0", "1"]  # in resample order, whatever the files' order
+    assert rows["GunPoint"]["mean_accuracy"] == {"net": 0.8, "minirocket": 0.5}
+    with pytest.raises(SystemExit, match="resample 0 of GunPoint is in more than one file"):
+        merge([*files, files[1]], ["net", "minirocket"])
+    with pytest.raises(SystemExit, match="has no cnn"):
+        merge(files, ["net", "cnn"])

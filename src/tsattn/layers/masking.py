@@ -31,17 +31,54 @@ def pool_time(x: torch.Tensor, mask: torch.Tensor | None, pool: int) -> tuple[to
     return h, mask
 
 
-def upsample_attention(alpha: torch.Tensor, T: int, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Spread attention over ``T'`` coarse steps back onto ``T`` input steps, rows summing to 1.
+def fold_time(x: torch.Tensor, mask: torch.Tensor | None, pool: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Fold every window of ``pool`` steps of ``x`` ``(B, C, T)`` into channels: ``(B, C * pool, ceil(T / pool))``.
 
-    Each coarse step's weight is shared equally among the input steps it covers,
-    so the mass of a region is preserved.
+    Unlike :func:`pool_time` it loses nothing: channel ``c * pool + j`` holds
+    step ``j`` of each window of channel ``c`` (zeros past the end). A window of
+    the mask is real if any of its steps is.
+
+    Examples
+    --------
+    >>> h, m = fold_time(torch.arange(5.0).view(1, 1, 5), torch.tensor([[True] * 3 + [False] * 2]), 2)
+    >>> h.tolist(), m.tolist()
+    ([[[0.0, 2.0, 4.0], [1.0, 3.0, 0.0]]], [[True, True, False]])
     """
-    if alpha.shape[-1] == T:
-        return alpha
-    fine = F.interpolate(alpha[:, None, :], size=T, mode="nearest")[:, 0]  # (B, T)
+    if pool <= 1:
+        return x, mask
+    B, C, T = x.shape
+    extra = -T % pool
+    h = F.pad(x, (0, extra)).view(B, C, -1, pool).transpose(2, 3).reshape(B, C * pool, -1)
     if mask is not None:
-        fine = fine * mask.to(fine.dtype)
+        mask = F.max_pool1d(mask[:, None].float(), pool, ceil_mode=True)[:, 0] > 0
+    return h, mask
+
+
+def upsample_attention(alpha: torch.Tensor, T: int, mask: torch.Tensor | None = None, *, pool: int) -> torch.Tensor:
+    """Spread attention over coarse windows of ``pool`` steps back onto ``T`` input steps, rows summing to 1.
+
+    Window ``w`` covers steps ``w * pool`` to ``w * pool + pool - 1`` (the last
+    one may run past ``T``); its weight is shared equally among the real steps
+    it covers, so the mass of every window is kept and padding gets exactly 0.
+
+    Examples
+    --------
+    >>> upsample_attention(torch.tensor([[0.5, 0.5]]), 3, pool=2).tolist()  # the second window covers 1 step
+    [[0.25, 0.25, 0.5]]
+    """
+    if pool <= 1:
+        return alpha if mask is None else alpha * mask.to(alpha.dtype)
+    # Index arithmetic (arange, cumsum, gather) rather than padding and reshaping, so that an ONNX
+    # trace keeps the batch and time axes dynamic.
+    B, n_windows = alpha.shape
+    real = torch.ones(B, T, dtype=alpha.dtype, device=alpha.device) if mask is None else mask.to(alpha.dtype)
+    steps = torch.arange(T, device=alpha.device)
+    window = (steps // pool)[None].expand(B, -1)  # (B, T): the window of each step
+    starts = torch.arange(n_windows, device=alpha.device) * pool
+    ends = torch.clamp(starts + pool, max=T)
+    count = F.pad(real.cumsum(-1), (1, 0))  # count[:, t]: real steps before step t
+    covered = count[:, ends] - count[:, starts]  # (B, T'): real steps in each window
+    fine = (alpha / covered.clamp_min(1.0)).gather(1, window) * real
     return fine / fine.sum(-1, keepdim=True).clamp_min(1e-12)
 
 

@@ -72,4 +72,4 @@ class CNNAttention(TSClassifierNet):
         for block in self.blocks:
             h = block(h, coarse_mask)  # (B, F, T')
         context, alpha = self.attention(h.transpose(1, 2), coarse_mask)  # (B, F), (B, T')
-        return self.head(context), upsample_attention(alpha, T, mask)
+        return self.head(context), upsample_attention(alpha, T, mask, pool=self.pool)

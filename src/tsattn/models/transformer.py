@@ -81,7 +81,7 @@ class Transformer(TSClassifierNet):
             token_mask = m[:, :: self.patch_size]  # a token is real if its first step is
         h = self.encoder(self.position(tokens), src_key_padding_mask=None if token_mask is None else ~token_mask)
         context, alpha = self.attention(self.norm(h), token_mask)  # (B, D), (B, N)
-        fine = upsample_attention(alpha, T + pad)[:, :T]  # (B, T)
+        fine = upsample_attention(alpha, T + pad, pool=self.patch_size)[:, :T]  # (B, T)
         if mask is not None:
             fine = fine * mask.to(fine.dtype)
         fine = fine / fine.sum(-1, keepdim=True).clamp_min(1e-12)

@@ -1,0 +1,59 @@
+"""The default model's input downsampling: averaging (``mean``) or folding windows into channels (``fold``)."""
+
+import numpy as np
+import pytest
+import torch
+
+from tsattn.layers import fold_time, pool_time
+from tsattn.models import create_network
+from tsattn.models.inception_attention import InceptionAttention
+
+
+def test_fold_time_keeps_every_step_and_marks_a_window_real_if_any_step_is():
+    x = torch.arange(2 * 2 * 7, dtype=torch.float32).view(2, 2, 7)
+    mask = torch.tensor([[True] * 7, [True] * 4 + [False] * 3])
+    h, m = fold_time(x, mask, 3)
+    assert h.shape == (2, 6, 3)  # 2 channels x 3 steps per window, ceil(7 / 3) windows
+    # channel c * 3 + j, window w holds step 3 w + j of channel c; the step past the end is 0
+    for c in range(2):
+        for j in range(3):
+            for w in range(3):
+                t = 3 * w + j
+                assert h[0, c * 3 + j, w] == (x[0, c, t] if t < 7 else 0.0)
+    assert m.tolist() == [[True, True, True], [True, True, False]]
+    assert fold_time(x, mask, 1) == (x, mask)
+
+
+def test_fold_sees_what_averaging_loses():
+    # Two series with the same window means and different steps: averaging makes them one input, folding does not.
+    a = torch.tensor([[[1.0, -1.0, 1.0, -1.0]]])
+    b = torch.tensor([[[-1.0, 1.0, -1.0, 1.0]]])
+    assert torch.equal(pool_time(a, None, 2)[0], pool_time(b, None, 2)[0])
+    assert not torch.equal(fold_time(a, None, 2)[0], fold_time(b, None, 2)[0])
+
+
+@pytest.mark.parametrize("downsample", ["mean", "fold"])
+def test_a_pooled_network_keeps_exact_zero_attention_on_padding_and_its_prediction(downsample):
+    torch.manual_seed(0)
+    net = create_network(
+        "inception_attention", n_channels=2, n_classes=3, seq_len=40, max_steps=16, downsample=downsample
+    ).eval()
+    assert net.body.pool == 3
+    torch.nn.init.normal_(net.body.attention.score.weight)  # attention that is not uniform
+    x = torch.from_numpy(np.random.default_rng(0).normal(size=(2, 2, 30)).astype(np.float32))
+    padded = torch.cat([x, torch.full((2, 2, 10), 99.0)], dim=-1)
+    mask = torch.zeros(2, 40, dtype=torch.bool)
+    mask[:, :30] = True
+    with torch.no_grad():
+        lo_ref, att_ref = net(x)
+        lo_pad, att_pad = net(padded, mask)
+    assert att_ref.shape == (2, 30) and att_pad.shape == (2, 40)
+    torch.testing.assert_close(att_pad.sum(-1), torch.ones(2))
+    assert (att_pad[:, 30:] == 0.0).all()
+    torch.testing.assert_close(att_pad[:, :30], att_ref, atol=1e-5, rtol=0)
+    torch.testing.assert_close(lo_pad, lo_ref, atol=1e-5, rtol=0)
+
+
+def test_downsample_must_be_mean_or_fold():
+    with pytest.raises(ValueError, match="downsample must be 'mean' or 'fold'; got 'max'"):
+        InceptionAttention(n_channels=1, n_classes=2, seq_len=40, downsample="max")
