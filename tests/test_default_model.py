@@ -181,7 +181,8 @@ def test_the_default_model_is_one_everywhere():
 def test_the_default_trains_the_same_weights_through_train_benchmark_and_the_estimator(tmp_path):
     X, y = _tiny(n=40, T=24)
     np.savez(tmp_path / "d.npz", X=X, y=y)
-    small = ["--max-epochs", "1", "--seed", "1", "--quiet"]
+    np.savez(tmp_path / "t.npz", X=X[:8], y=y[:8])
+    small = ["--test-data", tmp_path / "t.npz", "--max-epochs", "1", "--seed", "1", "--quiet"]
     r = runner.invoke(app, ["train", "--data", tmp_path / "d.npz", "--out", tmp_path / "cli", *small])
     assert r.exit_code == 0, r.output
     r = runner.invoke(

@@ -26,7 +26,9 @@ def _tiny_npz(path: Path, n: int = 60, T: int = 32, seed: int = 0) -> tuple[np.n
 
 
 def test_one_fit_path_gives_the_same_weights_through_train_benchmark_and_the_estimator(tmp_path):
+    # The estimator's X is a training set (scikit-learn's convention), as is a CLI --data file given --test-data.
     X, y = _tiny_npz(tmp_path / "tiny.npz")
+    _tiny_npz(tmp_path / "test.npz", n=10, seed=1)
     runner = CliRunner()
     r = runner.invoke(
         app,
@@ -34,6 +36,8 @@ def test_one_fit_path_gives_the_same_weights_through_train_benchmark_and_the_est
             "train",
             "--data",
             str(tmp_path / "tiny.npz"),
+            "--test-data",
+            str(tmp_path / "test.npz"),
             "--model",
             "cnn_attention",
             "--max-epochs",
@@ -52,6 +56,8 @@ def test_one_fit_path_gives_the_same_weights_through_train_benchmark_and_the_est
             "benchmark",
             "--data",
             str(tmp_path / "tiny.npz"),
+            "--test-data",
+            str(tmp_path / "test.npz"),
             "--models",
             "cnn_attention",
             "--max-epochs",

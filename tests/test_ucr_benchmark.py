@@ -125,3 +125,48 @@ def test_merge_joins_resamples_from_several_files_and_refuses_one_twice(tmp_path
         merge([*files, files[1]], ["net", "minirocket"])
     with pytest.raises(SystemExit, match="has no cnn"):
         merge(files, ["net", "cnn"])
+
+
+def test_aeon_protocol_draws_aeons_resamples_and_puts_the_published_figures_of_the_same_resample_beside():
+    pytest.importorskip("aeon")
+    from aeon.benchmarking.resampling import stratified_resample_data
+    from aeon_protocol import published_by_resample, split, summarize
+
+    from tsattn.data.ucr import load
+
+    X0, y0, Xt0, yt0 = split("ItalyPowerDemand", 0)
+    train, test = load("ItalyPowerDemand", download=False)
+    assert len(y0) == len(train.y) and len(yt0) == len(test.y)  # resample 0: the official split
+    X2, y2, _, yt2 = split("ItalyPowerDemand", 2)
+    ref = stratified_resample_data(X0, y0, Xt0, yt0, random_state=2)
+    np.testing.assert_array_equal(X2, ref[0])
+    np.testing.assert_array_equal(yt2, ref[3])
+    assert not np.array_equal(X2, X0)
+    assert sorted(np.unique(y2, return_counts=True)[1]) == sorted(np.unique(y0, return_counts=True)[1])
+
+    published = published_by_resample()
+    lines = [
+        {
+            "dataset": "GunPoint",
+            "resample": r,
+            "tsattn": {"accuracy": a, "train_seconds": 5.0},
+            "minirocket": {"accuracy": 0.99},
+        }
+        for r, a in [(1, 0.98), (0, 1.0)]
+    ]
+    s = summarize(lines, published)
+    row = s["results"]["GunPoint"]
+    assert list(row["by_resample"]) == ["0", "1"]  # in resample order
+    assert row["by_resample"]["1"]["InceptionTime (pub.)"] == published["InceptionTime"]["GunPoint"][1]
+    assert row["mean"]["tsattn"] == pytest.approx(0.99)
+    assert s["gap_to_minirocket_points"]["GunPoint"] == pytest.approx(0.0)
+    it = np.mean(published["InceptionTime"]["GunPoint"][:2])
+    assert s["gap_to_inceptiontime_points"]["GunPoint"] == pytest.approx(round(100 * (0.99 - it), 2))
+
+
+def test_aeon_protocol_pads_unequal_series_with_their_last_value_to_one_length():
+    from aeon_protocol import longest, padded
+
+    X = [np.array([[1.0, 2.0]]), np.array([[3.0, 4.0, 5.0]])]
+    assert longest(X, [np.zeros((1, 4))]) == 4
+    assert padded(X, 4).tolist() == [[[1.0, 2.0, 2.0, 2.0]], [[3.0, 4.0, 5.0, 5.0]]]

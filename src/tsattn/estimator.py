@@ -76,6 +76,9 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         The trained network (best validation epoch).
     history_ : list of dict
         One row per epoch: train/val loss and accuracy.
+    n_train_, n_val_ : int
+        How many rows of ``X`` were trained on, and how many early stopping
+        watched (0 under the small-data rule); together, all of ``X``.
     scaler_ : Scaler
         The input scaling fitted on the training data.
 
@@ -170,12 +173,13 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def fit(self, X: Any, y: Any) -> AttentionClassifier:
         """Train on ``X`` (``(n, T)``, ``(n, C, T)`` or a list of series) and labels ``y``.
 
-        The rows are split as ``tsattn train`` splits a file without a test
-        set: stratified and seeded, 70 % to train on, 10 % to early-stop on,
-        and 20 % that ``tsattn train`` would test on, which are not trained on
-        here either, so that the same data and seed give the same weights
-        either way. Data too small for that split hold out the validation
-        part only. The validation rows are never trained on.
+        Every row is trained on except a stratified, seeded validation part
+        that early stopping watches: ``val_fraction / (1 - test_fraction)``
+        of the rows (12.5 % by default), exactly as ``tsattn train --data X
+        --test-data T`` splits its training file, so the same rows and seed
+        give the same weights either way. A validation part smaller than the
+        recipe's ``min_val_size`` is trained on too (the small-data rule:
+        no early stopping, the whole step budget runs).
         """
         from .training.pipeline import prepare, split_rows, train
 
@@ -196,10 +200,8 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise DataError(f"y: classification needs at least 2 classes; got only {self.classes_.tolist()}")
-        try:
-            rows, val, _ = split_rows(codes, cfg)
-        except DataError:  # too few series for a test part: hold out validation only
-            rows, val, _ = split_rows(codes, cfg, official_test=True)
+        # X is a training set (scikit-learn's convention): no test part is held out of it.
+        rows, val, _ = split_rows(codes, cfg, official_test=True)
         prepared = prepare(
             X3,
             lengths,
@@ -212,6 +214,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         result = train(prepared, codes, lengths, rows, val, cfg, progress=self.verbose)
         self.model_, self.scaler_ = prepared.net.eval(), prepared.scaler
         self.history_ = result.history
+        self.n_train_, self.n_val_ = len(rows), len(val)
         self.n_channels_, self.seq_len_ = X3.shape[1], X3.shape[2]
         self.config_ = cfg
         return self

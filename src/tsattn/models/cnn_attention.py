@@ -25,7 +25,7 @@ class _ConvBlock(nn.Module):
 
 @register_model
 class CNNAttention(TSClassifierNet):
-    """Dilated 1-D convolutions (no downsampling by default) -> additive attention over time -> linear head.
+    """Dilated 1-D convolutions over the input pooled by 2 (``pool``) -> additive attention over time -> linear head.
 
     ``channels`` sets the width of each block; ``dilations`` their dilation,
     so the receptive field grows geometrically at a constant cost per step.
