@@ -14,6 +14,8 @@ resample.
     python benchmarks/aeon_protocol.py                          # the developers' panel, resamples 0-4
     python benchmarks/aeon_protocol.py --resamples 0,1,2        # a part; run again for the rest
     python benchmarks/aeon_protocol.py --datasets GunPoint --resamples 0 --name aeon_protocol_try.json
+    python benchmarks/aeon_protocol.py --datasets OSULeaf & python benchmarks/aeon_protocol.py --datasets GunPoint &
+                                                                # in parallel: each appends to the same log
 
 Each finished (dataset, resample) is appended as one JSON line to
 ``benchmarks/results/<name>.jsonl`` at once, and a run skips the lines
@@ -176,6 +178,12 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def read_lines(log: Path) -> list[dict[str, Any]]:
+    """The finished fits in a log, the last line of each (dataset, resample) kept."""
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
+    return list({(v["dataset"], v["resample"]): v for v in lines}.values())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default=",".join(PANEL))
@@ -185,8 +193,7 @@ def main() -> None:
     target = HERE / "results" / args.name
     log = target.with_suffix(".jsonl")
     target.parent.mkdir(exist_ok=True)
-    done = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
-    seen = {(v["dataset"], v["resample"]) for v in done}
+    seen = {(v["dataset"], v["resample"]) for v in read_lines(log)}
     for name in args.datasets.split(","):
         for r in (int(x) for x in args.resamples.split(",")):
             if (name, r) in seen:
@@ -195,7 +202,6 @@ def main() -> None:
             line["commit"], line["date"] = git_commit(), time.strftime("%Y-%m-%d %H:%M")
             with log.open("a") as fh:  # one line per finished fit: a stop loses only the fit in progress
                 fh.write(json.dumps(line) + "\n")
-            done.append(line)
             print(
                 f"{name} r{r}: {OURS} {line[OURS]['accuracy']:.3f} ({line[OURS]['train_seconds']:.0f} s), "
                 f"minirocket {line['minirocket']['accuracy']:.3f}",
@@ -203,7 +209,8 @@ def main() -> None:
             )
     import torch
 
-    summary = summarize(done, published_by_resample())
+    # From every line in the log, also those other processes appended (one per dataset, say, on a large machine).
+    summary = summarize(read_lines(log), published_by_resample())
     result = {
         "benchmark": "aeon_protocol",
         "command": "python benchmarks/aeon_protocol.py"

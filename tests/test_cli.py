@@ -407,7 +407,8 @@ def test_locate_with_integrated_gradients_and_on_data_without_segments(trained, 
     assert r.exit_code == 0, r.output
     assert "Mean IoU" not in r.output
     rows = list(csv.DictReader((tmp_path / "plain.csv").open()))
-    assert list(rows[0]) == ["index", "predicted", "probability", "span_start", "span_end"] and len(rows) == 200
+    assert list(rows[0]) == ["index", "id", "predicted", "probability", "span_start", "span_end"] and len(rows) == 200
+    assert [r["id"] for r in rows[:3]] == ["0", "1", "2"]  # an .npz has no ids: the row stands in
 
 
 def _crash_after(epoch):

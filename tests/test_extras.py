@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import TINY
+from tsattn._errors import EXTRA_PINS
 from tsattn.cli import app
 
 OPTIONAL = ("aeon", "onnx", "onnxruntime", "pyarrow", "tensorboard", "tensorboardX", "mlflow")
@@ -109,6 +110,7 @@ def test_a_missing_extra_is_named_in_one_line(files, core_only, tmp_path, monkey
     assert r.exit_code == 2, r.output
     line = r.output.strip()
     assert "\n" not in line and "Traceback" not in line and f"pip install 'tsattn[{extra}]'" in line, line
+    assert all(pin in line for pin in EXTRA_PINS[extra]), line  # the hint keeps the tested versions
     assert list(out.iterdir()) == []  # nothing written
 
 
@@ -143,4 +145,7 @@ def test_the_core_install_reads_csv_and_runs_the_rest(files, core_only, tmp_path
             "--quiet",
         ],
     )
-    assert r.exit_code == 0 and "minirocket: skipped, aeon is not installed (pip install 'tsattn[aeon]')" in r.output
+    assert (
+        r.exit_code == 0
+        and "minirocket: skipped, aeon is not installed (pip install 'tsattn[aeon]' aeon==1.6.0)" in r.output
+    )

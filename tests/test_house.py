@@ -267,3 +267,19 @@ def test_offsets_live_outside_the_models_and_the_network_is_chosen_by_model_para
         body_logits, body_att = net.body(x)
     torch.testing.assert_close(logits, body_logits + net.length(x))
     assert torch.equal(att, body_att)
+
+
+def test_install_hints_pin_each_extra_as_constraints_txt_does():
+    import tomllib
+
+    from tsattn._errors import EXTRA_PINS
+
+    root = Path(__file__).parent.parent
+    pins = dict(line.split("==") for line in (root / "constraints.txt").read_text().splitlines() if "==" in line)
+    extras = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for extra, hint in EXTRA_PINS.items():
+        wanted = {req.split(">")[0].split("=")[0].split("[")[0] for req in extras[extra]}
+        assert {p.split("==")[0] for p in hint} == wanted, extra  # every package of the extra, nothing else
+        for p in hint:
+            name, version = p.split("==")
+            assert pins[name] == version, (extra, p, pins.get(name))

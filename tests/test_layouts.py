@@ -473,7 +473,7 @@ def test_layout(setup, tmp_path, run, build):
 
 
 def test_ragged_rows_are_variable_length_series_with_their_ids(setup, tmp_path):
-    """Rows of different lengths (blank cells at the end, as a spreadsheet has them) are variable-length series:
+    """Rows of different lengths (blank cells at the end) are variable-length series when the user says so:
     the same predictions as the in-memory path with their lengths, ids kept, no attention past each end."""
     from tsattn.inference import predict_arrays
     from tsattn.run import load_run
@@ -486,7 +486,13 @@ def test_ragged_rows_are_variable_length_series_with_their_ids(setup, tmp_path):
         df.loc[i, [f"t{j}" for j in range(n, T)]] = np.nan
     df.insert(0, "unit", [f"r{i}" for i in range(N)])
     _csv(df, tmp_path / "f.csv")
-    r, proba, ids = _predict(root / "wide", tmp_path / "f.csv", tmp_path / "p.csv", "--with-attention")
+    # Short rows are a choice the user makes: without --variable-length the first one is refused by number.
+    r, _, _ = _predict(root / "wide", tmp_path / "f.csv", tmp_path / "p.csv", "--with-attention")
+    assert r.exit_code == 2 and "f.csv row 1 has 23 values where the file has 24" in r.output, r.output
+    assert "--variable-length" in r.output and not (tmp_path / "p.csv").exists()
+    r, proba, ids = _predict(
+        root / "wide", tmp_path / "f.csv", tmp_path / "p.csv", "--with-attention", "--variable-length"
+    )
     assert r.exit_code == 0, r.output
     assert ids == [f"r{i}" for i in range(N)]
     loaded = load_run(root / "wide")

@@ -108,3 +108,24 @@ def as_flags(error: TsattnError, flags: Mapping[str, str] | None = None) -> str:
     if error.param is not None and message.startswith(error.param + ":"):
         message = flag(error.param) + message[len(error.param) :]
     return _MENTION.sub(lambda m: flag(m.group(1)), message)
+
+
+#: The versions each optional extra was tested with (``constraints.txt``; tests/test_house.py keeps the two equal).
+EXTRA_PINS: dict[str, tuple[str, ...]] = {
+    "aeon": ("aeon==1.6.0",),
+    "onnx": ("onnx==1.23.2", "onnxruntime==1.31.1"),
+    "parquet": ("pyarrow==26.0.1",),
+    "tensorboard": ("tensorboard==2.21.0",),
+    "mlflow": ("mlflow-skinny==3.17.2", "sqlalchemy==2.1.9", "alembic==1.20.1"),
+}
+
+
+def install_hint(extra: str) -> str:
+    """The command that installs an optional extra at the versions the project tested, for error messages.
+
+    Examples
+    --------
+    >>> install_hint("onnx")
+    "pip install 'tsattn[onnx]' onnx==1.23.2 onnxruntime==1.31.1"
+    """
+    return " ".join(("pip install", f"'tsattn[{extra}]'", *EXTRA_PINS[extra]))

@@ -12,13 +12,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._errors import install_hint
+
 try:
     from aeon.classification.base import BaseClassifier
 except ImportError as err:  # pragma: no cover - exercised in a subprocess by tests/test_aeon.py
-    raise ImportError(
-        "tsattn.aeon needs aeon, which is an optional extra: pip install 'tsattn[aeon]'"
-        " (from a checkout: pip install -c constraints.txt -e '.[aeon]')"
-    ) from err
+    raise ImportError(f"tsattn.aeon needs aeon, which is an optional extra: {install_hint('aeon')}") from err
 
 from ._defaults import DEFAULT_MODEL
 from .estimator import AttentionClassifier as _Estimator

@@ -96,14 +96,16 @@ def _reader(
     time_column: str | None,
     value_column: str,
     channel_column: str | None,
+    variable_length: bool = False,
 ) -> dict[str, Any]:
-    """The reader flags shared by train and benchmark (CSV/Parquet column names)."""
+    """The reader flags shared by train and benchmark (CSV/Parquet column names, short wide rows)."""
     return {
         "label_column": label_column,
         "id_column": id_column,
         "time_column": time_column,
         "value_column": value_column,
         "channel_column": channel_column,
+        "variable_length": variable_length or None,  # recorded only when given
     }
 
 
@@ -116,6 +118,12 @@ ID_OPT = typer.Option(
 TIME_OPT = typer.Option(None, "--time-column", help="long format: the column to order steps by")
 VALUE_OPT = typer.Option("value", "--value-column", help="long format: the value column")
 CHANNEL_OPT = typer.Option(None, "--channel-column", help="long format: the channel column (multivariate)")
+VARIABLE_OPT = typer.Option(
+    False,
+    "--variable-length",
+    help="wide CSV/Parquet: a row whose last values are missing is a shorter series, padded at the end "
+    "(without this flag such a short row is refused, naming the row)",
+)
 DATA_HELP = "dataset file (.ts .tsv .arff .csv .parquet .npz) or ucr:<Name> (GunPoint, BasicMotions, ...)"
 
 
@@ -194,7 +202,12 @@ def train(
     ),
     batch_size: int | None = typer.Option(None, "--batch-size", help="batch size [default: the model's recipe]"),
     lr: float | None = typer.Option(None, "--lr", help="peak learning rate [default: the model's recipe]"),
-    patience: int | None = typer.Option(None, "--patience", help="early-stopping patience [default: 5]"),
+    patience: int | None = typer.Option(
+        None,
+        "--patience",
+        help="early-stopping patience in epochs [default: the recipe's, 5; where min_steps raises the epoch "
+        "budget, a quarter of that budget if larger; the log's first line shows the patience in force]",
+    ),
     scaling: str | None = typer.Option(
         None, "--scaling", help="znorm | znorm_level | standard | both | none [default: the model's recipe]"
     ),
@@ -212,6 +225,7 @@ def train(
     time_column: str | None = TIME_OPT,
     value_column: str = VALUE_OPT,
     channel_column: str | None = CHANNEL_OPT,
+    variable_length: bool = VARIABLE_OPT,
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar or report"),
 ) -> None:
     """Train a model and write a run directory (config, weights, metrics, plots, logs)."""
@@ -231,7 +245,7 @@ def train(
         if m:  # --quiet silences progress, never where the run went
             typer.echo(
                 f"{'' if quiet else chr(10)}Run {resume}/ resumed and finished ({m['epochs_run']} epochs, "
-                f"best {m['best_epoch']})"
+                f"best epoch {m['best_epoch'] + 1})"
             )
         return
     if (config is None) == (data is None):
@@ -259,7 +273,7 @@ def train(
             "nan_policy": nan_policy,
         },
     )
-    reader = _reader(label_column, id_column, time_column, value_column, channel_column)
+    reader = _reader(label_column, id_column, time_column, value_column, channel_column, variable_length)
     _train(tc, out, config=config, data=data, quiet=quiet, test_data=test_data, reader=reader, logger=logger)
 
 
@@ -295,8 +309,8 @@ def _train(
     )
     if m:  # --quiet silences progress and the report, never where the run went
         typer.echo(
-            f"{'' if quiet else chr(10)}Run saved in {out}/ ({m['epochs_run']} epochs, best {m['best_epoch']}, "
-            f"{m['train_seconds']:.1f} s of training)"
+            f"{'' if quiet else chr(10)}Run saved in {out}/ ({m['epochs_run']} epochs, best epoch "
+            f"{m['best_epoch'] + 1}, {m['train_seconds']:.1f} s of training)"
         )
     return m
 
@@ -325,13 +339,18 @@ def evaluate(
         "--out",
         help="with --data: where its metrics.json, report.txt and plots go [default: RUN/evaluations/<data name>/]",
     ),
+    positive_class: str | None = typer.Option(
+        None,
+        "--positive-class",
+        help="two classes: the class whose precision, recall and F1 are reported [default: the second class name]",
+    ),
 ) -> None:
     """Print the classification report and write metrics.json (the run's own test record only for its test split)."""
     from .workflows import evaluate_run
 
     if out is not None and data is None:
         _fail("--out: goes with --data; the run's own test split is scored into the run directory")
-    evaluate_run(run, data=data, out=out)
+    evaluate_run(run, data=data, out=out, positive_class=positive_class)
 
 
 METHOD_HELP = "attention | attention_x_gradient | integrated_gradients (any model)"
@@ -356,12 +375,25 @@ def explain(
 
     info = explain_run(run, data, index, out, method=method)
     typer.echo(f"Series {index}: predicted {info['predicted']} (true {info['true']}); plot written to {out}")
+    from .evaluation.faithfulness import CAVEAT
+
     f = info["faithfulness"]
-    typer.echo(
-        f"Faithfulness of {method} here: deletion AUC {f['deletion_auc']:.3f} (random {f['random_deletion_auc']:.3f}), "
-        f"insertion AUC {f['insertion_auc']:.3f} (random {f['random_insertion_auc']:.3f}), comprehensiveness "
-        f"{f['comprehensiveness']:.3f}, sufficiency {f['sufficiency']:.3f}"
-    )
+    if f.get("uninformative_series"):
+        typer.echo(
+            f"Faithfulness of {method} here: uninformative; no deletion or insertion moves the model's "
+            "probability on this series (a saturated model)"
+        )
+    else:
+        share = f.get("deletion_gain_of_room")
+        typer.echo(
+            f"Faithfulness of {method} here: deletion AUC {f['deletion_auc']:.3f} "
+            f"(random {f['random_deletion_auc']:.3f}"
+            + ("" if share is None else f"; gain {100 * share:+.0f}% of the room from chance to the intact probability")
+            + f"), insertion AUC {f['insertion_auc']:.3f} (random {f['random_insertion_auc']:.3f}), "
+            f"comprehensiveness {f['comprehensiveness']:.3f} (random {f['random_comprehensiveness']:.3f}), "
+            f"sufficiency {f['sufficiency']:.3f} (random {f['random_sufficiency']:.3f})"
+        )
+    typer.echo(f"  ({CAVEAT})")
 
 
 @app.command(epilog="Example: tsattn locate --run runs/demo --data data.npz --out spans.csv")
@@ -439,6 +471,7 @@ def benchmark(
     time_column: str | None = TIME_OPT,
     value_column: str = VALUE_OPT,
     channel_column: str | None = CHANNEL_OPT,
+    variable_length: bool = VARIABLE_OPT,
     quiet: bool = typer.Option(False, "--quiet", help="status lines only, no progress bars"),
 ) -> None:
     """Train several models on the same split; compare accuracy, speed, memory and size."""
@@ -451,7 +484,7 @@ def benchmark(
         _fail(f"--models: must name at least one model; got {models!r}")
     overrides = {"max_epochs": max_epochs, "ensemble": ensemble, "scaling": scaling}
     check_benchmark(names, seed, overrides)  # unknown models or bad settings fail before any data are made
-    reader = _reader(label_column, id_column, time_column, value_column, channel_column)
+    reader = _reader(label_column, id_column, time_column, value_column, channel_column, variable_length)
     ds, test_ds, source = _load(config, data, seed, test_data=test_data, reader=reader)
     result = run_benchmark(
         ds, names, seed, out, test_data=test_ds, data_source=source, overrides=overrides or None, progress=not quiet
@@ -494,6 +527,12 @@ def predict(
         help="CSV/Parquet: the column holding each series' "
         "id [default: the run's, or a text or pandas-index first column]",
     ),
+    variable_length: bool = typer.Option(
+        False,
+        "--variable-length",
+        help="wide CSV/Parquet: a row whose last values are missing is a shorter series "
+        "[default: as the run's training file was read]",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Classify a file of any size in chunks: id, predicted label and per-class probabilities per series."""
@@ -503,7 +542,14 @@ def predict(
 
     t = time.perf_counter()
     info = predict_file(
-        run, data, out, with_attention=with_attention, chunk=chunk, progress=not quiet, id_column=id_column
+        run,
+        data,
+        out,
+        with_attention=with_attention,
+        chunk=chunk,
+        progress=not quiet,
+        id_column=id_column,
+        variable_length=variable_length or None,
     )
     dt = time.perf_counter() - t
     typer.echo(

@@ -122,17 +122,25 @@ def _history_svg(rows: list[dict[str, Any]], best_epoch: int | None) -> str:
     from .evaluation.plots import _pyplot
 
     plt = _pyplot()
-    ep = [int(r["epoch"]) for r in rows]
+    ep = [int(r["epoch"]) + 1 for r in rows]  # counted from 1, as the training log counts them
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.2))
     for ax, key in ((ax1, "loss"), (ax2, "acc")):
         ax.plot(ep, [float(r[f"train_{key}"]) for r in rows], marker="o", ms=3, label="train")
         ax.plot(ep, [float(r[f"val_{key}"]) for r in rows], marker="o", ms=3, label="validation")
         if best_epoch is not None and best_epoch >= 0:
-            ax.axvline(best_epoch, ls="--", c="grey", lw=1)
+            ax.axvline(best_epoch + 1, ls="--", c="grey", lw=1)
         ax.set(xlabel="epoch", title="loss" if key == "loss" else "accuracy")
         ax.legend(fontsize=8)
     fig.tight_layout()
     return _svg(fig)
+
+
+def _room_share(scores: dict[str, Any], n_series: int | None) -> str:
+    """The deletion gain as a share of the room from chance to the intact probability, or why there is none."""
+    if n_series and scores.get("uninformative_series") == n_series:
+        return "uninformative (saturated model)"
+    share = scores.get("deletion_gain_of_room")
+    return "n/a" if share is None else f"{100 * share:+.0f}%"
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
@@ -166,24 +174,22 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
     figures["history"] = _history_svg(history, fit.get("best_epoch")) if history else None
     figures["gallery"] = _png_data_uri(run / "gallery.png")
     figures["attention"] = _png_data_uri(run / "attention.png")
+    from .evaluation.faithfulness import CAVEAT
     from .evaluation.plots import faithfulness_figure
 
     faith = m.get("faithfulness") or {}
+    keys = (
+        "deletion_auc",
+        "random_deletion_auc",
+        "insertion_auc",
+        "random_insertion_auc",
+        "comprehensiveness",
+        "random_comprehensiveness",
+        "sufficiency",
+        "random_sufficiency",
+    )
     faithfulness = [
-        (
-            method.replace("_", " "),
-            *(
-                _fmt(s[key], 3)
-                for key in (
-                    "deletion_auc",
-                    "random_deletion_auc",
-                    "insertion_auc",
-                    "random_insertion_auc",
-                    "comprehensiveness",
-                    "sufficiency",
-                )
-            ),
-        )
+        (method.replace("_", " "), *(_fmt(s.get(key), 3) for key in keys), _room_share(s, faith.get("n_series")))
         for method, s in faith.items()
         if isinstance(s, dict)
     ]
@@ -201,6 +207,9 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
         ("precision", _fmt(m["precision"])),
         ("recall", _fmt(m["recall"])),
     ]
+    if m.get("positive_class"):  # binary: precision, recall and F1 are one class's
+        one_class = ("F1", "precision", "recall")
+        headline = [(f"{k} ({m['positive_class']})" if k in one_class else k, v) for k, v in headline]
     if loc:
         headline.append(("pointing game", _fmt(loc["pointing_game"], 3)))
     phases = [(k.removesuffix("_seconds"), float(v)) for k, v in (m.get("phases") or {}).items() if v is not None]
@@ -230,10 +239,11 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
             per_class=m.get("per_class", {}),
             figures=figures,
             n_classes=len(names),
-            best_epoch=fit.get("best_epoch"),
+            best_epoch=None if fit.get("best_epoch") is None else fit["best_epoch"] + 1,  # from 1, as the log
             localization=localization,
             faithfulness=faithfulness,
             faithfulness_series=faith.get("n_series"),
+            faithfulness_caveat=CAVEAT,
             localization_note="This dataset has no ground-truth segments (or the model has no attention), "
             "so attention cannot be scored here.",
             phases=phases,

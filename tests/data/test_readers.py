@@ -31,10 +31,17 @@ def test_csv_wide(tmp_path):
     assert ds.class_names == ["a", "b"] and [ds.class_names[i] for i in ds.y] == list(df["label"])
 
 
-def test_csv_wide_ragged_rows_become_variable_length(tmp_path):
+def test_csv_wide_ragged_rows_are_refused_by_number_unless_variable_length_is_asked_for(tmp_path):
     (tmp_path / "r.csv").write_text("label,t0,t1,t2\na,1,2,3\nb,4,5,\na,7,,\nb,1,2,3\n")
-    ds = read_series_file(tmp_path / "r.csv")
+    with pytest.raises(DataError, match=r"^data: r.csv row 1 has 2 values where the file has 3 time-step columns;"):
+        read_series_file(tmp_path / "r.csv")
+    ds = read_series_file(tmp_path / "r.csv", variable_length=True)
     assert ds.lengths.tolist() == [3, 2, 1, 3]
+    (tmp_path / "short.csv").write_text("label,t0,t1,t2\na,1,2,3\nb,4,5\n")  # a row with fewer fields than the header
+    with pytest.raises(DataError, match="row 1 has 2 values"):
+        read_series_file(tmp_path / "short.csv")
+    (tmp_path / "hole.csv").write_text("label,t0,t1,t2\na,1,,3\nb,4,5,6\n")  # a gap inside is the NaN policy's
+    assert read_series_file(tmp_path / "hole.csv").lengths is None
 
 
 def test_parquet_wide_and_custom_label(tmp_path):

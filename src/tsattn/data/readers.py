@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import DataError
+from .._errors import DataError, install_hint
 from .dataset import SeriesDataset, encode_labels, label_kind, load_npz
 
 __all__ = [
@@ -79,7 +79,7 @@ def _from_aeon(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray, np.ndarray
     try:
         from aeon.datasets import load_from_arff_file, load_from_ts_file, load_from_tsv_file
     except ImportError:
-        raise DataError(f"data: reading .{fmt} files needs aeon (pip install 'tsattn[aeon]')") from None
+        raise DataError(f"data: reading .{fmt} files needs aeon ({install_hint('aeon')})") from None
     loader = {"ts": load_from_ts_file, "tsv": load_from_tsv_file, "arff": load_from_arff_file}[fmt]
     try:
         X, y = loader(str(path))
@@ -103,7 +103,7 @@ def _frame(path: Path, fmt: str) -> Any:
             return pd.read_csv(path)
         return pd.read_parquet(path)
     except ImportError as exc:
-        raise DataError(f"data: reading .{fmt} needs {exc.name} (pip install 'tsattn[parquet]')") from None
+        raise DataError(f"data: reading .{fmt} needs {exc.name} ({install_hint('parquet')})") from None
     except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError, OSError) as exc:
         raise DataError(f"data: {path.name} is not a readable {fmt.upper()} file: {str(exc).splitlines()[0]}") from None
 
@@ -129,12 +129,14 @@ def wide_layout(
     id_column: str | None = None,
     value_columns: list[str] | None = None,
     require_labels: bool = True,
+    run_id_column: str | None = None,
 ) -> dict[str, Any]:
     """Which columns of a wide CSV/Parquet file are the id, the label and the values (the time steps).
 
     - ``label_column`` is the label where the file has it (required with ``require_labels``);
-    - ``id_column`` is the id; without it, a first column that pandas wrote for its index (``Unnamed: 0``)
-      or that holds text is the id;
+    - ``id_column`` is the id; without it, the id column a trained run recorded (``run_id_column``) where
+      the file has it, at any position; else a first column that pandas wrote for its index
+      (``Unnamed: 0``) or that holds text is the id;
     - with ``value_columns`` (a trained run's), exactly those are the values, taken by name in that order:
       one missing, or another numeric column that is neither the id nor the label, is an error;
     - without them, every other column is a value, except one whose name says it is an identifier
@@ -149,6 +151,8 @@ def wide_layout(
     name = path.name
     if id_column is not None and id_column not in columns:
         raise DataError(f"id_column: '{id_column}' is not a column of {name}; columns are {_show(columns)}")
+    if id_column is None and run_id_column in columns:
+        id_column = run_id_column  # found by name, wherever it stands
     label = label_column if label_column in columns else None
     if require_labels and label is None:
         raise DataError(f"label_column: '{label_column}' is not a column of {name}; columns are {_show(columns)}")
@@ -224,18 +228,37 @@ def _show(columns: list[str], most: int = 8) -> str:
     return str(list(columns)[:most])[:-1] + (", ...]" if len(columns) > most else "]")
 
 
-def _wide(df: Any, path: Path, layout: dict[str, Any]) -> Any:
+def _wide(df: Any, path: Path, layout: dict[str, Any], variable_length: bool) -> Any:
     if len(df) == 0:
         raise DataError(f"data: {path.name} has a header but no rows")
     df.columns = [str(c) for c in df.columns]
     y = df[layout["label_column"]].to_numpy() if layout["label_column"] else None
     ids = df[layout["id_column"]].to_numpy() if layout["id_column"] else None
-    X, lengths = wide_values(df, layout["value_columns"], path.name)
+    X, lengths = wide_values(df, layout["value_columns"], path.name, variable_length=variable_length)
     return X, y, lengths, ids
 
 
-def wide_values(df: Any, value_columns: list[str], name: str, offset: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(X (n, 1, T) float32, lengths or None)`` from the value columns of a wide frame, by name."""
+def wide_values(
+    df: Any, value_columns: list[str], name: str, offset: int = 0, *, variable_length: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(X (n, 1, T) float32, lengths or None)`` from the value columns of a wide frame, by name.
+
+    A row whose last values are missing is a short row. Under
+    ``variable_length`` it is a shorter series, padded at the end (and
+    masked); otherwise it is refused with its row number and length, since
+    in a file of one row per series it is far more often a broken export.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"t0": [1.0, 2.0], "t1": [3.0, None]})
+    >>> wide_values(df, ["t0", "t1"], "d.csv", variable_length=True)[1].tolist()
+    [2, 1]
+    >>> wide_values(df, ["t0", "t1"], "d.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    tsattn._errors.DataError: data: d.csv row 1 has 1 value where the file has 2 time-step columns; a short row ...
+    """
     import pandas as pd
 
     raw = df[value_columns]
@@ -245,7 +268,16 @@ def wide_values(df: Any, value_columns: list[str], name: str, offset: int = 0) -
         r, c = np.argwhere(bad.to_numpy())[0]
         raise DataError(f"data: {name} row {r + offset} column '{value_columns[c]}' is not a number: {raw.iat[r, c]!r}")
     X = values.to_numpy(dtype=np.float32)[:, None, :]  # one row per series: (n, 1, T)
-    return X, _trailing_nan_lengths(X) if np.isnan(X).any() else None
+    lengths = _trailing_nan_lengths(X) if np.isnan(X).any() else None
+    if lengths is not None and not variable_length:
+        r = int(np.argmax(lengths < X.shape[2]))
+        n = int(lengths[r])
+        raise DataError(
+            f"data: {name} row {r + offset} has {n} value{'s' if n != 1 else ''} where the file has {X.shape[2]} "
+            "time-step columns; a short row is refused (a broken export?). If the series have several lengths, "
+            "padded at the end, pass `variable_length`"
+        )
+    return X, lengths
 
 
 def _long(
@@ -310,6 +342,8 @@ def read_series_file(
     require_labels: bool = True,
     value_columns: list[str] | None = None,
     channels: list[str] | None = None,
+    variable_length: bool = False,
+    run_id_column: str | None = None,
 ) -> SeriesDataset:
     """Read a dataset file of any supported format.
 
@@ -320,7 +354,13 @@ def read_series_file(
     ``id_column`` of a file that has ``value_column`` (optionally
     ``time_column`` to order by and ``channel_column`` for several channels).
     A trained run passes its ``value_columns`` (wide) or ``channels`` (long):
-    the file's columns or channels are then matched by name.
+    the file's columns or channels are then matched by name, and its id
+    column (``run_id_column``) is the id wherever it stands in the file.
+
+    In the wide layout every row has a value in every time-step column; a
+    short row (missing values at its end) is refused unless
+    ``variable_length``, which reads it as a shorter series (see
+    :func:`wide_values`). The UCR formats say themselves whether lengths vary.
 
     The dataset's ``ids`` are the file's own ids in file order (``None``
     where the file has none), and ``schema`` records the layout: what a run
@@ -380,8 +420,9 @@ def read_series_file(
                 id_column=id_column,
                 value_columns=value_columns,
                 require_labels=require_labels,
+                run_id_column=run_id_column,
             )
-            X, y, lengths, ids = _wide(df, path, layout)
+            X, y, lengths, ids = _wide(df, path, layout, variable_length)
             schema = {"format": fmt, "layout": "wide", **layout}
         schema["lengths"] = "equal" if lengths is None else "variable: padded at the end, masked"
         return _dataset(X, y, lengths, path, fmt, require_labels, ids=ids, schema=schema)
@@ -422,11 +463,17 @@ def is_long_layout(columns: Any, id_column: str | None, value_column: str, value
 
 
 def schema_options(schema: dict[str, Any] | None) -> dict[str, Any]:
-    """What a run's recorded input schema tells a reader: its value columns (wide) or channels (long)."""
+    """What a run's recorded input schema tells a reader: its value columns (wide) or channels (long),
+    whether its wide rows had several lengths, and its id column."""
     if not schema:
         return {}
     if schema.get("layout") == "wide" and schema.get("value_columns"):
-        return {"value_columns": list(schema["value_columns"])}
+        out: dict[str, Any] = {"value_columns": list(schema["value_columns"])}
+        if str(schema.get("lengths", "")).startswith("variable"):
+            out["variable_length"] = True
+        if schema.get("id_column"):
+            out["run_id_column"] = schema["id_column"]
+        return out
     if schema.get("layout") == "long" and schema.get("channel_column"):
         return {"channels": list(schema["channels"])}
     return {}
@@ -444,7 +491,7 @@ def read_with_contract(data: str | os.PathLike[str], source: dict[str, Any], *, 
 
         return load_named(str(data)[4:])[1]
     reader = {k: v for k, v in (source.get("reader") or {}).items() if v is not None}
-    return read_series_file(data, require_labels=require_labels, **reader, **schema_options(source.get("schema")))
+    return read_series_file(data, require_labels=require_labels, **(reader | schema_options(source.get("schema"))))
 
 
 def apply_nan_policy(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .._errors import DataError
+from .._errors import DataError, install_hint
 from .dataset import SeriesDataset
 
 __all__ = ["cache_dir", "load", "resolve"]
@@ -44,7 +44,7 @@ def _download(name: str, into: Path) -> tuple[Path, Path]:
     try:
         from aeon.datasets import load_classification
     except ImportError:
-        raise DataError(f"data: ucr:{name}: downloading needs aeon (pip install 'tsattn[aeon]')") from None
+        raise DataError(f"data: ucr:{name}: downloading needs aeon ({install_hint('aeon')})") from None
     into.mkdir(parents=True, exist_ok=True)
     try:
         load_classification(name, extract_path=str(into))

@@ -9,10 +9,14 @@ import numpy as np
 __all__ = ["classification_metrics", "format_report"]
 
 
-def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> dict[str, Any]:
+def classification_metrics(
+    y_true: np.ndarray, proba: np.ndarray, class_names: list[str], positive: int = 1
+) -> dict[str, Any]:
     """Accuracy, precision, recall, F1, ROC AUC and the confusion matrix.
 
-    Binary tasks score the positive class (index 1), as the seed does;
+    Binary tasks score the positive class, ``class_names[positive]`` (index
+    1 by default, as the seed and scikit-learn do), and name it
+    (``positive_class``);
     multi-class tasks report macro averages over the classes that occur (in
     ``y_true`` or the predictions) and one-vs-rest ROC AUC averaged over the
     classes present in ``y_true``, so that a test set lacking a class is
@@ -24,8 +28,8 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: l
     --------
     >>> import numpy as np
     >>> m = classification_metrics(np.array([0, 1]), np.array([[0.9, 0.1], [0.2, 0.8]]), ["a", "b"])
-    >>> m["accuracy"], m["roc_auc"]
-    (1.0, 1.0)
+    >>> m["accuracy"], m["roc_auc"], m["positive_class"]
+    (1.0, 1.0, 'b')
     """
     from sklearn import metrics as skm
 
@@ -38,8 +42,12 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: l
     labels = list(range(k))
     binary = k == 2
     present = np.unique(y_true)
+    if binary and positive not in (0, 1):
+        raise ValueError(f"positive must be 0 or 1 for two classes; got {positive}")
     if binary:
-        p, r, f, _ = skm.precision_recall_fscore_support(y_true, y_pred, average="binary", zero_division=0)
+        p, r, f, _ = skm.precision_recall_fscore_support(
+            y_true, y_pred, labels=labels, pos_label=positive, average="binary", zero_division=0
+        )
     else:
         # Macro over the classes that occur (in y_true or y_pred): a class a test set lacks, and that is never
         # predicted, has no precision or recall to average; counting it as 0 would only penalise the split.
@@ -48,7 +56,7 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: l
     if len(present) < 2:
         roc_auc = float("nan")  # undefined with one class in y_true
     elif binary:
-        roc_auc = skm.roc_auc_score(y_true, proba[:, 1])
+        roc_auc = skm.roc_auc_score(y_true == positive, proba[:, positive])
     else:
         # One-vs-rest, macro over the classes present in y_true (each one's AUC needs positives and negatives).
         roc_auc = float(np.mean([skm.roc_auc_score(y_true == c, proba[:, c]) for c in present]))
@@ -62,6 +70,7 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: l
         "confusion_matrix": skm.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         "n_test": len(y_true),
         "class_names": list(class_names),
+        "positive_class": str(class_names[positive]) if binary else None,
         "per_class": {
             name: {"precision": float(pc[i]), "recall": float(rc[i]), "f1": float(fc[i]), "support": int(sc[i])}
             for i, name in enumerate(class_names)
@@ -72,7 +81,8 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: l
 def format_report(m: dict[str, Any]) -> str:
     """The seed article's printout: the headline scores, then the confusion matrix."""
     names = m["class_names"]
-    avg = "" if len(names) == 2 else " (macro)"
+    # Binary precision, recall and F1 are one class's: name it (older metrics.json files did not record it).
+    avg = f" (class {m.get('positive_class') or names[1]!r})" if len(names) == 2 else " (macro)"
     lines = [
         f"Accuracy: {m['accuracy']:.4f}",
         f"Precision{avg}: {m['precision']:.4f}",

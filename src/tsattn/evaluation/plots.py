@@ -71,6 +71,11 @@ def plot_attention(
         ax.legend(loc="upper right", fontsize=8)
 
 
+def _name(ids: np.ndarray | None, i: int) -> str:
+    """How a plot names series ``i``: by its id where the data have ids, else by its position."""
+    return str(i) if ids is None else str(ids[i])
+
+
 def plot_attention_examples(
     X: np.ndarray,
     attention: np.ndarray,
@@ -82,10 +87,11 @@ def plot_attention_examples(
     segment_start: np.ndarray | None = None,
     segment_end: np.ndarray | None = None,
     indices: list[int] | None = None,
+    ids: np.ndarray | None = None,
 ) -> list[int]:
     """Plot attention over the signal for one series of each class (the article's two plots).
 
-    Returns the indices plotted.
+    Titles name each series by ``ids`` (the file's ids), else by its position. Returns the indices plotted.
     """
     plt = _pyplot()
     if indices is None:
@@ -95,7 +101,7 @@ def plot_attention_examples(
         seg = None
         if segment_start is not None and segment_end is not None:
             seg = (int(segment_start[i]), int(segment_end[i]))
-        title = f"series {i}: true {class_names[y[i]]}, predicted {class_names[pred[i]]}"
+        title = f"series {_name(ids, i)}: true {class_names[y[i]]}, predicted {class_names[pred[i]]}"
         plot_attention(ax, X[i], attention[i] if attention is not None else None, segment=seg, title=title)
     fig.tight_layout()
     save_figure(fig, path)
@@ -105,7 +111,7 @@ def plot_attention_examples(
 def plot_history(history: list[dict[str, Any]], path: str | os.PathLike[str]) -> None:
     """Training and validation loss and accuracy per epoch; the best epoch marked."""
     plt = _pyplot()
-    epochs = [h["epoch"] for h in history]
+    epochs = [h["epoch"] + 1 for h in history]  # counted from 1, as the training log counts them
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
     for key, ax in (("loss", a1), ("acc", a2)):
         ax.plot(epochs, [h[f"train_{key}"] for h in history], "o-", ms=3, label=f"train {key}")
@@ -114,7 +120,7 @@ def plot_history(history: list[dict[str, Any]], path: str | os.PathLike[str]) ->
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
     if history:
-        best = min(history, key=lambda h: h["val_loss"])["epoch"]
+        best = min(history, key=lambda h: h["val_loss"])["epoch"] + 1
         for ax in (a1, a2):
             ax.axvline(best, color="grey", ls="--", lw=1, label="best epoch")
     a1.legend(fontsize=8)
@@ -136,6 +142,7 @@ def plot_gallery(
     spans: np.ndarray | None = None,
     per_group: int = 3,
     label: str = "attention",
+    ids: np.ndarray | None = None,
 ) -> dict[str, list[int]]:
     """A gallery of test series: true positives, false positives and false negatives.
 
@@ -181,7 +188,9 @@ def plot_gallery(
         ax.set_xlim(-0.5, T - 0.5)
         ax.set_yticks([])
         ax.set_title(
-            f"{group}: series {i}, true {class_names[y[i]]}, predicted {class_names[pred[i]]}", fontsize=8, loc="left"
+            f"{group}: series {_name(ids, i)}, true {class_names[y[i]]}, predicted {class_names[pred[i]]}",
+            fontsize=8,
+            loc="left",
         )
     axes[-1, 0].set_xlabel(f"time step (band: {label}; green: true segment; dashed: predicted span)")
     fig.tight_layout()

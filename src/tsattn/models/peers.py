@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ConfigError
+from .._errors import ConfigError, install_hint
 from ._registry import register_model
 
 
@@ -50,7 +50,7 @@ class MiniRocket:
             from aeon.classification.convolution_based import MiniRocketClassifier
         except ImportError:
             raise ConfigError(
-                f"model: {self.name} needs aeon, which is not installed (pip install 'tsattn[aeon]')",
+                f"model: {self.name} needs aeon, which is not installed ({install_hint('aeon')})",
             ) from None
         self.classifier = MiniRocketClassifier(random_state=random_state, n_jobs=n_jobs)
 

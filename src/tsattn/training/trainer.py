@@ -30,7 +30,7 @@ import torch
 from lightning.fabric.plugins import TorchCheckpointIO
 from lightning.pytorch.callbacks import Callback, EarlyStopping
 
-from .._errors import RunError
+from .._errors import RunError, install_hint
 from .._io import atomic_save, atomic_write_text
 from ..config import TrainConfig
 from .data import ArrayDataset, make_loader
@@ -241,9 +241,7 @@ def make_logger(kind: str | None, run_dir: Path | None) -> Any:
 
     needs = {"tensorboard": ("tensorboard", "tensorboardX"), "mlflow": ("mlflow",)}.get(kind, ())
     if needs and not any(importlib.util.find_spec(m) for m in needs):  # checked before any work, not mid-run
-        raise RunError(
-            f"logger: {kind} needs the {needs[0]} package, which is not installed (pip install 'tsattn[{kind}]')"
-        )
+        raise RunError(f"logger: {kind} needs the {needs[0]} package, which is not installed ({install_hint(kind)})")
     if kind == "none" or run_dir is None:
         return False
     save_dir = run_dir / "logs"
@@ -256,12 +254,12 @@ def make_logger(kind: str | None, run_dir: Path | None) -> Any:
             return TensorBoardLogger(save_dir, name="", version="", default_hp_metric=False)
         except ModuleNotFoundError:
             raise RunError(
-                "logger: tensorboard needs the tensorboard package (pip install 'tsattn[tensorboard]')"
+                f"logger: tensorboard needs the tensorboard package ({install_hint('tensorboard')})"
             ) from None
     try:
         import mlflow  # noqa: F401
     except ImportError:
-        raise RunError("logger: mlflow needs the mlflow package (pip install 'tsattn[mlflow]')") from None
+        raise RunError(f"logger: mlflow needs the mlflow package ({install_hint('mlflow')})") from None
     from lightning.pytorch.loggers import MLFlowLogger
 
     # MLFLOW_TRACKING_URI, when set, names a tracking server; otherwise a SQLite store inside the run.

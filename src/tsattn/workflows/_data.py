@@ -75,7 +75,7 @@ def resolve_data(
         if test_data is not None:
             from ..data.ucr import align_classes
 
-            ds, test = align_classes(ds, load_data(test_data, **reader_options, **schema_options(schema)))
+            ds, test = align_classes(ds, load_data(test_data, **(reader_options | schema_options(schema))))
             source["test_path"] = str(Path(test_data).resolve())
         return ds, test, source
     cfg = dataset_config or DatasetConfig()

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ConfigError
+from .._errors import ConfigError, install_hint
 from .._io import atomic_write_json, atomic_write_text
 from .._memory import PeakMemory
 from ..config import TrainConfig
@@ -196,7 +196,7 @@ def run_benchmark(
         if is_peer(name):
             peer = get_model_class(name)
             if not peer.available():
-                reason = f"{peer.extra} is not installed (pip install 'tsattn[{peer.extra}]')"
+                reason = f"{peer.extra} is not installed ({install_hint(peer.extra)})"
                 skipped.append({"name": name, "reason": reason})
                 _status(f"[{i}/{len(models)}] {name}: skipped, {reason}")
                 continue

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import run as rundir
-from .._errors import RunError
+from .._errors import DataError, RunError
 from .._io import atomic_save, atomic_write_json, atomic_write_text
 from ..data import SeriesDataset
 from ..data.readers import read_with_contract
@@ -30,6 +30,7 @@ def evaluate_run(
     out: str | os.PathLike[str] | None = None,
     loaded: rundir.LoadedRun | None = None,
     faithfulness: bool = True,
+    positive_class: str | None = None,
 ) -> dict[str, Any]:
     """Score a run on its test split (or on all of ``data`` when it is a file or a ``ucr:`` name).
 
@@ -39,7 +40,8 @@ def evaluate_run(
     returned it, so that a run just trained is not read back from disk. With ``faithfulness``,
     ``metrics.json`` gets a ``faithfulness`` block: deletion and insertion curves, comprehensiveness
     and sufficiency of every relevance method the model has, next to random relevance, on up to
-    :data:`FAITHFULNESS_SERIES` test series (:func:`faithfulness_block`).
+    :data:`FAITHFULNESS_SERIES` test series (:func:`faithfulness_block`). With two classes, precision,
+    recall and F1 are those of ``positive_class`` (default: the second class name), named in the report.
 
     Examples
     --------
@@ -74,6 +76,7 @@ def evaluate_run(
         if not split_path.is_file():
             raise RunError(f"run: {split_path} is missing; pass `data` FILE to evaluate on a file")
         val_idx, test_idx = split_part(split_path, "val"), split_part(split_path, "test")
+        test_rows = test_idx  # every test series' row in the data file (before out-of-core trimming)
         if max(val_idx.max(initial=-1), test_idx.max(initial=-1)) >= len(data):
             raise RunError("run: the recorded split does not fit the data; pass `data` FILE")
         if test_data is None and not isinstance(data.X, np.ndarray):
@@ -86,9 +89,15 @@ def evaluate_run(
         ds = test_data if test_data is not None else data.subset(test_idx)
         evaluated_on = "official test split" if test_data is not None else "test split"
         own_split = True
+        source, rows = (test_data, np.arange(len(test_data))) if test_data is not None else (data, test_rows)
     else:
         ds = read_with_contract(data, loaded.config.data.to_json(), require_labels=True)
         evaluated_on, own_split = os.fspath(data), False
+        source, rows = ds, np.arange(len(ds))
+    # The series' names in every output: the file's ids where it has them, else their row in it. all_ids covers
+    # every scored series; ds (attention, plots) is a prefix of them.
+    all_ids = np.asarray(source.ids)[rows] if source.ids is not None else rows
+    ids = all_ids[: len(ds)]
     dest = run
     if out is not None or not own_split:
         dest = Path(out) if out is not None else run / "evaluations" / _safe_name(evaluated_on)
@@ -102,13 +111,15 @@ def evaluate_run(
     Xs = loaded.scaler.transform(apply_nan_policy(ds.X, ds.lengths, nan_policy))
     proba, att = predict_arrays(loaded.net, Xs, lengths=ds.lengths)
     y_all, proba_all = scored if scored is not None else (ds.y, proba)
-    m = classification_metrics(y_all, proba_all, loaded.class_names)
+    m = classification_metrics(y_all, proba_all, loaded.class_names, positive=_positive(loaded, positive_class))
     if scored is not None:
         m["attention_scored_on"] = f"the first {len(ds)} test series (out-of-core data)"
     fit_info = json.loads((run / "fit.json").read_text()) if (run / "fit.json").is_file() else {}
     m.update({k: fit_info.get(k) for k in ("train_seconds", "epochs_run", "best_epoch")})
     m["model"] = loaded.model_name
     m["evaluated_on"] = evaluated_on
+    if not own_split:
+        m["seen_in_training"] = seen_in_training(run, ds)
     # Training's phases come from fit.json when this is a later, separate evaluation.
     phases = dict(phases or {k: fit_info[k] for k in ("prepare_seconds", "train_seconds") if k in fit_info})
     phases["evaluate_seconds"] = time.perf_counter() - t
@@ -121,6 +132,8 @@ def evaluate_run(
         phases["faithfulness_seconds"] = time.perf_counter() - t_f
     if verbose:
         print(f"\n{loaded.model_name} on {evaluated_on} ({m['n_test']} series)")
+        if m.get("seen_in_training"):
+            print(m["seen_in_training"]["note"])
         print(format_report(m))
         if "localization" in m:
             print(format_localization(m["localization"]))
@@ -128,9 +141,13 @@ def evaluate_run(
             print(format_faithfulness(m["faithfulness"]))
     dest.mkdir(parents=True, exist_ok=True)  # only now: a refused evaluation leaves nothing behind
     atomic_write_json(dest / rundir.METRICS, m)
-    atomic_write_text(dest / "report.txt", format_report(m) + "\n")
+    note = (m.get("seen_in_training") or {}).get("note")
+    atomic_write_text(dest / "report.txt", (f"{note}\n" if note else "") + format_report(m) + "\n")
     # What metrics.json scored, for the report's ROC and precision-recall curves.
-    atomic_save(dest / "predictions.npz", lambda fh: np.savez(fh, y=y_all, proba=proba_all.astype(np.float32)))
+    atomic_save(
+        dest / "predictions.npz",
+        lambda fh: np.savez(fh, y=y_all, proba=proba_all.astype(np.float32), ids=np.asarray(all_ids).astype(str)),
+    )
     if plots and len(loaded.class_names) > 2:
         from ..evaluation.plots import plot_confusion_matrix
 
@@ -144,7 +161,7 @@ def evaluate_run(
             "segment_start": ds.extras.get("segment_start"),
             "segment_end": ds.extras.get("segment_end"),
         }
-        plot_attention_examples(ds.X, att, ds.y, pred, loaded.class_names, dest / "attention.png", **seg)
+        plot_attention_examples(ds.X, att, ds.y, pred, loaded.class_names, dest / "attention.png", ids=ids, **seg)
         span_mass = m.get("localization", {}).get("span_mass", 0.9)
         plot_gallery(
             ds.X,
@@ -154,6 +171,7 @@ def evaluate_run(
             loaded.class_names,
             dest / "gallery.png",
             spans=spans_from_mass(att, span_mass),
+            ids=ids,
             **seg,
         )
     if plots and dest == run:  # report.html is the run's own page
@@ -163,6 +181,57 @@ def evaluate_run(
     if verbose and dest != run:
         print(f"Wrote {dest}/ (metrics.json, report.txt); the run's own test record is unchanged")
     return m
+
+
+def _positive(loaded: rundir.LoadedRun, positive_class: str | None) -> int:
+    """The index of the class binary scores are about; 1 (the second class) unless ``positive_class`` names one."""
+    names = [str(c) for c in loaded.class_names]
+    if positive_class is None:
+        return 1
+    if len(names) != 2:
+        raise DataError(f"positive_class: only for two classes; the run has {len(names)} ({', '.join(names)})")
+    if str(positive_class) not in names:
+        raise DataError(f"positive_class: must be one of {', '.join(names)}; got {positive_class!r}")
+    return names.index(str(positive_class))
+
+
+def seen_in_training(run: Path, ds: SeriesDataset) -> dict[str, Any] | None:
+    """How many series of ``ds`` the run trained or early-stopped on, by fingerprint, and what that means.
+
+    ``None`` when the run kept no fingerprints (a run of out-of-core data, or one saved by the estimator).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tsattn.data import SeriesDataset, series_hashes
+    >>> run = Path(tempfile.mkdtemp())
+    >>> X = np.arange(12.0).reshape(4, 1, 3)
+    >>> np.savez(run / "split.npz", seen=series_hashes(X[:3]))
+    >>> seen_in_training(run, SeriesDataset(X=X, y=np.zeros(4, int), class_names=["a"]))["n"]
+    3
+    """
+    from ..data import series_hashes
+
+    split = run / rundir.SPLIT
+    if not split.is_file():
+        return None
+    with np.load(split, allow_pickle=False) as z:
+        if "seen" not in z.files:
+            return None
+        seen = np.asarray(z["seen"])
+    if not isinstance(ds.X, np.ndarray) or len(ds) == 0:
+        return None
+    n = int(np.isin(series_hashes(ds.X, ds.lengths), seen).sum())
+    if n == len(ds):
+        note = f"Warning: all {n} evaluated series were trained on (training or validation rows): not a test score"
+    elif n:
+        note = (
+            f"Warning: {n} of the {len(ds)} evaluated series were trained on (training or validation rows); "
+            "the score mixes seen and unseen series"
+        )
+    else:
+        note = f"None of the {len(ds)} evaluated series was trained on"
+    return {"n": n, "of": len(ds), "note": note}
 
 
 OUT_OF_CORE_ATTENTION = 20000
@@ -216,22 +285,59 @@ def faithfulness_block(
     block: dict[str, Any] = {"n_series": len(rows)}
     for method in methods:
         relevance = explain(loaded, X, method=method, lengths=lengths)
-        block[method] = faithfulness_scores(loaded.predict_proba, X, relevance, lengths=lengths)
+        scores = faithfulness_scores(loaded.predict_proba, X, relevance, lengths=lengths)
+        scores.pop("n_series")  # the block says it once
+        block[method] = scores
     return block
 
 
 def format_faithfulness(block: dict[str, Any]) -> str:
-    """The ``faithfulness`` block as a few readable lines."""
-    lines = [f"Faithfulness (no ground truth; {block['n_series']} test series; 'gain' = better than random relevance):"]
+    """The ``faithfulness`` block as a few readable lines: each score beside random's, gains as a share of the room.
+
+    Examples
+    --------
+    >>> s = {"deletion_auc": 0.6, "random_deletion_auc": 0.7, "deletion_gain": 0.1, "deletion_gain_of_room": 0.4,
+    ...      "insertion_auc": 0.8, "random_insertion_auc": 0.7, "insertion_gain": 0.1, "insertion_gain_of_room": 0.4,
+    ...      "comprehensiveness": 0.2, "random_comprehensiveness": 0.1, "sufficiency": 0.1, "random_sufficiency": 0.2,
+    ...      "chance": 0.5, "room": 0.25, "uninformative_series": 0}
+    >>> print(format_faithfulness({"n_series": 4, "attention": s}).splitlines()[3])
+      attention              deletion AUC 0.600 (random 0.700, gain +0.100 = 40% of the room) ...
+    """
+    from ..evaluation.faithfulness import CAVEAT
+
+    lines = [
+        (
+            f"Faithfulness (no ground truth; {block['n_series']} test series; 'gain' = better than random "
+            "relevance, also as a share of the room from chance (1/K) to the intact probability):"
+        ),
+        f"  What it tells: {CAVEAT}.",
+    ]
+    first = next((s for s in block.values() if isinstance(s, dict)), None)
+    if first is not None and "room" in first:
+        lines.append(f"  chance {first['chance']:.3f}; room (intact probability - chance) {first['room']:.3f}")
     for method, s in block.items():
-        if isinstance(s, dict):
+        if not isinstance(s, dict):
+            continue
+        if s.get("uninformative_series", 0) == block["n_series"]:
             lines.append(
-                f"  {method:22s} deletion AUC {s['deletion_auc']:.3f} (random {s['random_deletion_auc']:.3f}, gain "
-                f"{s['deletion_gain']:+.3f})   insertion AUC {s['insertion_auc']:.3f} "
-                f"(gain {s['insertion_gain']:+.3f})   comprehensiveness {s['comprehensiveness']:.3f}   "
-                f"sufficiency {s['sufficiency']:.3f}"
+                f"  {method:22s} uninformative: no deletion or insertion moves the model's probability on any "
+                "series (a saturated model); no score"
             )
+            continue
+        lines.append(
+            f"  {method:22s} deletion AUC {s['deletion_auc']:.3f} (random {s['random_deletion_auc']:.3f}, gain "
+            f"{s['deletion_gain']:+.3f}{_share(s, 'deletion_gain')})   insertion AUC {s['insertion_auc']:.3f} "
+            f"(random {s['random_insertion_auc']:.3f}, gain {s['insertion_gain']:+.3f}{_share(s, 'insertion_gain')})   "
+            f"comprehensiveness {s['comprehensiveness']:.3f} (random {s['random_comprehensiveness']:.3f})   "
+            f"sufficiency {s['sufficiency']:.3f} (random {s['random_sufficiency']:.3f})"
+            + (f"   [{s['uninformative_series']} series unmoved]" if s.get("uninformative_series") else "")
+        )
     return "\n".join(lines)
+
+
+def _share(scores: dict[str, Any], gain: str) -> str:
+    v = scores.get(f"{gain}_of_room")
+    return "" if v is None else f" = {100 * v:.0f}% of the room"
 
 
 def _safe_name(source: str) -> str:

@@ -75,7 +75,9 @@ def explain_run(
 
     faith = faithfulness_scores(loaded.predict_proba, x, relevance, n_random=8)
     plt = _pyplot()
-    fig, (ax, ax_f) = plt.subplots(1, 2, figsize=(13, 3.2), gridspec_kw={"width_ratios": [3, 1]})
+    # Constrained layout keeps the attention axis (right of the signal) clear of the faithfulness panel, whose
+    # probability axis goes on its own right side, with plain numbers (no offset such as "+9.9965e-1").
+    fig, (ax, ax_f) = plt.subplots(1, 2, figsize=(13, 3.2), gridspec_kw={"width_ratios": [3, 1]}, layout="constrained")
     true = names[ds.y[index]] if ds.labelled else None
     curves = faith["curves"]
     share = 100 * np.asarray(curves["fractions"])
@@ -85,18 +87,24 @@ def explain_run(
     ax_f.set_title("faithfulness (dashed: random)", fontsize=9)
     ax_f.set_xlabel("top steps removed / kept (%)", fontsize=8)
     ax_f.set_ylabel(f"p({names[pred]})", fontsize=8)
+    ax_f.yaxis.tick_right()
+    ax_f.yaxis.set_label_position("right")
+    ax_f.ticklabel_format(axis="y", useOffset=False)
+    ax_f.tick_params(labelsize=7)
     ax_f.legend(fontsize=7)
+    name = index if ds.ids is None else f"{ds.ids[index]} (row {index})"  # the file's id where it has one
     plot_attention(
         ax,
         x[0],
         relevance[0],
         segment=seg,
         label=method.replace("_", " "),
-        title=f"series {index}: {'' if true is None else f'true {true}, '}predicted {names[pred]} "
+        title=f"series {name}: {'' if true is None else f'true {true}, '}predicted {names[pred]} "
         f"(p={proba[0, pred]:.3f}); {method}",
     )
     save_figure(fig, out)
-    scores = {k: faith[k] for k in (*SCORES, *(f"random_{k}" for k in SCORES), *GAINS)}
+    keep = (*SCORES, *(f"random_{k}" for k in SCORES), *GAINS, *(f"{g}_of_room" for g in GAINS), "uninformative_series")
+    scores = {k: faith[k] for k in keep}
     return {"index": index, "predicted": names[pred], "proba": proba[0].tolist(), "true": true, "faithfulness": scores}
 
 
@@ -168,7 +176,7 @@ def locate_run(
     pred = proba.argmax(1)
     buf = io.StringIO()
     w = csv.writer(buf)
-    header = ["index", "predicted", "probability", "span_start", "span_end"]
+    header = ["index", "id", "predicted", "probability", "span_start", "span_end"]  # id: the file's, else the index
     truth = ds.has_segments
     if truth:
         header += ["true_start", "true_end", "iou"]
@@ -176,7 +184,8 @@ def locate_run(
     ious = span_iou(spans, ds.extras["segment_start"], ds.extras["segment_end"]) if truth else np.zeros(0)
     k = 0
     for i in range(len(ds)):
-        row = [i, loaded.class_names[pred[i]], f"{proba[i, pred[i]]:.6f}", int(spans[i, 0]), int(spans[i, 1])]
+        name = i if ds.ids is None else ds.ids[i]
+        row = [i, name, loaded.class_names[pred[i]], f"{proba[i, pred[i]]:.6f}", int(spans[i, 0]), int(spans[i, 1])]
         if truth:
             s, e = int(ds.extras["segment_start"][i]), int(ds.extras["segment_end"][i])
             row += [s, e, f"{ious[k]:.4f}" if s >= 0 else ""]

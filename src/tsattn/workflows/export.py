@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._errors import RunError
+from .._errors import RunError, install_hint
 
 if TYPE_CHECKING:
     import torch
@@ -117,7 +117,7 @@ def export_onnx(
             __import__(module)
         except ImportError:
             raise RunError(
-                f"export: needs {module}, which is not installed (pip install 'tsattn[onnx]')", param=""
+                f"export: needs {module}, which is not installed ({install_hint('onnx')})", param=""
             ) from None
 
     loaded = load_run(run)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import DataError
+from .._errors import DataError, install_hint
 from .._io import atomic_path
 
 __all__ = ["iter_series", "predict_file"]
@@ -53,7 +53,8 @@ def iter_series(
         reader = {k: v for k, v in (reader or {}).items() if v is not None}
         options = schema_options(schema)
         if fmt in ("csv", "parquet") and not _is_long(path, fmt, reader, options):
-            return _wide_batches(path, fmt, chunk, reader, options.get("value_columns"))
+            variable = bool(reader.get("variable_length") or options.get("variable_length"))
+            return _wide_batches(path, fmt, chunk, reader, options, variable)
     ds = read_with_contract(path, source, require_labels=False)
 
     def whole() -> Batches:
@@ -83,7 +84,7 @@ def _parquet(path: Path) -> Any:
         import pyarrow.parquet as pq
     except ImportError:
         raise DataError(
-            "data: reading .parquet needs pyarrow, which is not installed (pip install 'tsattn[parquet]')"
+            f"data: reading .parquet needs pyarrow, which is not installed ({install_hint('parquet')})"
         ) from None
     return pq.ParquetFile(path)
 
@@ -106,7 +107,9 @@ def _npy_chunks(path: Path, chunk: int) -> Series:
     return len(X), ((1, X.shape[1]) if X.ndim == 2 else X.row_shape), blocks()
 
 
-def _wide_batches(path: Path, fmt: str, chunk: int, reader: dict[str, Any], value_columns: list[str] | None) -> Series:
+def _wide_batches(
+    path: Path, fmt: str, chunk: int, reader: dict[str, Any], options: dict[str, Any], variable_length: bool
+) -> Series:
     """Wide CSV/Parquet, one row per series, read ``chunk`` rows at a time; values by name, ids kept."""
     import pandas as pd
 
@@ -130,8 +133,9 @@ def _wide_batches(path: Path, fmt: str, chunk: int, reader: dict[str, Any], valu
         path,
         label_column=reader.get("label_column") or "label",
         id_column=reader.get("id_column"),
-        value_columns=value_columns,
+        value_columns=options.get("value_columns"),
         require_labels=False,
+        run_id_column=options.get("run_id_column"),
     )
     cols = layout["value_columns"]
 
@@ -139,7 +143,7 @@ def _wide_batches(path: Path, fmt: str, chunk: int, reader: dict[str, Any], valu
         start = 0
         for df in frames:
             df.columns = [str(c) for c in df.columns]
-            X, lengths = wide_values(df, cols, path.name, offset=start)
+            X, lengths = wide_values(df, cols, path.name, offset=start, variable_length=variable_length)
             ids = df[layout["id_column"]].to_numpy() if layout["id_column"] else np.arange(start, start + len(X))
             yield X, lengths, ids
             start += len(X)
@@ -156,12 +160,15 @@ def predict_file(
     chunk: int = CHUNK,
     progress: bool = True,
     id_column: str | None = None,
+    variable_length: bool | None = None,
 ) -> dict[str, Any]:
     """Write one row per series (id, predicted label, per-class probabilities) to CSV or Parquet.
 
     The ids are the file's own (its id column: the run's, ``id_column``, or
     one detected as :func:`~tsattn.data.readers.wide_layout` does), else the
-    row numbers, in the file's order.
+    row numbers, in the file's order. A wide CSV/Parquet row whose last
+    values are missing is refused, unless the run's training file had such
+    rows or ``variable_length`` says they are shorter series.
 
     With ``with_attention``, the attention goes to ``<out stem>.attention.npy``,
     row-aligned. Shapes are checked before anything is written; outputs appear
@@ -196,6 +203,8 @@ def predict_file(
     reader = dict(source.get("reader") or {})
     if id_column is not None:
         reader["id_column"] = id_column
+    if variable_length is not None:
+        reader["variable_length"] = variable_length
     n, (C, T), blocks = iter_series(data, chunk, reader=reader, schema=source.get("schema"))
     if loaded.config.n_channels != C:
         raise DataError(f"data: the run expects {loaded.config.n_channels} channel(s); the file has {C}")
@@ -274,7 +283,7 @@ class _ParquetWriter(_CsvWriter):
             import pyarrow.parquet as pq
         except ImportError:
             raise DataError(
-                "out: writing .parquet needs pyarrow, which is not installed (pip install 'tsattn[parquet]')"
+                f"out: writing .parquet needs pyarrow, which is not installed ({install_hint('parquet')})"
             ) from None
         self.pa = pa
         self.fields = [("predicted", pa.string())] + [(f"proba_{c}", pa.float32()) for c in self.names]

@@ -161,16 +161,21 @@ def _write_and_train(
             state = rundir.read_status(out).get("state")
             raise RunError(f"out: {out} already holds a run (state '{state}'); use another `out`, or remove it first")
         rundir.write_config(out, rc)
-        atomic_save(
-            out / rundir.SPLIT,
-            lambda fh: np.savez(
-                fh, train=train_idx, val=val_idx, test=test_idx, official_test=np.array(test_data is not None)
-            ),
-        )
+        parts: dict[str, np.ndarray] = {
+            "train": train_idx,
+            "val": val_idx,
+            "test": test_idx,
+            "official_test": np.array(test_data is not None),
+        }
+        seen = _seen_hashes(data, np.concatenate([train_idx, val_idx]))
+        if seen is not None:  # fingerprints of the series trained on, for evaluations on other files
+            parts["seen"] = seen
+        atomic_save(out / rundir.SPLIT, lambda fh: np.savez(fh, **parts))  # type: ignore[arg-type]
     if verbose and rank0:
         print(
             f"{'Resuming' if resume else 'Training'} {config.model} on {len(train_idx)} + {len(val_idx)} series "
-            f"(train + validation) x {data.n_channels} channel(s) x {data.seq_len} points -> {out}"
+            f"(train + validation) x {data.n_channels} channel(s) x {data.seq_len} points -> {out}\n"
+            f"  {_budget_line(config, len(train_idx), len(val_idx))}"
         )
     if rank0:
         if resume:
@@ -229,6 +234,33 @@ def _write_and_train(
     prepared.net.eval()
     trained = rundir.LoadedRun(path=out, config=rc, net=prepared.net, scaler=prepared.scaler)
     return evaluate_run(out, data=data, test_data=test_data, verbose=verbose, phases=phases, loaded=trained)
+
+
+def _budget_line(config: TrainConfig, n_train: int, n_val: int) -> str:
+    """What the epoch budget and early stopping will be, and why: the patience in force, or the small-data rule."""
+    from ..training.trainer import budget
+
+    epochs, patience, _ = budget(config, n_train, holdout=n_val > 0)
+    if n_val:
+        return f"up to {epochs} epochs; early stopping on the validation loss with patience {patience} epochs"
+    if config.min_val_size:
+        why = (
+            f"no validation set: fewer than min_val_size ({config.min_val_size}) validation series would remain, "
+            "so they are trained on (the small-data rule)"
+        )
+    else:
+        why = "no validation set"
+    return f"{why}; all {epochs} epochs run and the last weights are kept"
+
+
+def _seen_hashes(data: SeriesDataset, rows: np.ndarray) -> np.ndarray | None:
+    """Fingerprints of the series a run trains or early-stops on (in memory only; none for out-of-core data)."""
+    from ..data import series_hashes
+
+    if not isinstance(data.X, np.ndarray):
+        return None
+    rows = np.sort(rows)
+    return np.unique(series_hashes(data.X[rows], None if data.lengths is None else data.lengths[rows]))
 
 
 def check_new_run(out: str | os.PathLike[str]) -> None:
