@@ -49,7 +49,7 @@ def explain_run(
     >>> info["predicted"] in ("normal", "rectified"), (Path(run) / "series3.png").is_file()
     (True, True)
     >>> sorted(info["faithfulness"])[:3]
-    ['comprehensiveness', 'comprehensiveness_gain', 'deletion_auc']
+    ['comprehensiveness', 'comprehensiveness_gain', 'comprehensiveness_gain_of_room']
     """
     from ..data.readers import apply_nan_policy
     from ..evaluation.explain import explain
