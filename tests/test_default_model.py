@@ -179,6 +179,7 @@ def test_the_default_model_is_one_everywhere():
 
 
 def test_the_default_trains_the_same_weights_through_train_benchmark_and_the_estimator(tmp_path):
+    # One fit path: the estimator's X is a training set, as a CLI --data file given --test-data is.
     X, y = _tiny(n=40, T=24)
     np.savez(tmp_path / "d.npz", X=X, y=y)
     np.savez(tmp_path / "t.npz", X=X[:8], y=y[:8])
@@ -194,5 +195,15 @@ def test_the_default_trains_the_same_weights_through_train_benchmark_and_the_est
     cli = (tmp_path / "cli" / "weights.safetensors").read_bytes()
     assert (tmp_path / "b" / "runs" / "inception_attention" / "weights.safetensors").read_bytes() == cli
     assert (tmp_path / "est" / "weights.safetensors").read_bytes() == cli
-    train = json.loads((tmp_path / "cli" / "config.json").read_text())["train"]
-    assert train["model"] == "inception_attention" and train["ensemble"] >= 1
+    # the three record one training config: the recipe's, with the explicit budget kept as given
+    configs = [
+        json.loads(p.read_text())["train"]
+        for p in (
+            tmp_path / "cli" / "config.json",
+            tmp_path / "b" / "runs" / "inception_attention" / "config.json",
+            tmp_path / "est" / "config.json",
+        )
+    ]
+    assert configs[0] == configs[1] == configs[2]
+    assert configs[0]["model"] == "inception_attention" and configs[0]["ensemble"] == 3
+    assert configs[0]["max_epochs"] == 1 and configs[0]["min_steps"] == 0

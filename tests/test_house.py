@@ -25,67 +25,6 @@ def _tiny_npz(path: Path, n: int = 60, T: int = 32, seed: int = 0) -> tuple[np.n
     return X, y
 
 
-def test_one_fit_path_gives_the_same_weights_through_train_benchmark_and_the_estimator(tmp_path):
-    # The estimator's X is a training set (scikit-learn's convention), as is a CLI --data file given --test-data.
-    X, y = _tiny_npz(tmp_path / "tiny.npz")
-    _tiny_npz(tmp_path / "test.npz", n=10, seed=1)
-    runner = CliRunner()
-    r = runner.invoke(
-        app,
-        [
-            "train",
-            "--data",
-            str(tmp_path / "tiny.npz"),
-            "--test-data",
-            str(tmp_path / "test.npz"),
-            "--model",
-            "cnn_attention",
-            "--max-epochs",
-            "2",
-            "--seed",
-            "0",
-            "--out",
-            str(tmp_path / "cli"),
-            "--quiet",
-        ],
-    )
-    assert r.exit_code == 0, r.output
-    r = runner.invoke(
-        app,
-        [
-            "benchmark",
-            "--data",
-            str(tmp_path / "tiny.npz"),
-            "--test-data",
-            str(tmp_path / "test.npz"),
-            "--models",
-            "cnn_attention",
-            "--max-epochs",
-            "2",
-            "--seed",
-            "0",
-            "--out",
-            str(tmp_path / "bench"),
-            "--quiet",
-        ],
-    )
-    assert r.exit_code == 0, r.output
-    AttentionClassifier(model="cnn_attention", max_epochs=2, random_state=0).fit(X, y).save(tmp_path / "est")
-    cli = (tmp_path / "cli" / "weights.safetensors").read_bytes()
-    assert (tmp_path / "bench" / "runs" / "cnn_attention" / "weights.safetensors").read_bytes() == cli
-    assert (tmp_path / "est" / "weights.safetensors").read_bytes() == cli
-    # the three record one training config
-    configs = [
-        json.loads(p.read_text())["train"]
-        for p in (
-            tmp_path / "cli" / "config.json",
-            tmp_path / "bench" / "runs" / "cnn_attention" / "config.json",
-            tmp_path / "est" / "config.json",
-        )
-    ]
-    assert configs[0] == configs[1] == configs[2] and configs[0]["max_epochs"] == 2 and configs[0]["min_steps"] == 0
-
-
 def test_the_recipe_is_resolved_by_one_rule():
     from tsattn.training.pipeline import resolve_train_config
     from tsattn.training.recipes import recipe_for
@@ -101,8 +40,6 @@ def test_the_recipe_is_resolved_by_one_rule():
     assert resolve_train_config("cnn_attention", {"max_epochs": 3, "min_steps": 50}).min_steps == 50
     with pytest.raises(ConfigError, match=r"^model: unknown model 'cnn_atention'. Did you mean 'cnn_attention'"):
         resolve_train_config("cnn_atention")
-    # the estimator with no arguments trains what `tsattn train` with no --model trains
-    assert AttentionClassifier()._train_config() == resolve_train_config("inception_attention", {"seed": 0})
 
 
 def test_run_config_round_trips_and_a_legacy_run_loads(tmp_path):

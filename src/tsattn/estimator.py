@@ -220,7 +220,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def _prepare(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        from .data.readers import apply_nan_policy
+        from .training.missing import apply_nan_policy
 
         check_is_fitted(self, "model_")
         if not _ragged(X):
@@ -298,20 +298,16 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 )
             shutil.rmtree(path)
         path.mkdir(parents=True, exist_ok=True)
-        rc = rundir.RunConfig(
-            model=self.config_.model,
-            model_params=self.config_.model_params,
-            train=self.config_,
-            seed=self.config_.seed,
+        rc = rundir.new_run_config(
+            self.config_,
             class_names=[str(c) for c in self.classes_],
             classes=self.classes_.tolist(),
             n_channels=self.n_channels_,
             seq_len=self.seq_len_,
-            scaler=self.scaler_.to_dict(),
+            scaler=self.scaler_,
+            net=self.model_,
             data=rundir.DataSource(kind="estimator"),
-            n_params=int(sum(p.numel() for p in self.model_.parameters())),
             estimator_params=self.get_params() | {"model": self.config_.model},
-            versions=rundir.versions(),
             # how fit saw X: 2-D (n, T) input keeps scikit-learn's feature-count check after load
             estimator_input={
                 "ndim": int(self._fit_ndim_),

@@ -35,7 +35,7 @@ def predict_arrays(
     import torch
 
     from .layers.masking import lengths_to_mask
-    from .models._base import logits_to_proba
+    from .models import logits_to_proba
 
     net.eval()
     dev = torch.device(device) if device else next(net.parameters()).device

@@ -134,7 +134,7 @@ def load_weights(net: Module, path: Path) -> None:
         state = load(path.read_bytes())
     except (SafetensorError, ValueError, OSError) as exc:
         raise RunError(f"run: {path.name} is not a valid safetensors file ({exc}); it may be truncated") from None
-    from .models._offsets import legacy_state
+    from .models import legacy_state
 
     state = legacy_state(state, net.state_dict())  # runs saved while the offsets lived inside the models
     # Runs saved before the length offsets existed lack them; zero offsets are exactly what those models computed.
@@ -225,6 +225,48 @@ class RunConfig(BaseModel):
     def to_json(self) -> dict[str, Any]:
         """The JSON object ``config.json`` holds."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def new_run_config(
+    config: TrainConfig,
+    *,
+    class_names: list[str],
+    classes: list[Any] | None,
+    n_channels: int,
+    seq_len: int,
+    scaler: Any,
+    net: Any,
+    data: DataSource,
+    **extra: Any,
+) -> RunConfig:
+    """The config of a run just trained: the one place a :class:`RunConfig` is made, by ``tsattn train`` and the
+    estimator alike (``extra``: the split, the logger, the estimator's parameters).
+
+    Examples
+    --------
+    >>> from tsattn.config import TrainConfig
+    >>> from tsattn.training.scaling import Scaler
+    >>> from torch import nn
+    >>> rc = new_run_config(TrainConfig(model="cnn"), class_names=["a", "b"], classes=None, n_channels=1,
+    ...                     seq_len=30, scaler=Scaler("znorm"), net=nn.Linear(2, 3), data=DataSource(kind="memory"))
+    >>> rc.model, rc.n_params, rc.scaler["method"]
+    ('cnn', 9, 'znorm')
+    """
+    return RunConfig(
+        model=config.model,
+        model_params=config.model_params,
+        train=config,
+        seed=config.seed,
+        class_names=list(class_names),
+        classes=classes,
+        n_channels=int(n_channels),
+        seq_len=int(seq_len),
+        scaler=scaler.to_dict(),
+        data=data,
+        n_params=int(sum(p.numel() for p in net.parameters())),
+        versions=versions(),
+        **extra,
+    )
 
 
 @dataclass
@@ -318,7 +360,7 @@ def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> L
     >>> loaded.model_name, loaded.class_names
     ('cnn_attention', ['normal', 'rectified'])
     """
-    from .models import create_network
+    from .training.pipeline import build_network
     from .training.scaling import Scaler
 
     run_dir = Path(run_dir)
@@ -328,14 +370,14 @@ def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> L
         raise RunError(f"run: {run_dir} is in state '{state}', not 'done'; it did not finish training")
     try:
         scaler = Scaler.from_dict(config.scaler)
-        net = create_network(
+        net = build_network(
             config.model,
             config.n_channels,
             len(config.class_names),
             config.seq_len,
-            **scaler.network_input,
+            scaler,
             ensemble=config.train.ensemble,
-            **config.model_params,
+            model_params=config.model_params,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise RunError(f"run: {run_dir / CONFIG} is inconsistent: {exc}") from None

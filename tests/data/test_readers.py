@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from tsattn import DataError
-from tsattn.data.readers import apply_nan_policy, read_series_file
+from tsattn.data.readers import read_series_file
+from tsattn.training.missing import apply_nan_policy
 
 
 @pytest.fixture

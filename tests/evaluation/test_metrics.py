@@ -55,14 +55,14 @@ def test_the_positive_class_is_named_and_switchable():
     y = np.array([0, 0, 0, 1, 1])
     proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.4, 0.6], [0.3, 0.7], [0.2, 0.8]])
     normal = classification_metrics(y, proba, ["faulty", "normal"])
-    faulty = classification_metrics(y, proba, ["faulty", "normal"], positive=0)
+    faulty = classification_metrics(y, proba, ["faulty", "normal"], pos_label="faulty")
     assert normal["positive_class"] == "normal" and faulty["positive_class"] == "faulty"
     assert (normal["precision"], normal["recall"]) == pytest.approx((2 / 3, 1.0))
     assert (faulty["precision"], faulty["recall"]) == pytest.approx((1.0, 2 / 3))
     assert faulty["roc_auc"] == pytest.approx(normal["roc_auc"])  # the ranking is the same either way
     assert "Recall (class 'faulty'): 0.6667" in format_report(faulty)
-    with pytest.raises(ValueError, match="positive must be 0 or 1"):
-        classification_metrics(y, proba, ["faulty", "normal"], positive=2)
+    with pytest.raises(ValueError, match="pos_label must be one of two class names"):
+        classification_metrics(y, proba, ["faulty", "normal"], pos_label="ok")
 
 
 def test_proba_shape_is_checked():

@@ -19,17 +19,14 @@ from .dataset import SeriesDataset, encode_labels, label_kind, load_npz
 
 __all__ = [
     "FORMATS",
-    "apply_nan_policy",
     "detect_format",
     "read_series_file",
-    "read_with_contract",
     "schema_options",
     "stack_ragged",
     "wide_layout",
 ]
 
 FORMATS = ("ts", "tsv", "arff", "csv", "parquet", "npy", "npz")
-NAN_POLICIES = ("error", "interpolate", "zero")
 
 
 def detect_format(path: Path) -> str:
@@ -477,52 +474,3 @@ def schema_options(schema: dict[str, Any] | None) -> dict[str, Any]:
     if schema.get("layout") == "long" and schema.get("channel_column"):
         return {"channels": list(schema["channels"])}
     return {}
-
-
-def read_with_contract(data: str | os.PathLike[str], source: dict[str, Any], *, require_labels: bool) -> SeriesDataset:
-    """Series for a trained run from any supported source, read as its training data were.
-
-    ``source`` is the run's ``config["data"]``: a file is read with its reader settings and, for
-    CSV/Parquet, matched to its recorded schema by name; ``ucr:<Name>`` gives that dataset's official
-    test split.
-    """
-    if str(data).startswith("ucr:"):
-        from .ucr import load as load_named
-
-        return load_named(str(data)[4:])[1]
-    reader = {k: v for k, v in (source.get("reader") or {}).items() if v is not None}
-    return read_series_file(data, require_labels=require_labels, **(reader | schema_options(source.get("schema"))))
-
-
-def apply_nan_policy(
-    X: np.ndarray, lengths: np.ndarray | None, policy: str, what: str = "data", offset: int = 0
-) -> np.ndarray:
-    """Handle missing values inside each series (padding after ``lengths`` is left alone).
-
-    ``error`` raises with a count and the first place (series index plus
-    ``offset``, for chunked data); ``interpolate`` fills
-    linearly along time (the nearest value at the ends); ``zero`` writes 0.0.
-    """
-    from .dataset import check_finite
-
-    if policy not in NAN_POLICIES:
-        raise DataError(f"nan_policy: must be one of {', '.join(NAN_POLICIES)}; got {policy!r}")
-    valid = np.ones(X.shape[::2], bool) if lengths is None else np.arange(X.shape[2])[None, :] < lengths[:, None]
-    valid = np.broadcast_to(valid[:, None, :], X.shape)
-    bad = ~np.isfinite(X) & valid
-    if not bad.any():
-        return X
-    if policy == "error":
-        check_finite(np.where(valid, X, 0.0), what=what, offset=offset)
-    X = X.copy()
-    if policy == "zero":
-        X[bad] = 0.0
-        return X
-    t = np.arange(X.shape[2])
-    for i, c in zip(*np.nonzero(bad.any(axis=2)), strict=False):
-        row, ok = X[i, c], valid[i, c] & ~bad[i, c]
-        if not ok.any():
-            raise DataError(f"{what}: series {i} channel {c} has no finite value to interpolate from")
-        fill = bad[i, c]
-        row[fill] = np.interp(t[fill], t[ok], row[ok])
-    return X

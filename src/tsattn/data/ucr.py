@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .._errors import DataError, install_hint
 from .dataset import SeriesDataset
+from .readers import read_series_file
 
 __all__ = ["cache_dir", "load", "resolve"]
 
@@ -86,8 +87,6 @@ def load(name: str, *, download: bool = True) -> tuple[SeriesDataset, SeriesData
     >>> train.X.shape, test.X.shape  # doctest: +SKIP
     ((50, 1, 150), (150, 1, 150))
     """
-    from .readers import read_series_file
-
     train_path, test_path, _ = resolve(name, download=download)
     train, test = read_series_file(train_path), read_series_file(test_path)
     return align_classes(train, test)

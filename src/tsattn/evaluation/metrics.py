@@ -10,12 +10,13 @@ __all__ = ["classification_metrics", "format_report"]
 
 
 def classification_metrics(
-    y_true: np.ndarray, proba: np.ndarray, class_names: list[str], positive: int = 1
+    y_true: np.ndarray, proba: np.ndarray, class_names: list[str], pos_label: str | None = None
 ) -> dict[str, Any]:
     """Accuracy, precision, recall, F1, ROC AUC and the confusion matrix.
 
-    Binary tasks score the positive class, ``class_names[positive]`` (index
-    1 by default, as the seed and scikit-learn do), and name it
+    Binary tasks score the positive class, ``pos_label`` (a class name, as
+    scikit-learn's metrics take it; by default the second class, index 1,
+    as the seed and scikit-learn's ``pos_label=1`` do), and name it
     (``positive_class``);
     multi-class tasks report macro averages over the classes that occur (in
     ``y_true`` or the predictions) and one-vs-rest ROC AUC averaged over the
@@ -42,8 +43,10 @@ def classification_metrics(
     labels = list(range(k))
     binary = k == 2
     present = np.unique(y_true)
-    if binary and positive not in (0, 1):
-        raise ValueError(f"positive must be 0 or 1 for two classes; got {positive}")
+    names = [str(c) for c in class_names]
+    if pos_label is not None and (not binary or str(pos_label) not in names):
+        raise ValueError(f"pos_label must be one of two class names {names}; got {pos_label!r}")
+    positive = 1 if pos_label is None else names.index(str(pos_label))
     if binary:
         p, r, f, _ = skm.precision_recall_fscore_support(
             y_true, y_pred, labels=labels, pos_label=positive, average="binary", zero_division=0

@@ -1,5 +1,7 @@
 """Model families, one file each, and the registry that builds them by name."""
 
+from typing import Any
+
 from ._registry import (
     create_model,
     create_network,
@@ -21,10 +23,19 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> type:
-    # The model contract's base class imports torch: only when asked for.
-    if name == "TSClassifierNet":
-        from ._base import TSClassifierNet
+#: What the layers above may use besides the registry; each imports torch, so only when asked for.
+_LAZY = {
+    "TSClassifierNet": "._base",
+    "classification_loss": "._base",
+    "logits_to_proba": "._base",
+    "fit_levels": "._offsets",
+    "legacy_state": "._offsets",
+}
 
-        return TSClassifierNet
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'tsattn.models' has no attribute {name!r}")

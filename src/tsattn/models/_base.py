@@ -57,6 +57,17 @@ class TSClassifierNet(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def member_outputs(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        """The ``(logits, attention)`` of each network that learns from its own loss: this one alone, or each
+        member of an ensemble. Training puts one loss on each, so it never needs to know which it has."""
+        return [self(x, mask)]
+
+    def combine(self, outputs: list[tuple[torch.Tensor, torch.Tensor | None]]) -> Any:
+        """``(logits, attention)`` of the whole network from :meth:`member_outputs`' outputs."""
+        return outputs[0]
+
 
 def logits_to_proba(logits: torch.Tensor) -> torch.Tensor:
     """Class probabilities ``(B, n_classes)`` from either logit layout."""

@@ -7,8 +7,7 @@ from typing import Any
 import lightning as L
 import torch
 
-from ..models._base import classification_loss
-from ..models._ensemble import Ensemble
+from ..models import classification_loss
 
 
 def attention_variation(att: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -54,21 +53,21 @@ class LitClassifier(L.LightningModule):
         x, y, mask = batch
         objective: torch.Tensor | None = None
         penalty: torch.Tensor | float = 0.0
-        if stage == "train" and isinstance(self.net, Ensemble):
-            # An ensemble: every member learns from its own loss, as if it were trained alone.
-            outputs = self.net.member_outputs(x, mask)
+        if stage == "train":
+            # Every network that learns from its own loss (one, or each member of an ensemble) gets it, as if it
+            # were trained alone; a network outside the model contract's base class is one such network.
+            net: Any = self.net
+            outputs = net.member_outputs(x, mask) if hasattr(net, "member_outputs") else [net(x, mask)]
+            losses = [classification_loss(lg, y) for lg, _ in outputs]
             penalties = [self._penalty(a, mask) for _, a in outputs]
-            objective = torch.stack(
-                [classification_loss(lg, y) + p for (lg, _), p in zip(outputs, penalties, strict=True)]
-            ).mean()
+            objective = torch.stack([lo + p for lo, p in zip(losses, penalties, strict=True)]).mean()
             penalty = sum(penalties) / len(penalties)
-            logits, att = self.net.combine(outputs)
+            # what is logged: the plain loss of the whole network (of the ensemble's mean, for an ensemble)
+            logits = net.combine(outputs)[0] if len(outputs) > 1 else outputs[0][0]
+            loss = losses[0] if len(outputs) == 1 else classification_loss(logits, y)
         else:
-            logits, att = self.net(x, mask)
-        loss = classification_loss(logits, y)  # what is logged (train and val alike): the plain loss
-        if stage == "train" and objective is None:
-            penalty = self._penalty(att, mask)
-            objective = loss + penalty
+            logits = self.net(x, mask)[0]
+            loss = classification_loss(logits, y)
         if stage == "train":  # the extra term of the objective, logged apart from the classification loss
             self.log(
                 "train_attention_penalty",

@@ -115,7 +115,7 @@ def nan_policy(X: Any, lengths: np.ndarray | None, policy: str, *, what: str = "
     bad value is reported before training starts without loading the file.
     """
     from ..data import check_finite
-    from ..data.readers import apply_nan_policy
+    from .missing import apply_nan_policy
 
     if isinstance(X, np.ndarray):
         return apply_nan_policy(X, lengths, policy, what=what), _identity
@@ -169,8 +169,7 @@ def prepare(
     >>> type(prepared.net.body).__name__, prepared.scaler.method  # the model, inside its length offsets
     ('CNN', 'znorm')
     """
-    from ..models import create_network
-    from ..models._offsets import fit_levels
+    from ..models import fit_levels
     from .scaling import Scaler
     from .trainer import seed_everything
 
@@ -181,19 +180,47 @@ def prepare(
         return scaler.transform(batch_nan(xb))
 
     seed_everything(config.seed, config.deterministic)
-    n_channels, seq_len = int(X.shape[1]), int(X.shape[2])
-    net = create_network(
+    net = build_network(
         model if model is not None else config.model,
-        n_channels,
+        int(X.shape[1]),
         n_classes,
-        seq_len,
-        **scaler.network_input,
+        int(X.shape[2]),
+        scaler,
         ensemble=config.ensemble,
-        **config.model_params,
+        model_params=config.model_params,
     )
     net.fit_lengths(lengths[train_rows] if lengths is not None else None)
     fit_levels(net, X, train_rows, lengths, transform)
     return Prepared(X=X, net=net, scaler=scaler, transform=transform)
+
+
+def build_network(
+    model: Any,
+    n_channels: int,
+    n_classes: int,
+    seq_len: int,
+    scaler: Any,
+    *,
+    ensemble: int,
+    model_params: dict[str, Any],
+) -> Any:
+    """The network for series of this shape under this scaler: the one factory call training and loading make.
+
+    The scaler says how its output is laid out (``Scaler.network_input``: extra views, level offsets), so a
+    loaded run rebuilds exactly the network it trained.
+
+    Examples
+    --------
+    >>> from tsattn.training.scaling import Scaler
+    >>> net = build_network("cnn", 1, 2, 30, Scaler("znorm_level"), ensemble=1, model_params={})
+    >>> type(net).__name__, type(net.body).__name__
+    ('OffsetNet', 'CNN')
+    """
+    from ..models import create_network
+
+    return create_network(
+        model, n_channels, n_classes, seq_len, **scaler.network_input, ensemble=ensemble, **model_params
+    )
 
 
 def train(

@@ -78,6 +78,26 @@ RECIPES: dict[str, dict[str, Any]] = {
 }
 
 
+def check_recipes(recipes: dict[str, dict[str, Any]]) -> None:
+    """Validate every recipe as a partial :class:`~tsattn.config.TrainConfig`: a misspelt key or a bad value fails
+    when this module is imported, not at a user's first run.
+
+    Examples
+    --------
+    >>> check_recipes({"cnn": {"max_epoch": 10}})
+    Traceback (most recent call last):
+        ...
+    tsattn._errors.ConfigError: recipe cnn: unknown key 'max_epoch'. Did you mean 'max_epochs'? Valid keys: ...
+    """
+    from ..config import TrainConfig
+
+    for name, recipe in recipes.items():
+        TrainConfig.from_dict(dict(recipe), source=f"recipe {name}")
+
+
+check_recipes(RECIPES)
+
+
 def recipe_for(model: str) -> dict[str, Any]:
     """The recipe of ``model`` (a copy), or ``{}`` for a model without one."""
     return dict(RECIPES.get(model, {}))

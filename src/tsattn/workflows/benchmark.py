@@ -49,8 +49,8 @@ def _bench_torch_model(
     progress: bool,
 ) -> dict[str, Any]:
     from .. import run as rundir
-    from ..data.readers import apply_nan_policy
     from ..inference import predict_arrays
+    from ..training.missing import apply_nan_policy
     from .train import train_run
 
     with PeakMemory() as pm:

@@ -13,7 +13,7 @@ from .. import run as rundir
 from .._errors import DataError, RunError
 from .._io import atomic_save, atomic_write_json, atomic_write_text
 from ..data import SeriesDataset
-from ..data.readers import read_with_contract
+from ..data.sources import read_with_contract
 from ._data import check_compatible, data_source, split_part
 
 __all__ = ["evaluate_run"]
@@ -58,10 +58,10 @@ def evaluate_run(
     """
     import json
 
-    from ..data.readers import apply_nan_policy
     from ..evaluation.localization import format_localization
     from ..evaluation.metrics import classification_metrics, format_report
     from ..inference import predict_arrays
+    from ..training.missing import apply_nan_policy
 
     run = Path(run)
     if loaded is None:  # training hands over the run it holds; otherwise read it
@@ -111,7 +111,7 @@ def evaluate_run(
     Xs = loaded.scaler.transform(apply_nan_policy(ds.X, ds.lengths, nan_policy))
     proba, att = predict_arrays(loaded.net, Xs, lengths=ds.lengths)
     y_all, proba_all = scored if scored is not None else (ds.y, proba)
-    m = classification_metrics(y_all, proba_all, loaded.class_names, positive=_positive(loaded, positive_class))
+    m = classification_metrics(y_all, proba_all, loaded.class_names, pos_label=_positive(loaded, positive_class))
     if scored is not None:
         m["attention_scored_on"] = f"the first {len(ds)} test series (out-of-core data)"
     fit_info = json.loads((run / "fit.json").read_text()) if (run / "fit.json").is_file() else {}
@@ -183,16 +183,16 @@ def evaluate_run(
     return m
 
 
-def _positive(loaded: rundir.LoadedRun, positive_class: str | None) -> int:
-    """The index of the class binary scores are about; 1 (the second class) unless ``positive_class`` names one."""
+def _positive(loaded: rundir.LoadedRun, positive_class: str | None) -> str | None:
+    """``positive_class``, checked against the run's classes (``None``: the second class)."""
     names = [str(c) for c in loaded.class_names]
     if positive_class is None:
-        return 1
+        return None
     if len(names) != 2:
         raise DataError(f"positive_class: only for two classes; the run has {len(names)} ({', '.join(names)})")
     if str(positive_class) not in names:
         raise DataError(f"positive_class: must be one of {', '.join(names)}; got {positive_class!r}")
-    return names.index(str(positive_class))
+    return str(positive_class)
 
 
 def seen_in_training(run: Path, ds: SeriesDataset) -> dict[str, Any] | None:
@@ -269,9 +269,9 @@ def faithfulness_block(
     >>> block["n_series"], sorted(k for k in block if k != "n_series")
     (8, ['integrated_gradients'])
     """
-    from ..data.readers import apply_nan_policy
     from ..evaluation.explain import explain
     from ..evaluation.faithfulness import faithfulness_scores
+    from ..training.missing import apply_nan_policy
 
     if methods is None:
         attention = getattr(loaded.net, "has_attention", True)
@@ -352,7 +352,7 @@ def _chunked_proba(
     loaded: rundir.LoadedRun, X: Any, rows: np.ndarray, nan_policy: str, chunk: int = 8192
 ) -> np.ndarray:
     """Probabilities for ``X[rows]``, read, cleaned, scaled and predicted ``chunk`` rows at a time."""
-    from ..data.readers import apply_nan_policy
+    from ..training.missing import apply_nan_policy
 
     out = []
     for i in range(0, len(rows), chunk):

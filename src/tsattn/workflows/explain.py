@@ -12,7 +12,7 @@ from .. import run as rundir
 from .._errors import DataError, RunError
 from .._io import atomic_write_text
 from ..data import SeriesDataset, check_finite
-from ..data.readers import read_with_contract
+from ..data.sources import read_with_contract
 from ._data import check_compatible, data_source, split_part
 
 __all__ = ["explain_run", "locate_run", "relevance_report"]
@@ -51,10 +51,10 @@ def explain_run(
     >>> sorted(info["faithfulness"])[:3]
     ['comprehensiveness', 'comprehensiveness_gain', 'comprehensiveness_gain_of_room']
     """
-    from ..data.readers import apply_nan_policy
     from ..evaluation.explain import explain
     from ..evaluation.faithfulness import GAINS, SCORES, faithfulness_scores
     from ..evaluation.plots import _pyplot, plot_attention, save_figure
+    from ..training.missing import apply_nan_policy
 
     loaded = rundir.load_run(run)
     ds = read_with_contract(data, loaded.config.data.to_json(), require_labels=False)

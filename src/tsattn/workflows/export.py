@@ -40,7 +40,7 @@ def _graph_class() -> Any:
     import torch
     from torch import nn
 
-    from ..models._base import logits_to_proba
+    from ..models import logits_to_proba
 
     class OnnxGraph(nn.Module):
         """The run's scaling (its :meth:`~tsattn.training.scaling.Scaler.torch_module`), network and probabilities."""

@@ -40,7 +40,8 @@ def iter_series(
     channels are matched to it by name. ``ids`` are the file's own ids (its
     id column), else the row numbers, in file order.
     """
-    from ..data.readers import detect_format, read_with_contract, schema_options
+    from ..data.readers import detect_format, schema_options
+    from ..data.sources import read_with_contract
 
     source = {"reader": reader, "schema": schema}
     if not str(path).startswith("ucr:"):
@@ -190,9 +191,9 @@ def predict_file(
     >>> info["n_series"], (Path(run) / "preds.csv").read_text().splitlines()[0]
     (5, 'id,predicted,proba_normal,proba_rectified')
     """
-    from ..data.readers import apply_nan_policy
     from ..inference import predict_arrays
     from ..run import load_run
+    from ..training.missing import apply_nan_policy
 
     out = Path(out)
     fmt = out.suffix.lower().lstrip(".")

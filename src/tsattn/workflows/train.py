@@ -86,16 +86,14 @@ def train_run(
     train_idx, val_idx, test_idx = split_rows(data.y, config, official_test=test_data is not None)
     prepared = prepare(data.X, lengths, train_idx, len(data.class_names), config)
     phases["prepare_seconds"] = time.perf_counter() - t
-    rc = rundir.RunConfig(
-        model=config.model,
-        model_params=config.model_params,
-        train=config,
-        seed=config.seed,
-        class_names=list(data.class_names),
+    rc = rundir.new_run_config(
+        config,
+        class_names=data.class_names,
         classes=data.classes if data.label_kind != "str" else None,
         n_channels=data.n_channels,
         seq_len=data.seq_len,
-        scaler=prepared.scaler.to_dict(),
+        scaler=prepared.scaler,
+        net=prepared.net,
         data=rundir.DataSource.model_validate(data_source or {"kind": "memory"}),
         split={
             "train": len(train_idx),
@@ -103,9 +101,7 @@ def train_run(
             "test": len(test_idx) if test_data is None else len(test_data),
             "official_test": test_data is not None,
         },
-        n_params=int(sum(p.numel() for p in prepared.net.parameters())),
         logger=logger or "none",
-        versions=rundir.versions(),
     )
     lock = rundir.acquire_lock(out, "resume" if resume else "out") if rank0 else None
     try:
