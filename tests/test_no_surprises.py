@@ -153,3 +153,14 @@ def test_the_training_log_says_the_budget_in_force_and_counts_epochs_from_one(tm
     assert "up to 2 epochs; early stopping on the validation loss with patience 3 epochs" in r.output
     fit = json.loads((tmp_path / "held" / "fit.json").read_text())
     assert f"best epoch {fit['best_epoch'] + 1}," in r.output
+
+
+def test_the_benchmark_table_names_the_class_its_binary_f1_is_about():
+    from tsattn.workflows.benchmark import markdown_table
+
+    row = {"name": "m", "accuracy": 1, "f1": 1, "roc_auc": 1, "train_seconds": 1, "epochs": 1}
+    row |= {"inference_series_per_s": 1, "peak_rss_mb": 1, "n_params": 1}
+    table = markdown_table({"dataset": {"classes": ["faulty", "normal"]}, "models": [row], "skipped": []})
+    assert "| F1 (normal) |" in table.splitlines()[0]
+    table = markdown_table({"dataset": {"classes": ["a", "b", "c"]}, "models": [row], "skipped": []})
+    assert "| F1 (macro) |" in table.splitlines()[0]

@@ -289,6 +289,7 @@ def write_benchmark_report(out: str | os.PathLike[str]) -> Path:
             date=result.get("date", ""),
             sections=[("table", "comparison"), ("charts", "charts"), ("environment", "environment")],
             rows=rows,
+            classes=result["dataset"].get("classes") or [],
             skipped=result.get("skipped", []),
             figures={"comparison": _svg(benchmark_figure(result))},
             versions=versions(),

@@ -245,7 +245,11 @@ def run_benchmark(
 
 
 def markdown_table(result: dict[str, Any]) -> str:
-    head = "| model | accuracy | F1 | ROC AUC | train s | epochs | series/s | peak RSS MB | params | pointing game |\n"
+    classes = result.get("dataset", {}).get("classes") or []
+    f1 = f"F1 ({classes[1]})" if len(classes) == 2 else "F1 (macro)" if classes else "F1"  # binary: one class's
+    head = (
+        f"| model | accuracy | {f1} | ROC AUC | train s | epochs | series/s | peak RSS MB | params | pointing game |\n"
+    )
     head += "|---|---|---|---|---|---|---|---|---|---|\n"
     lines = []
     for r in result["models"]:
