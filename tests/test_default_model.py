@@ -27,12 +27,17 @@ def _tiny(n: int = 40, T: int = 32, C: int = 1, n_classes: int = 2, seed: int = 
 
 def test_an_ensemble_averages_its_members_probabilities_and_attention():
     from tsattn.models import create_network
-    from tsattn.models._base import logits_to_proba
+
+    def proba(logits: torch.Tensor) -> torch.Tensor:  # by hand: a sigmoid for one binary column, else a softmax
+        if logits.shape[-1] == 1:
+            p = torch.sigmoid(logits[:, 0])
+            return torch.stack([1 - p, p], dim=1)
+        return torch.softmax(logits, dim=-1)
 
     for n_classes in (2, 4):
         torch.manual_seed(0)
         net = create_network("inception_attention", 2, n_classes, 30, ensemble=3).eval()
-        with torch.no_grad():  # attention starts uniform in every member; give each its own, as training would
+        with torch.no_grad():  # attention starts uniform in every member; give each its own
             for pname, p in net.named_parameters():
                 if pname.endswith("attention.score.weight"):
                     p.normal_(0.0, 0.5)
@@ -40,15 +45,27 @@ def test_an_ensemble_averages_its_members_probabilities_and_attention():
         mask = torch.arange(30)[None, :] < torch.tensor([30, 22, 30, 9, 17])[:, None]
         with torch.no_grad():
             logits, att = net(x, mask)
-            members = [m(x, mask) for m in net.members]
-        want = torch.stack([logits_to_proba(lg) for lg, _ in members]).mean(0)
-        torch.testing.assert_close(logits_to_proba(logits), want, atol=1e-6, rtol=0)
+            members = [m(x, mask) for m in net.members]  # each member run on its own
+        torch.testing.assert_close(
+            proba(logits), torch.stack([proba(lg) for lg, _ in members]).mean(0), atol=1e-6, rtol=0
+        )
         torch.testing.assert_close(att, torch.stack([a for _, a in members]).mean(0))
         assert att.shape == (5, 30)
         torch.testing.assert_close(att.sum(-1), torch.ones(5))
         assert (att[~mask] == 0).all()  # exactly no attention on padding
-        # the members differ: they were drawn one after another from the seeded stream
-        assert not torch.equal(members[0][0], members[1][0]) and not torch.equal(members[0][1], members[1][1])
+
+
+def test_members_trained_from_their_own_draws_attend_differently():
+    X, y = _tiny(n=48, T=32)
+    clf = AttentionClassifier("inception_attention", ensemble=2, max_epochs=3, random_state=0).fit(X, y)
+    x = torch.as_tensor(clf.scaler_.transform(X[:6]))
+    with torch.no_grad():
+        (_, a0), (_, a1) = (m(x) for m in clf.model_.members)
+    torch.testing.assert_close(a0.sum(-1), torch.ones(6))
+    # The scoring layers start at zero, so both start uniform (1/32 each): whatever differs now, training on
+    # their own draws made differ (after 9 steps, by several percent of a weight; float noise is 1e-8).
+    assert (a0 - a1).abs().max() > 1e-4
+    assert (a0 - 1 / 32).abs().max() > 1e-4 and (a1 - 1 / 32).abs().max() > 1e-4
 
 
 def test_the_first_member_of_an_ensemble_is_the_single_network_of_that_seed():

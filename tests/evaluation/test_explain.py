@@ -77,3 +77,25 @@ def test_a_model_without_attention_takes_integrated_gradients_only():
     net.has_attention = False
     with pytest.raises(ConfigError, match="has no attention; use `method` integrated_gradients"):
         explain(net, _x(), method="attention_x_gradient")
+
+
+@pytest.mark.parametrize("method", ["attention_x_gradient", "integrated_gradients"])
+def test_gradient_relevance_of_a_saturated_ensemble_does_not_collapse(method):
+    """An ensemble's logits are those of its mean probability, clamped away from 0 and 1: on a saturated ensemble
+    their gradient is exactly zero. The gradient methods differentiate the members' own logits instead."""
+    from tsattn import AttentionClassifier
+
+    rng = np.random.default_rng(0)
+    y = np.arange(48) % 2
+    X = rng.normal(size=(48, 1, 32)).astype(np.float32)
+    X[y == 1, :, 10:16] += 3.0
+    clf = AttentionClassifier("cnn_attention", ensemble=2, max_epochs=5, random_state=0).fit(X, y)
+    with torch.no_grad():  # saturate: every member's head scaled up, so the ensemble's probability is clamped
+        for name, p in clf.model_.named_parameters():
+            if ".head." in name:
+                p.mul_(1e4)
+    pos = X[y == 1][:4]
+    assert (1 - clf.predict_proba(pos).max(1) < 1e-6).all()  # saturated
+    R = clf.explain(pos, method=method)
+    assert (R.std(1) > 0.01).all()  # not uniform
+    assert all(10 <= int(r.argmax()) < 16 + 4 for r in R), R.argmax(1)  # near the evidence

@@ -27,6 +27,26 @@ def _normalize(R: np.ndarray) -> np.ndarray:
     return np.where(total > 0, R / np.where(total > 0, total, 1), 1.0 / R.shape[1])
 
 
+def _predicted_score(net: Any, x: Any, mask: Any) -> tuple[Any, Any]:
+    """``(score, attention)``: the predicted class's logit that gradient methods differentiate, and the attention.
+
+    For an ensemble it is the mean of its members' own logits for the class the ensemble predicts, not the
+    logit of the ensemble's mean probability: that one is clamped away from 0 and 1, so on a saturated
+    ensemble its gradient is exactly zero and every gradient method would collapse to uniform relevance.
+    """
+    import torch
+
+    members = net.member_outputs(x, mask) if hasattr(net, "member_outputs") else [net(x, mask)]
+    if len(members) == 1:
+        logits, att = members[0]
+        return _predicted_logit(logits), att
+    logits, att = net.combine(members)
+    if logits.shape[-1] == 1:
+        return torch.stack([lg[:, 0] for lg, _ in members]).mean(0), att
+    predicted = logits.argmax(1, keepdim=True)
+    return torch.stack([lg.gather(1, predicted)[:, 0] for lg, _ in members]).mean(0), att
+
+
 def explain(
     model: Any,
     X: np.ndarray,
@@ -87,14 +107,14 @@ def explain(
                 out.append(net(xb, mask)[1].numpy())
         elif method == "attention_x_gradient":
             xb.requires_grad_(True)
-            logits, att = net(xb, mask)
-            (grad,) = torch.autograd.grad(_predicted_logit(logits).sum(), xb)
+            score, att = _predicted_score(net, xb, mask)
+            (grad,) = torch.autograd.grad(score.sum(), xb)
             out.append((att * (grad * xb).sum(1).abs()).detach().numpy())
         else:
             from captum.attr import IntegratedGradients
 
             def forward(x: Any, m: Any = mask) -> Any:  # captum feeds n_steps copies of the batch at once
-                return _predicted_logit(net(x, None if m is None else m.repeat(len(x) // len(m), 1))[0])
+                return _predicted_score(net, x, None if m is None else m.repeat(len(x) // len(m), 1))[0]
 
             ig = IntegratedGradients(forward)
             attr = ig.attribute(xb, baselines=torch.zeros_like(xb), n_steps=n_steps, internal_batch_size=len(xb) * 8)

@@ -53,22 +53,14 @@ class InceptionAttention(TSClassifierNet):
     steps, so series of thousands of steps train in the same time as series
     of a few hundred. ``downsample="fold"`` (the default) folds each window of
     ``pool`` steps into channels, which loses nothing; ``"mean"`` averages the
-    window, which erases whatever changes faster than the window (on ACSF1,
-    1,460 steps folded or averaged by 6, official split, seed 0: 0.84 against
-    0.63; the run directories are not kept). The attention is spread back onto
-    the input's ``T`` steps either way, each window's weight shared equally
-    among its steps.
+    window, which erases whatever changes faster than the window. The
+    attention is spread back onto the input's ``T`` steps either way, each
+    window's weight shared equally among its steps.
 
-    The defaults are half InceptionTime's width (16 filters, not 32) for CPU
-    speed. Chosen on ArrowHead and OSULeaf (official split, seed 0, ensembles
-    of 3; exploratory runs, not kept in a results file): pooling OSULeaf's 427
-    steps to 214 gave 0.909 and to 107 gave 0.806; a learning rate of 3e-3
-    beat 1e-3 on both (single networks: 0.834 / 0.811 on ArrowHead, 0.864 /
-    0.806 on OSULeaf). The attention's scoring layer starts at zero weights,
-    so the attention starts uniform: against the default initialisation that
-    gave OSULeaf 0.909 (0.901), ArrowHead 0.846 (0.869) and
-    PickupGestureWiimoteZ 0.820 (0.760), one seed each. The measured panel:
-    ``benchmarks/ucr.py``.
+    The defaults are half InceptionTime's width (16 filters, not 32), for CPU
+    speed; the attention's scoring layer starts at zero weights, so the
+    attention starts uniform (InceptionTime's average pooling). Why these
+    settings: ``benchmarks/results/design_choices.md``.
 
     Examples
     --------

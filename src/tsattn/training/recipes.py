@@ -1,4 +1,5 @@
-"""Named training recipes: settings measured to work, and where they were measured.
+"""Named training recipes: settings measured to work. The figures that chose them, and where they were
+measured: ``benchmarks/results/design_choices.md``.
 
 A recipe is a partial :class:`~tsattn.config.TrainConfig`. ``tsattn benchmark``
 trains each model with its own recipe; anything not set falls back to the
@@ -9,13 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-#: The seed task (default config, 10,000 x 500) with lstm_attention, chosen with
-#: benchmarks/seed_task.py to finish the whole demo within 5 minutes on 2 CPU cores.
-#: What mattered, in exploratory runs on seed 0 (not kept in a results file) (test accuracy after 4 epochs,
-#: constant lr, batch 32):
-#: at lr 1e-3 with orthogonal init, z-normalised input of std 1 gave 0.64 and of std 4 (gain 4) 0.95;
-#: at lr 2e-3, PyTorch's default init gave 0.80 and orthogonal init 0.83. A one-cycle schedule then
-#: anneals to 0.98+ in 16 epochs.
+#: The seed task (default config, 10,000 x 500) with lstm_attention: what `tsattn demo` trains.
 SEED_TASK_RECIPE: dict[str, Any] = {
     "max_epochs": 16,
     "patience": 5,
@@ -31,19 +26,6 @@ SEED_TASK_RECIPE: dict[str, Any] = {
 # series): with 7,000 training series they change nothing.
 RECIPES: dict[str, dict[str, Any]] = {
     "lstm_attention": SEED_TASK_RECIPE,
-    # The figures in this comment come from exploratory runs made while choosing the recipe; they are not
-    # kept in a results file (the kept ones: benchmarks/results/localization.json, ucr_seeds.json).
-    # 1.000 on the seed task at 6 epochs (seed 0); 8 leaves a margin. attention_smoothing (see
-    # training.module.attention_variation): without it the attention piles up at the end of the flat
-    # segment, where the sine jumps back (seed task, seed 0: median shift +21.8 steps, span IoU 0.69);
-    # with 0.002, seeds 0/1/2 (1 thread each): shift -3.4/-1.6/+7.5, pointing game 1.00/1.00/0.97,
-    # span IoU 0.89/0.91/0.85, accuracy unchanged. 0.03 flattens the attention to uniform.
-    # scaling znorm_level (see layers.LevelLogits): on PickupGestureWiimoteZ, seeds 0-4 (benchmarks/ucr.py),
-    # 0.78/0.68/0.74/0.80/0.76 against 0.70/0.64/0.66/0.64/0.70 with znorm (at 9cfb17f); on data whose series share one
-    # level and scale (GunPoint, ItalyPowerDemand) it trains to znorm's weights. On the seed task
-    # (amplitudes 1-10) the offsets are live and cost some localization: seeds 0/1/2 (1 thread each) shift
-    # -5.1/-8.6/+7.9, pointing game 0.994/0.998/0.914, span IoU 0.882/0.830/0.815; seed 0 on 2 threads:
-    # benchmarks/results/localization.json.
     "cnn_attention": {
         "max_epochs": 8,
         "min_steps": 800,
@@ -53,14 +35,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "attention_smoothing": 0.002,
         "scaling": "znorm_level",
     },
-    # The default model (see benchmarks/ucr.py and its results). One recipe for every dataset, no early
-    # stopping below 100 validation series (min_val_size: the small-data rule), a step budget that holds on
-    # a 36-series dataset (min_steps) and is capped on a 7,000-series one (max_steps).
-    # scaling znorm_level: per-series znorm erases each channel's level, which is the evidence on
-    # JapaneseVowels (12 channels; official split, seed 0, `tsattn train` with MiniRocket at 0.986): znorm
-    # 0.830, znorm_level 0.986, both 0.984, standard 0.995. On the developers' panel it changes 2 datasets
-    # by about 2 points either way (PickupGestureWiimoteZ 0.820 -> 0.800, OSULeaf 0.909 -> 0.917, with
-    # downsample="fold"): benchmarks/results/ucr.json against ucr_outside_panel.json.
+    # The default model: one recipe for every dataset.
     "inception_attention": {
         "max_epochs": 10,
         "min_steps": 400,

@@ -12,12 +12,8 @@ only the z-normalised half: the standardised half feeds logit offsets from
 each series' level and scale (``tsattn.layers.LevelLogits``), never the
 attention.
 
-``gain`` is the standard deviation of the scaled input. For the seed task the
-BiLSTM learned faster with ``gain=4`` than with 1 in the exploratory runs that
-chose its recipe (``training.recipes.SEED_TASK_RECIPE``): the flat part
-is found by comparing neighbouring samples, and a larger input makes those
-small differences visible to the LSTM gates from the first step
-(``benchmarks/seed_task.py``).
+``gain`` is the standard deviation of the scaled input (4 in the seed recipe; why:
+``benchmarks/results/design_choices.md``).
 """
 
 from __future__ import annotations
