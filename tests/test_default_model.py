@@ -224,3 +224,28 @@ def test_the_default_trains_the_same_weights_through_train_benchmark_and_the_est
     assert configs[0] == configs[1] == configs[2]
     assert configs[0]["model"] == "inception_attention" and configs[0]["ensemble"] == 3
     assert configs[0]["max_epochs"] == 1 and configs[0]["min_steps"] == 0
+
+
+def test_ensemble_members_are_clipped_separately():
+    from tsattn.models import create_network
+    from tsattn.training.module import LitClassifier
+
+    torch.manual_seed(0)
+    lit = LitClassifier(create_network("cnn_attention", 1, 2, 20, ensemble=2))
+    big, small = lit.net.members
+    for p in big.parameters():
+        p.grad = torch.full_like(p, 100.0)  # a huge gradient in one member
+    for p in small.parameters():
+        p.grad = torch.full_like(p, 1e-4)  # a small one in the other: its norm is far below the clip
+    before = [p.grad.clone() for p in small.parameters()]
+    lit.configure_gradient_clipping(None, gradient_clip_val=1.0)
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in big.parameters()]))
+    assert norm == pytest.approx(1.0, rel=1e-4)  # the big member clipped to the norm
+    for p, g in zip(small.parameters(), before, strict=True):
+        assert torch.equal(p.grad, g)  # the other untouched: a shared clip would have shrunk it ~1e6 times
+    single = LitClassifier(create_network("cnn_attention", 1, 2, 20))
+    for p in single.net.parameters():
+        p.grad = torch.full_like(p, 100.0)
+    single.configure_gradient_clipping(None, gradient_clip_val=1.0)
+    total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in single.net.parameters()]))
+    assert total == pytest.approx(1.0, rel=1e-4)

@@ -164,3 +164,17 @@ def test_the_benchmark_table_names_the_class_its_binary_f1_is_about():
     assert "| F1 (normal) |" in table.splitlines()[0]
     table = markdown_table({"dataset": {"classes": ["a", "b", "c"]}, "models": [row], "skipped": []})
     assert "| F1 (macro) |" in table.splitlines()[0]
+
+
+def test_benchmark_json_records_what_each_model_held_out(tmp_path):
+    _frame(40, 0).to_csv(tmp_path / "train.csv", index=False)
+    _frame(20, 1).to_csv(tmp_path / "test.csv", index=False)
+    r = _invoke(
+        "benchmark", "--data", tmp_path / "train.csv", "--test-data", tmp_path / "test.csv",
+        "--models", "inception_attention,cnn_attention", "--max-epochs", "1", "--ensemble", "1",
+        "--out", tmp_path / "b", "--quiet",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    rows = {m["name"]: m for m in json.loads((tmp_path / "b" / "benchmark.json").read_text())["models"]}
+    assert (rows["inception_attention"]["n_train"], rows["inception_attention"]["n_val"]) == (40, 0)  # merged
+    assert (rows["cnn_attention"]["n_train"], rows["cnn_attention"]["n_val"]) == (35, 5)  # held out, 12.5 %

@@ -196,7 +196,12 @@ def train(
         "--resume",
         help="continue this run directory from its last checkpoint, with its own config, seed and data",
     ),
-    max_epochs: int | None = typer.Option(None, "--max-epochs", help="epoch budget [default: the model's recipe]"),
+    max_epochs: int | None = typer.Option(
+        None,
+        "--max-epochs",
+        help="epoch budget, kept as given: it turns the recipe's step budget off (min_steps and max_steps 0, as "
+        "config.json's train block records) [default: the model's recipe]",
+    ),
     ensemble: int | None = typer.Option(
         None, "--ensemble", help="train K networks with different initial weights and average them [default: recipe]"
     ),
@@ -461,7 +466,12 @@ def benchmark(
     ),
     seed: int = typer.Option(0, "--seed", min=0, help="random seed: the same split for every model"),
     out: Path = typer.Option(..., "--out", help="output directory"),
-    max_epochs: int | None = typer.Option(None, "--max-epochs", help="override every model's epoch budget"),
+    max_epochs: int | None = typer.Option(
+        None,
+        "--max-epochs",
+        help="override every model's epoch budget, kept as given (the recipes' step budgets off: min_steps and "
+        "max_steps 0)",
+    ),
     ensemble: int | None = typer.Option(None, "--ensemble", help="override every network's ensemble size"),
     scaling: str | None = typer.Option(
         None, "--scaling", help="znorm | znorm_level | standard | both | none for every model [default: each recipe's]"

@@ -68,6 +68,11 @@ class TSClassifierNet(nn.Module):
         """``(logits, attention)`` of the whole network from :meth:`member_outputs`' outputs."""
         return outputs[0]
 
+    def parameter_groups(self) -> list[list[nn.Parameter]]:
+        """The parameters of each network that trains as if alone, in :meth:`member_outputs`' order: training
+        clips each group's gradient norm on its own."""
+        return [list(self.parameters())]
+
 
 def logits_to_proba(logits: torch.Tensor) -> torch.Tensor:
     """Class probabilities ``(B, n_classes)`` from either logit layout."""

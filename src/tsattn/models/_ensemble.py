@@ -56,6 +56,10 @@ class Ensemble(TSClassifierNet):
         """Every member's ``(logits, attention)``: what training puts a loss on, one per member."""
         return [member(x, mask) for member in self.members]
 
+    def parameter_groups(self) -> list[list[nn.Parameter]]:
+        """One group per member: each member's gradients are clipped as if it trained alone."""
+        return [list(member.parameters()) for member in self.members]
+
     def combine(self, outputs: Sequence[tuple[torch.Tensor, torch.Tensor | None]]) -> Any:
         """``(logits, attention)`` of the ensemble from its members' outputs."""
         proba = torch.stack([logits_to_proba(logits) for logits, _ in outputs]).mean(0).clamp(EPS, 1 - EPS)

@@ -95,6 +95,18 @@ class LitClassifier(L.LightningModule):
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         self._step(batch, "val")
 
+    def configure_gradient_clipping(
+        self, optimizer: Any, gradient_clip_val: float | None = None, gradient_clip_algorithm: str | None = None
+    ) -> None:
+        """Clip the gradient norm of each network that trains as if alone (an ensemble's members one by one), so
+        that a member with a huge gradient never shrinks another member's step."""
+        if not gradient_clip_val:
+            return
+        net: Any = self.net
+        groups = net.parameter_groups() if hasattr(net, "parameter_groups") else [list(net.parameters())]
+        for params in groups:
+            torch.nn.utils.clip_grad_norm_([p for p in params if p.grad is not None], gradient_clip_val)
+
     def configure_optimizers(self) -> Any:
         opt_cls = torch.optim.AdamW if self.weight_decay > 0 else torch.optim.Adam
         opt = opt_cls(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)

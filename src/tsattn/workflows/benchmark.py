@@ -56,6 +56,7 @@ def _bench_torch_model(
     with PeakMemory() as pm:
         m = train_run(ds, cfg, out / name, test_data=test_ds, data_source=data_source, progress=progress, verbose=False)
     loaded = rundir.load_run(out / name)
+    held = loaded.config.split or {}  # this model's own split, after its recipe's small-data rule
     if test_ds is None:
         with np.load(out / name / rundir.SPLIT) as z:
             test_ds = ds.subset(z["test"])
@@ -72,6 +73,8 @@ def _bench_torch_model(
         "inference_series_per_s": tput,
         "peak_rss_mb": pm.peak_mb,
         "n_params": loaded.config.n_params,
+        "n_train": held.get("train"),
+        "n_val": held.get("val"),  # 0 where the small-data rule trained on the validation part
         "confusion_matrix": m["confusion_matrix"],
         "localization": m.get("localization"),
         "recipe": {
@@ -221,6 +224,7 @@ def run_benchmark(
             "seq_len": ds.seq_len,
             "classes": ds.class_names,
             "source": data_source or {"kind": "memory"},
+            # Before any recipe's small-data rule; each model's row says what it held out (n_train, n_val).
             "split": {
                 "train": len(split[0]),
                 "val": len(split[1]),
