@@ -191,12 +191,12 @@ def test_equal_length_run_can_opt_into_a_lengths_input(tmp_path):
 @pytest.mark.parametrize("downsample", ["fold", "mean"])
 @pytest.mark.parametrize("variable", [False, True])
 def test_a_pooled_default_model_exports_with_its_attention_spread_over_every_step(tmp_path, downsample, variable):
-    # max_steps 5 pools 24 steps by 5 (windows that do not divide T): the graph must spread each window's weight
+    # max_length 5 pools 24 steps by 5 (windows that do not divide T): the graph must spread each window's weight
     # over its real steps exactly as the predict path does, at other batch sizes and lengths than it was traced at.
     from tsattn import AttentionClassifier
 
     X, y = _data(variable)
-    params = {"max_steps": 5, "downsample": downsample}
+    params = {"max_length": 5, "downsample": downsample}
     AttentionClassifier("inception_attention", max_epochs=1, batch_size=16, model_params=params).fit(X, y).save(
         tmp_path / "run"
     )

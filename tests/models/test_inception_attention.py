@@ -36,7 +36,7 @@ def test_fold_sees_what_averaging_loses():
 def test_a_pooled_network_keeps_exact_zero_attention_on_padding_and_its_prediction(downsample):
     torch.manual_seed(0)
     net = create_network(
-        "inception_attention", n_channels=2, n_classes=3, seq_len=40, max_steps=16, downsample=downsample
+        "inception_attention", n_channels=2, n_classes=3, seq_len=40, max_length=16, downsample=downsample
     ).eval()
     assert net.body.pool == 3
     torch.nn.init.normal_(net.body.attention.score.weight)  # attention that is not uniform

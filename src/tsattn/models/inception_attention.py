@@ -49,7 +49,7 @@ class InceptionAttention(TSClassifierNet):
     a linear layer maps the pooled vector to the logits.
 
     ``pool`` > 1 shortens the input by that factor first; ``pool=0`` (the
-    default) picks the smallest factor that leaves at most ``max_steps``
+    default) picks the smallest factor that leaves at most ``max_length``
     steps, so series of thousands of steps train in the same time as series
     of a few hundred. ``downsample="fold"`` (the default) folds each window of
     ``pool`` steps into channels, which loses nothing; ``"mean"`` averages the
@@ -87,7 +87,7 @@ class InceptionAttention(TSClassifierNet):
         bottleneck: int = 16,
         attn_dim: int = 64,
         pool: int = 0,
-        max_steps: int = 256,
+        max_length: int = 256,
         downsample: str = "fold",
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
@@ -97,7 +97,7 @@ class InceptionAttention(TSClassifierNet):
             raise ValueError(f"kernels must be odd (to keep every step centred); got {tuple(kernels)}")
         if downsample not in ("mean", "fold"):
             raise ValueError(f"downsample must be 'mean' or 'fold'; got {downsample!r}")
-        self.pool = pool if pool > 0 else max(1, -(-seq_len // max_steps))
+        self.pool = pool if pool > 0 else max(1, -(-seq_len // max_length))
         self.downsample = downsample
         c_in = n_channels * self.pool if downsample == "fold" else n_channels
         width = filters * (len(kernels) + 1)
