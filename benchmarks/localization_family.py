@@ -10,7 +10,15 @@ all runs: do the scores that need no ground truth rank runs as the ground
 truth does? Writes benchmarks/results/localization_family.json.
 
     python benchmarks/localization_family.py [--models cnn_attention,transformer] [--seeds 0 1 2]
-        [--configs all] [--dataset-size 2000] [--max-epochs N] [--out FILE]
+        [--configs all] [--dataset-size 2000] [--max-epochs N] [--jobs 1] [--out FILE]
+
+A model may carry hyperparameters after a colon, passed as `--model-param`:
+`--models inception_attention,inception_attention:pooling=conjunctive`
+compares the default pooling with MILLET's conjunctive pooling; for such a
+model the class map is scored against the ground truth too (its
+`class_map_*` columns). Each finished run is appended to FILE's `.jsonl`
+beside it, and a rerun skips the runs already there; `--jobs` runs that many
+trainings at once (for a machine with more cores, or a GPU).
 
 The family (FAMILY below): T from 200 to 1,000, segments from 3 % to 40 % of
 T, noise 0 to 0.1, random phase, every anomaly kind. --dataset-size replaces
@@ -96,6 +104,7 @@ FAMILY = {
         "anomaly_kinds": ["rectified", "spike", "level_shift", "frequency_change", "noise_burst"],
     },
 }
+AOPCR_KEYS = ("aopc", "random_aopc", "aopcr", "aopcr_normalized")
 LOC_SCORES = ("pointing_game", "mass_inside", "uniform_mass", "shift_median", "span_iou")
 
 
@@ -120,6 +129,7 @@ def spearman(a: list[float], b: list[float]) -> float | None:
 
 
 def run_one(config: dict, model: str, seed: int, work: Path, max_epochs: int | None) -> dict:
+    name, _, params = model.partition(":")
     cfg_path = work / "config.json"
     cfg_path.write_text(json.dumps(config))
     out = work / "run"
@@ -131,7 +141,7 @@ def run_one(config: dict, model: str, seed: int, work: Path, max_epochs: int | N
         "--config",
         str(cfg_path),
         "--model",
-        model,
+        name,
         "--seed",
         str(seed),
         "--out",
@@ -142,6 +152,8 @@ def run_one(config: dict, model: str, seed: int, work: Path, max_epochs: int | N
     ]
     if max_epochs is not None:
         cmd += ["--max-epochs", str(max_epochs)]
+    for pair in filter(None, params.split(",")):
+        cmd += ["--model-param", pair]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t
@@ -158,10 +170,11 @@ def run_one(config: dict, model: str, seed: int, work: Path, max_epochs: int | N
         "T": config["num_points"],
     }
     row |= {k: loc.get(k) for k in LOC_SCORES}
+    if isinstance(loc.get("class_map"), dict):
+        row |= {f"class_map_{k}": loc["class_map"].get(k) for k in LOC_SCORES}
+    keys = (*GAINS, *FAITH_SCORES, *(f"random_{k}" for k in FAITH_SCORES), *AOPCR_KEYS)
     row["faithfulness"] = {
-        method: {k: s[k] for k in (*GAINS, *FAITH_SCORES, *(f"random_{k}" for k in FAITH_SCORES))}
-        for method, s in faith.items()
-        if isinstance(s, dict)
+        method: {k: s[k] for k in keys if k in s} for method, s in faith.items() if isinstance(s, dict)
     }
     return row
 
@@ -172,24 +185,37 @@ def summarize(rows: list[dict]) -> dict:
     for model in sorted({r["model"] for r in rows}):
         mine = [r for r in rows if r["model"] == model]
         s: dict = {"runs": len(mine)}
-        for key, worst in (("accuracy", min), ("pointing_game", min), ("mass_inside", min), ("span_iou", min)):
-            vals = [r[key] for r in mine if r.get(key) is not None]
-            if vals:
-                s[key] = {"median": float(np.median(vals)), "worst": float(worst(vals))}
-        shifts = [abs(r["shift_median"]) / r["T"] for r in mine if r.get("shift_median") is not None]
-        if shifts:
-            s["abs_shift_share_of_T"] = {"median": float(np.median(shifts)), "worst": float(max(shifts))}
-        for method in ("attention", "attention_x_gradient", "integrated_gradients"):
+        for prefix in ("", "class_map_"):
+            for key in ("accuracy", "pointing_game", "mass_inside", "span_iou"):
+                vals = [r[prefix + key] for r in mine if r.get(prefix + key) is not None]
+                if vals and (prefix == "" or key != "accuracy"):
+                    s[prefix + key] = {"median": float(np.median(vals)), "worst": float(min(vals))}
+            shifts = [
+                abs(r[prefix + "shift_median"]) / r["T"] for r in mine if r.get(prefix + "shift_median") is not None
+            ]
+            if shifts:
+                s[prefix + "abs_shift_share_of_T"] = {"median": float(np.median(shifts)), "worst": float(max(shifts))}
+        for method in ("attention", "class_map", "attention_x_gradient", "integrated_gradients"):
             gains = [r["faithfulness"][method]["deletion_gain"] for r in mine if method in r["faithfulness"]]
             if gains:
                 s[f"{method}_deletion_gain"] = {"median": float(np.median(gains)), "worst": float(min(gains))}
         out["per_model"][model] = s
-    scored = [r for r in rows if r.get("pointing_game") is not None and "attention" in r["faithfulness"]]
-    pg = [r["pointing_game"] for r in scored]
-    out["rank_correlation_with_pointing_game"] = {
-        f"attention_{k}": spearman([r["faithfulness"]["attention"][k] for r in scored], pg) for k in GAINS
-    }
-    out["rank_correlation_with_pointing_game"]["n_runs"] = len(scored)
+    # Does a score that needs no ground truth rank runs as the ground truth does? Each map against its own
+    # pointing game: the attention's, and (conjunctive pooling) the class map's.
+    corr: dict = {}
+    for method, pointing in (("attention", "pointing_game"), ("class_map", "class_map_pointing_game")):
+        scored = [r for r in rows if r.get(pointing) is not None and method in r["faithfulness"]]
+        if not scored:
+            continue
+        pg = [r[pointing] for r in scored]
+        for k in (*GAINS, "aopcr", "aopcr_normalized"):
+            pairs = [(r["faithfulness"][method].get(k), p) for r, p in zip(scored, pg, strict=True)]
+            pairs = [(a, b) for a, b in pairs if a is not None]
+            if pairs:
+                corr[f"{method}_{k}"] = spearman([a for a, _ in pairs], [b for _, b in pairs])
+        corr[f"{method}_n_runs"] = len(scored)
+    corr["n_runs"] = corr.get("attention_n_runs", 0)
+    out["rank_correlation_with_pointing_game"] = corr
     return out
 
 
@@ -200,27 +226,49 @@ def main() -> None:
     ap.add_argument("--configs", default="all", help="comma-separated names from FAMILY, or all")
     ap.add_argument("--dataset-size", type=int, default=2000)
     ap.add_argument("--max-epochs", type=int, default=None, help="quick checks only; not the recipe's figures")
+    ap.add_argument("--jobs", type=int, default=1, help="trainings run at once")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "localization_family.json")
     args = ap.parse_args()
     names = list(FAMILY) if args.configs == "all" else args.configs.split(",")
-    rows = []
+    log = args.out.with_suffix(".jsonl")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
+    done = {(r["config"], r["seed"], r["model"]) for r in rows}
+    todo = [
+        (name, seed, model)
+        for name in names
+        for seed in args.seeds
+        for model in args.models.split(",")
+        if (name, seed, model) not in done
+    ]
     t0 = time.perf_counter()
-    for name in names:
+
+    def one(job: tuple[str, int, str]) -> dict:
+        name, seed, model = job
         config = BASE | FAMILY[name] | {"dataset_size": args.dataset_size}
-        for seed in args.seeds:
-            for model in args.models.split(","):
-                with tempfile.TemporaryDirectory() as tmp:
-                    row = {"config": name, "seed": seed, "model": model} | run_one(
-                        config, model, seed, Path(tmp), args.max_epochs
-                    )
-                rows.append(row)
-                att = row["faithfulness"].get("attention", {})
-                print(
-                    f"{name} seed {seed} {model}: acc {row['accuracy']:.3f} pointing {row['pointing_game']} "
-                    f"IoU {row['span_iou']} shift {row['shift_median']} deletion gain {att.get('deletion_gain')} "
-                    f"({row['wall_seconds']} s)",
-                    flush=True,
-                )
+        with tempfile.TemporaryDirectory() as tmp:
+            return {"config": name, "seed": seed, "model": model} | run_one(
+                config, model, seed, Path(tmp), args.max_epochs
+            )
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
+        for row in pool.map(one, todo):
+            rows.append(row)
+            with log.open("a") as fh:  # one line per finished run: a stop loses nothing
+                fh.write(json.dumps(row) + "\n")
+            att = row["faithfulness"].get("attention", {})
+            print(
+                f"{row['config']} seed {row['seed']} {row['model']}: acc {row['accuracy']:.3f} pointing "
+                f"{row['pointing_game']} IoU {row['span_iou']} shift {row['shift_median']} class-map pointing "
+                f"{row.get('class_map_pointing_game')} deletion gain {att.get('deletion_gain')} "
+                f"({row['wall_seconds']} s)",
+                flush=True,
+            )
+    rows = [
+        r for r in rows if r["config"] in names and r["seed"] in args.seeds and r["model"] in args.models.split(",")
+    ]
     result = {
         "benchmark": "localization_family",
         "command": "python benchmarks/localization_family.py " + " ".join(sys.argv[1:]),
@@ -228,6 +276,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "dataset_size": args.dataset_size,
         "max_epochs": args.max_epochs,
+        "jobs": args.jobs,
         "family": {n: BASE | FAMILY[n] for n in names},
         "targets_from_issue_17": {
             "pointing_game": "median >= 0.95, worst >= 0.85",

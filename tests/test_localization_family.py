@@ -66,6 +66,41 @@ def test_spearman_and_summary():
 
 
 @pytest.mark.slow
+def test_the_benchmark_runs_end_to_end_on_a_tiny_family_and_resumes(tmp_path):
+    out = tmp_path / "family.json"
+    args = [
+        sys.executable,
+        str(BENCH / "localization_family.py"),
+        "--models",
+        "cnn_attention,cnn_attention:pooling=conjunctive",
+        "--seeds",
+        "0",
+        "--configs",
+        "wide_level_T200,burst_T300",
+        "--dataset-size",
+        "60",
+        "--max-epochs",
+        "1",
+        "--jobs",
+        "2",
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert len(result["runs"]) == 4 and {r["config"] for r in result["runs"]} == {"wide_level_T200", "burst_T300"}
+    conjunctive = [r for r in result["runs"] if r["model"] == "cnn_attention:pooling=conjunctive"]
+    assert len(conjunctive) == 2 and all(r["class_map_pointing_game"] is not None for r in conjunctive)
+    assert all("class_map" in r["faithfulness"] for r in conjunctive)
+    assert "class_map_pointing_game" in result["summary"]["per_model"]["cnn_attention:pooling=conjunctive"]
+    # a rerun finds every run in the .jsonl log and trains nothing
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and "seed 0" not in proc.stdout
+    assert len(out.with_suffix(".jsonl").read_text().splitlines()) == 4
+
+
+@pytest.mark.slow
 def test_the_benchmark_runs_end_to_end_on_a_tiny_family(tmp_path):
     out = tmp_path / "family.json"
     proc = subprocess.run(

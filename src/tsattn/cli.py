@@ -11,6 +11,7 @@ inside the commands, so ``tsattn --help`` answers at once.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
@@ -231,6 +232,12 @@ def train(
     value_column: str = VALUE_OPT,
     channel_column: str | None = CHANNEL_OPT,
     variable_length: bool = VARIABLE_OPT,
+    model_param: list[str] | None = typer.Option(
+        None,
+        "--model-param",
+        help="a hyperparameter of the model as KEY=VALUE (VALUE read as JSON, else as text), repeatable; e.g. "
+        "--model-param pooling=conjunctive (class-specific MIL pooling) for cnn_attention and inception_attention",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar or report"),
 ) -> None:
     """Train a model and write a run directory (config, weights, metrics, plots, logs)."""
@@ -276,6 +283,7 @@ def train(
             "num_nodes": num_nodes,
             "strategy": strategy,
             "nan_policy": nan_policy,
+            "model_params": _model_params(model_param),
         },
     )
     reader = _reader(label_column, id_column, time_column, value_column, channel_column, variable_length)
@@ -320,6 +328,22 @@ def _train(
     return m
 
 
+def _model_params(pairs: list[str] | None) -> dict[str, Any] | None:
+    """``--model-param KEY=VALUE`` pairs as a dict; ``None`` when none was given."""
+    if not pairs:
+        return None
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            _fail(f"--model-param: must be KEY=VALUE; got {pair!r}")
+        try:
+            params[key.strip()] = json.loads(text)
+        except ValueError:
+            params[key.strip()] = text
+    return params
+
+
 def _given_flags(ctx: typer.Context, keep: tuple[str, ...]) -> list[str]:
     """The options given on the command line (not left at their defaults), as flags, except ``keep``."""
 
@@ -358,7 +382,9 @@ def evaluate(
     evaluate_run(run, data=data, out=out, positive_class=positive_class)
 
 
-METHOD_HELP = "attention | attention_x_gradient | integrated_gradients (any model)"
+METHOD_HELP = (
+    "attention | class_map (models with conjunctive pooling) | attention_x_gradient | integrated_gradients (any model)"
+)
 
 
 @app.command(

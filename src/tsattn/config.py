@@ -201,8 +201,8 @@ class TrainConfig(_Strict):
     max_steps: int = Field(
         0,
         ge=0,
-        description="cap the epoch budget at about this many optimiser steps (large datasets; 0: no cap), "
-        "at least one epoch",
+        description="stop after exactly this many optimiser steps, partway through an epoch if need be "
+        "(large datasets; 0: no cap); an explicit max_epochs sets it and min_steps to 0 unless they are given too",
     )
     min_val_size: int = Field(
         0,

@@ -274,6 +274,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         from . import run as rundir
         from ._errors import RunError
         from .models import get_model_class
+        from .training.trainer import budget_summary
 
         check_is_fitted(self, "model_")
         if isinstance(self.model, type):
@@ -307,6 +308,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             scaler=self.scaler_,
             net=self.model_,
             data=rundir.DataSource(kind="estimator"),
+            budget=budget_summary(self.config_, self.n_train_, self.n_val_),
             estimator_params=self.get_params() | {"model": self.config_.model},
             # how fit saw X: 2-D (n, T) input keeps scikit-learn's feature-count check after load
             estimator_input={

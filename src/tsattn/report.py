@@ -189,16 +189,24 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
         "random_sufficiency",
     )
     faithfulness = [
-        (method.replace("_", " "), *(_fmt(s.get(key), 3) for key in keys), _room_share(s, faith.get("n_series")))
+        (
+            method.replace("_", " "),
+            *(_fmt(s.get(key), 3) for key in keys),
+            _room_share(s, faith.get("n_series")),
+            _fmt(s.get("aopcr"), 3),
+            _fmt(s.get("aopcr_normalized"), 3),
+        )
         for method, s in faith.items()
         if isinstance(s, dict)
     ]
     figures["faithfulness"] = _svg(faithfulness_figure(faith)) if faithfulness else None
     loc = m.get("localization")
     localization = [
-        (label, _fmt(loc[key], 1 if key.startswith("shift") else 4), meaning)
+        (prefix + label, _fmt(block[key], 1 if key.startswith("shift") else 4), meaning)
+        for prefix, block in (("", loc), ("class map: ", (loc or {}).get("class_map")))
+        if block
         for key, label, meaning in LOCALIZATION_ROWS
-        if loc and key in loc
+        if key in block
     ]
     headline = [
         ("accuracy", _fmt(m["accuracy"])),

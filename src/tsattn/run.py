@@ -212,6 +212,9 @@ class RunConfig(BaseModel):
     n_params: int | None = None
     logger: str = "none"
     versions: dict[str, str] = Field(default_factory=dict)
+    budget: dict[str, Any] | None = None
+    """The training budget in force (:func:`~tsattn.training.trainer.budget_summary`): epochs, steps, and the rule
+    by which an explicit ``max_epochs`` turns the step bounds off."""
     estimator_params: dict[str, Any] | None = None
     """Runs saved by :class:`~tsattn.AttentionClassifier`: its ``get_params()``."""
     estimator_input: dict[str, Any] | None = None
@@ -289,6 +292,18 @@ class LoadedRun:
         from .inference import predict_arrays
 
         return predict_arrays(self.net, self.scaler.transform(X), lengths=lengths, with_attention=False)[0]
+
+    def proba_of_scaled(self, X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """Class probabilities of series already through the run's scaler (what faithfulness perturbs)."""
+        from .inference import predict_arrays
+
+        return predict_arrays(self.net, X, lengths=lengths, with_attention=False)[0]
+
+    def logits_of_scaled(self, X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """Class logits (:func:`~tsattn.inference.predict_logits`) of series already through the run's scaler."""
+        from .inference import predict_logits
+
+        return predict_logits(self.net, X, lengths=lengths)
 
 
 def write_config(run_dir: Path, config: RunConfig) -> None:

@@ -1,11 +1,19 @@
-"""Faithfulness scores: exact values on a hand-made model that reads one step, for perfect, inverted and random maps."""
+"""Faithfulness scores: exact values on hand-made models, for perfect, inverted and random maps and every baseline."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tsattn.evaluation.faithfulness import ERASER_FRACTIONS, FRACTIONS, faithfulness_scores, perturbation_curves
+from tsattn.evaluation.faithfulness import (
+    AOPCR_FRACTIONS,
+    ERASER_FRACTIONS,
+    FRACTIONS,
+    aopcr_scores,
+    faithfulness_scores,
+    perturb,
+    perturbation_curves,
+)
 
 T, STEP = 20, 7
 
@@ -33,11 +41,11 @@ def test_a_perfect_map_drops_the_probability_at_the_first_step_removed_and_an_in
     X = _series()
     perfect = np.tile(np.eye(T)[STEP], (len(X), 1))
     counts = np.rint(np.array(FRACTIONS) * T)
-    curves = perturbation_curves(one_step_model, X, perfect)
+    curves = perturbation_curves(one_step_model, X, perfect, baseline="mean")
     np.testing.assert_allclose(curves["full"], FULL)
     np.testing.assert_allclose(curves["deletion"], np.tile(np.where(counts >= 1, BASE, FULL), (len(X), 1)))
     np.testing.assert_allclose(curves["insertion"], np.tile(np.where(counts >= 1, FULL, BASE), (len(X), 1)))
-    inverted = perturbation_curves(one_step_model, X, 1 - perfect)
+    inverted = perturbation_curves(one_step_model, X, 1 - perfect, baseline="mean")
     np.testing.assert_allclose(inverted["deletion"], np.tile(np.where(counts >= T, BASE, FULL), (len(X), 1)))
     np.testing.assert_allclose(inverted["insertion"], np.tile(np.where(counts >= T, FULL, BASE), (len(X), 1)))
 
@@ -45,9 +53,9 @@ def test_a_perfect_map_drops_the_probability_at_the_first_step_removed_and_an_in
 def test_scores_have_their_exact_values_and_rank_perfect_random_inverted():
     X = _series(40)
     perfect = np.tile(np.eye(T)[STEP], (len(X), 1))
-    s_perfect = faithfulness_scores(one_step_model, X, perfect)
-    s_inverted = faithfulness_scores(one_step_model, X, 1 - perfect)
-    s_random = faithfulness_scores(one_step_model, X, np.random.default_rng(1).random((len(X), T)))
+    s_perfect = faithfulness_scores(one_step_model, X, perfect, baseline="mean")
+    s_inverted = faithfulness_scores(one_step_model, X, 1 - perfect, baseline="mean")
+    s_random = faithfulness_scores(one_step_model, X, np.random.default_rng(1).random((len(X), T)), baseline="mean")
     # deletion AUC of the perfect map: FULL at 0 %, BASE from the first step removed on (trapezoid over the grid)
     f = np.array(FRACTIONS)
     expected = np.where(np.rint(f * T) >= 1, BASE, FULL)
@@ -81,7 +89,7 @@ def test_padding_is_never_ranked_nor_replaced():
     misleading = np.zeros((2, T))
     misleading[:, 16] = 1.0  # all the relevance on padding: ignored, the real steps keep their order
     misleading[:, STEP] = 0.5
-    curves = perturbation_curves(model, X, misleading, lengths=lengths, fractions=[0.0, 1 / 15])
+    curves = perturbation_curves(model, X, misleading, lengths=lengths, fractions=[0.0, 1 / 15], baseline="mean")
     assert curves["deletion"][:, 1] == pytest.approx(_sigmoid(3 * 2 / 15))  # the step went first, baseline 2/15
     assert all(s is not None and (s == 15).all() for s in seen)
 
@@ -165,3 +173,76 @@ def test_a_saturated_model_is_flagged_uninformative_not_scored():
     text = format_faithfulness({"n_series": 4, "attention": s})
     assert "attention" in text and "uninformative" in text and "deletion AUC" not in text
     assert "does not say whether those steps are where the class evidence truly lies" in text
+
+
+def _flat_detector(X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+    """Logits of "has a flat stretch": the count of steps equal to the one before, minus 2 (real steps only)."""
+    n, _, T_ = X.shape
+    L = np.full(n, T_) if lengths is None else lengths
+    flat = np.array([(np.abs(np.diff(X[i, 0, : L[i]])) < 1e-6).sum() for i in range(n)], np.float64)
+    z = flat - 2.0
+    return np.stack([-z / 2, z / 2], axis=1)
+
+
+def test_removal_and_interpolation_take_a_flat_segment_away_where_the_mean_recreates_it():
+    T_ = 40
+    t = np.arange(T_)
+    X = np.sin(2 * np.pi * t / 13.0)[None, None, :].astype(np.float32).repeat(3, axis=0)
+    X[:, 0, 10:18] = X[:, 0, 10:11]  # flattened: 7 steps equal to the one before
+    segment = np.zeros((3, T_))
+    segment[:, 10:18] = 1.0
+    fraction = [0.0, 0.2]  # 8 of 40 steps: the segment
+    got = {
+        b: perturbation_curves(_flat_detector, X, segment, fractions=fraction, baseline=b)["deletion"][:, 1]
+        for b in ("mean", "interpolation", "removal", "blur")
+    }
+    full = _flat_detector(X)[:, 1]
+    np.testing.assert_allclose(full, 2.5)
+    np.testing.assert_allclose(got["mean"], 2.5)  # a constant in place of a constant: the evidence stays
+    np.testing.assert_allclose(got["interpolation"], -1.0)  # a sloped line: nothing flat is left
+    np.testing.assert_allclose(got["removal"], -1.0)  # gone, the series 8 steps shorter
+    np.testing.assert_allclose(got["blur"], -1.0)
+    Xp, Lp = perturb(X, (segment > 0)[:, None, :], np.full(3, T_), "removal")
+    assert Lp.tolist() == [32, 32, 32] and np.all(Xp[:, :, 32:] == 0)
+
+
+def test_aopcr_in_logits_is_exact_on_a_linear_model():
+    def linear(X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        z = 3.0 * X[:, 0, STEP].astype(np.float64)  # logit of class 1; the classes' logits are -z/2 and z/2
+        return np.stack([-z / 2, z / 2], axis=1)
+
+    X = _series(40)  # x[STEP] = 2: class 1 with logit 3; its neighbours are 0, so interpolation gives 0 there
+    perfect = np.tile(np.eye(T)[STEP], (len(X), 1))
+    s = aopcr_scores(linear, X, perfect, n_random=8)
+    # every share removes >= 1 step (5 % of 20): the step goes first, the logit falls from 3 to 0
+    assert s["aopc"] == pytest.approx(3.0)
+    # a random ranking removes the step with probability k/20 at k steps: 3 * mean(k/20, k = 1..10) = 0.825
+    assert s["random_aopc"] == pytest.approx(3.0 * np.mean(np.rint(np.array(AOPCR_FRACTIONS) * T) / T), abs=0.25)
+    assert s["aopcr"] == pytest.approx(s["aopc"] - s["random_aopc"])
+    assert s["aopcr_normalized"] == pytest.approx(s["aopcr"] / (3.0 + s["random_aopc"]))
+    inverted = aopcr_scores(linear, X, 1 - perfect, n_random=8)
+    assert inverted["aopc"] == pytest.approx(0.0) and inverted["aopcr_normalized"] == pytest.approx(-1.0)
+
+
+def test_ties_are_broken_at_random_by_the_seed_never_toward_the_earliest_step():
+    def first_step(X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        p = 1 / (1 + np.exp(-3.0 * X[:, 0, 0].astype(np.float64)))
+        return np.stack([1 - p, p], axis=1)
+
+    X = np.ones((200, 1, T), np.float32)
+    X[:, 0, 0] = 2.0
+    flat = np.full((200, T), 1.0 / T)  # every step tied
+    a = perturbation_curves(first_step, X, flat, fractions=[0.0, 0.05], baseline="mean", seed=1)
+    b = perturbation_curves(first_step, X, flat, fractions=[0.0, 0.05], baseline="mean", seed=1)
+    c = perturbation_curves(first_step, X, flat, fractions=[0.0, 0.05], baseline="mean", seed=2)
+    hit = a["deletion"][:, 1] < a["full"] - 1e-9  # the one step removed was step 0
+    assert 0.0 < hit.mean() < 0.2  # about 1 in 20, not every series (a stable sort would pick step 0)
+    np.testing.assert_array_equal(a["deletion"], b["deletion"])
+    assert not np.array_equal(a["deletion"], c["deletion"])
+
+
+def test_every_entry_point_uses_one_number_of_random_rankings():
+    from tsattn.evaluation.faithfulness import N_RANDOM
+
+    s = faithfulness_scores(one_step_model, _series(), np.tile(np.eye(T)[STEP], (4, 1)))
+    assert s["n_random"] == N_RANDOM and s["baseline"] == "interpolation"

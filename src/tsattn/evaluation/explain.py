@@ -1,4 +1,4 @@
-"""Per-time-step relevance for any model: attention, attention x gradient, or Integrated Gradients."""
+"""Per-time-step relevance for any model: attention, the class map, attention x gradient, or Integrated Gradients."""
 
 from __future__ import annotations
 
@@ -9,9 +9,37 @@ import numpy as np
 if TYPE_CHECKING:
     from torch.nn import Module
 
-__all__ = ["METHODS", "explain", "randomized_copy"]
+__all__ = ["METHODS", "explain", "has_class_map", "randomized_copy"]
 
-METHODS = ("attention", "attention_x_gradient", "integrated_gradients")
+METHODS = ("attention", "class_map", "attention_x_gradient", "integrated_gradients")
+
+
+def has_class_map(net: Any) -> bool:
+    """Does ``net`` build its logits step by step, so that ``method="class_map"`` applies (conjunctive pooling)?"""
+    import torch
+
+    if not hasattr(net, "class_relevance") or not hasattr(net, "n_channels"):
+        return False
+    probe = torch.zeros(1, net.n_channels, max(int(getattr(net, "seq_len", 8)), 1))
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.inference_mode():
+            return net.class_relevance(probe) is not None
+    finally:
+        net.train(was_training)
+
+
+def _predicted_class_map(net: Any, x: Any, mask: Any) -> Any:
+    """Each step's signed share of the logit of the class predicted, ``(B, T)``: positive where it argues for it."""
+    import torch
+
+    class_map = net.class_relevance(x, mask)  # (B, K, T)
+    logits = net(x, mask)[0]
+    if logits.shape[-1] == 1:  # one binary column: its map argues for class 1; negated, for class 0
+        return class_map[:, 0] * torch.where(logits[:, :1] >= 0, 1.0, -1.0)
+    predicted = logits.argmax(1)[:, None, None].expand(-1, 1, class_map.shape[-1])
+    return class_map.gather(1, predicted)[:, 0]
 
 
 def _predicted_logit(logits: Any) -> Any:
@@ -64,8 +92,11 @@ def explain(
         A loaded run (``tsattn.run.load_run``; ``X`` is then raw and scaled
         here) or a network (``X`` already scaled).
     X : ndarray of shape (n, C, T) or (n, T)
-    method : {"attention", "attention_x_gradient", "integrated_gradients"}
-        ``attention``: the model's own attention weights. ``attention_x_gradient``:
+    method : {"attention", "class_map", "attention_x_gradient", "integrated_gradients"}
+        ``attention``: the model's own attention weights. ``class_map``: for a
+        model with conjunctive pooling, each step's share of the predicted
+        class's logit (``gate x step logit``), its negative part set to 0.
+        ``attention_x_gradient``:
         attention times the magnitude of input x gradient of the predicted
         logit. ``integrated_gradients``: captum's Integrated Gradients against
         an all-zero (mean) baseline, for any model, attention or not.
@@ -95,6 +126,11 @@ def explain(
         X = model.scaler.transform(X)
     if method != "integrated_gradients" and not getattr(net, "has_attention", True):
         raise ConfigError(f"method: {net.name} has no attention; use `method` integrated_gradients for this model")
+    if method == "class_map" and not has_class_map(net):
+        raise ConfigError(
+            f"method: class_map needs a model with conjunctive pooling (model_params pooling='conjunctive'); "
+            f"{net.name} pools otherwise"
+        )
     net.eval()
     out = []
     for i in range(0, len(X), batch_size):
@@ -105,6 +141,9 @@ def explain(
         if method == "attention":
             with torch.inference_mode():
                 out.append(net(xb, mask)[1].numpy())
+        elif method == "class_map":
+            with torch.inference_mode():
+                out.append(_predicted_class_map(net, xb, mask).numpy())
         elif method == "attention_x_gradient":
             xb.requires_grad_(True)
             score, att = _predicted_score(net, xb, mask)

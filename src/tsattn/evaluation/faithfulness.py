@@ -32,6 +32,29 @@ near 0.5. So each gain is also given as a share of the room there is
 (``<gain>_of_room``: the gain over the mean of intact probability minus 1/K).
 A series that no deletion or insertion moves (a saturated model) is counted
 in ``uninformative_series``; where all are, the block tells nothing.
+
+**AOPCR** (MILLET's score, Early et al. 2024) needs no probability at all:
+the top 5 %, 10 %, ..., 50 % of the steps are removed, and the drop in the
+predicted class's *logit* (which does not saturate) is averaged (AOPC); AOPCR
+is the map's AOPC minus that of random rankings, and ``aopcr_normalized``
+divides it by ``|AOPC| + |random AOPC|``, so that runs whose logits differ
+in scale can be ranked together (-1 to 1; above 0: better than chance).
+
+What a removed step becomes (``baseline``) should not create evidence:
+
+* ``"interpolation"`` (the default): the line between the nearest kept steps
+  on either side;
+* ``"removal"``: the step is deleted and the series gets shorter (models
+  that take variable lengths only; at least one step is always kept);
+* ``"blur"``: the series smoothed by a Gaussian of a width of 5 % of its
+  length (Dynamask's baseline);
+* ``"mean"``: the series' mean per channel (a flat stretch: on a task whose
+  anomaly is a flat stretch, this creates the evidence it should remove).
+
+Perturb in the space the network sees: give the already-scaled series and a
+``predict`` that takes them, so that no scaler rescales the steps kept. Ties
+in a map (upsampled attention is constant over windows) are broken at random,
+seeded, never toward the earlier step; every random ranking is seeded.
 """
 
 from __future__ import annotations
@@ -42,11 +65,15 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "AOPCR_FRACTIONS",
+    "BASELINES",
     "CAVEAT",
     "ERASER_FRACTIONS",
     "FRACTIONS",
     "GAINS",
+    "N_RANDOM",
     "SCORES",
+    "aopcr_scores",
     "faithfulness_scores",
     "perturbation_curves",
 ]
@@ -65,15 +92,21 @@ GAINS = ("deletion_gain", "insertion_gain", "comprehensiveness_gain", "sufficien
 FRACTIONS = tuple(float(f) for f in np.round(np.linspace(0.0, 1.0, 11), 4))
 #: ERASER's bins: comprehensiveness and sufficiency average over these shares.
 ERASER_FRACTIONS = (0.01, 0.05, 0.1, 0.2, 0.5)
+#: AOPCR's shares: the top 5 % to 50 % of the steps, in blocks of 5 %.
+AOPCR_FRACTIONS = tuple(round(0.05 * k, 2) for k in range(1, 11))
+#: What a removed step becomes; the first is the default.
+BASELINES = ("interpolation", "removal", "blur", "mean")
+#: Random rankings each score is compared with, everywhere (metrics.json, ``tsattn explain``, benchmarks).
+N_RANDOM = 4
 
 Predict = Callable[[np.ndarray, "np.ndarray | None"], np.ndarray]
 
 
-def _ranks(relevance: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Each step's rank within its series, 0 for the most relevant; padding ranks last."""
+def _ranks(relevance: np.ndarray, lengths: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each step's rank within its series, 0 for the most relevant; padding ranks last; ties in random order."""
     n, T = relevance.shape
     score = np.where(np.arange(T)[None, :] < lengths[:, None], relevance, -np.inf)
-    order = np.argsort(-score, axis=1, kind="stable")
+    order: np.ndarray = np.lexsort((rng.random((n, T)), -score), axis=1)  # by score, then a seeded random key
     ranks = np.empty_like(order)
     ranks[np.arange(n)[:, None], order] = np.arange(T)[None, :]
     return ranks
@@ -86,6 +119,69 @@ def _baseline(X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.asarray(total / np.maximum(valid.sum(-1, keepdims=True), 1))
 
 
+def _blurred(X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Each series smoothed over its real steps by a Gaussian of sigma 5 % of its length (at least 1 step)."""
+    from scipy.ndimage import gaussian_filter1d
+
+    out = X.copy()
+    for i, n in enumerate(lengths):
+        n = int(n)
+        if n > 1:
+            out[i, :, :n] = gaussian_filter1d(X[i, :, :n], sigma=max(1.0, 0.05 * n), axis=-1, mode="nearest")
+    return out
+
+
+def _interpolated(x: np.ndarray, removed: np.ndarray, n: int) -> np.ndarray:
+    """Series ``x`` ``(C, T)`` with its ``removed`` real steps replaced by the line between the nearest kept ones."""
+    kept = np.flatnonzero(~removed[:n])
+    if len(kept) == 0 or len(kept) == n:
+        return x
+    out = x.copy()
+    gone = np.flatnonzero(removed[:n])
+    for c in range(x.shape[0]):
+        out[c, gone] = np.interp(gone, kept, x[c, kept])
+    return out
+
+
+def perturb(
+    X: np.ndarray, replace: np.ndarray, lengths: np.ndarray, baseline: str = "interpolation"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of ``X`` ``(n, C, T)`` with the steps ``replace`` ``(n, F, T)`` marks removed, ``(n * F, C, T)``,
+    and their lengths ``(n * F,)``.
+
+    Examples
+    --------
+    >>> X = np.array([[[0.0, 1.0, 5.0, 3.0]]], np.float32)
+    >>> gone = np.array([[[False, False, True, False]]])
+    >>> [perturb(X, gone, np.array([4]), b)[0][0, 0].tolist() for b in ("interpolation", "mean", "removal")]
+    [[0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 2.25, 3.0], [0.0, 1.0, 3.0, 0.0]]
+    """
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline: must be one of {', '.join(BASELINES)}; got {baseline!r}")
+    n, F, T = replace.shape
+    C = X.shape[1]
+    replace = replace & (np.arange(T)[None, None, :] < lengths[:, None, None])  # padding stays padding
+    new_lengths = np.repeat(lengths, F)
+    if baseline in ("mean", "blur"):
+        base = _baseline(X, lengths) if baseline == "mean" else _blurred(X, lengths)
+        Xp = np.where(replace[:, :, None, :], base[:, None], X[:, None]).reshape(n * F, C, T)
+        return Xp.astype(np.float32), new_lengths
+    Xp = np.zeros((n * F, C, T), np.float32)
+    for i in range(n):
+        L = int(lengths[i])
+        for j in range(F):
+            gone = replace[i, j]
+            if baseline == "interpolation":
+                Xp[i * F + j] = _interpolated(X[i], gone, L)
+                continue
+            keep = np.flatnonzero(~gone[:L])
+            if len(keep) == 0:  # removal keeps at least one step: the last one ranked
+                keep = np.array([int(np.flatnonzero(gone[:L])[-1])])
+            Xp[i * F + j, :, : len(keep)] = X[i][:, keep]
+            new_lengths[i * F + j] = len(keep)
+    return Xp, new_lengths
+
+
 def perturbation_curves(
     predict: Predict,
     X: np.ndarray,
@@ -94,6 +190,8 @@ def perturbation_curves(
     lengths: np.ndarray | None = None,
     fractions: Sequence[float] = FRACTIONS,
     target: np.ndarray | None = None,
+    baseline: str = "interpolation",
+    seed: int = 0,
 ) -> dict[str, np.ndarray]:
     """Deletion and insertion curves of one relevance map, per series.
 
@@ -103,7 +201,8 @@ def perturbation_curves(
     ``{"deletion": (n, F), "insertion": (n, F), "target": (n,), "full": (n,)}``:
     the target's probability with the top ``fractions[j]`` share of a series'
     real steps removed (deletion) or revealed (insertion), and on the intact
-    series (``full``).
+    series (``full``). ``baseline`` is what a removed step becomes
+    (:data:`BASELINES`); ``seed`` orders tied steps.
 
     Examples
     --------
@@ -113,27 +212,23 @@ def perturbation_curves(
     ...     p = 1 / (1 + np.exp(-4 * X[:, 0, 2]))
     ...     return np.stack([1 - p, p], axis=1)
     >>> X = np.array([[[0.0, 0.0, 1.0, 0.0]]])
-    >>> curves = perturbation_curves(predict, X, np.array([[0.0, 0.1, 0.8, 0.1]]), fractions=[0.0, 0.25, 1.0])
+    >>> curves = perturbation_curves(predict, X, np.array([[0.0, 0.1, 0.8, 0.1]]), fractions=[0.0, 0.25, 1.0],
+    ...                              baseline="mean")
     >>> curves["deletion"].round(3).tolist(), curves["insertion"].round(3).tolist()
     ([[0.982, 0.731, 0.731]], [[0.731, 0.982, 0.982]])
     """
     X = np.asarray(X, dtype=np.float32)
-    n, C, T = X.shape
+    n, _, T = X.shape
     lengths = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
     full = predict(X, None if lengths.min() == T else lengths)
     target = full.argmax(1) if target is None else np.asarray(target)
-    ranks = _ranks(np.asarray(relevance, dtype=np.float64), lengths)
-    base = _baseline(X, lengths).astype(np.float32)
+    ranks = _ranks(np.asarray(relevance, dtype=np.float64), lengths, np.random.default_rng(seed))
     counts = np.rint(np.asarray(fractions, dtype=np.float64)[None, :] * lengths[:, None]).astype(np.int64)  # (n, F)
     out = {}
     for kind in ("deletion", "insertion"):
         chosen = ranks[:, None, :] < counts[:, :, None]  # (n, F, T): the top-k steps
-        replace = chosen if kind == "deletion" else ~chosen
-        replace &= np.arange(T)[None, None, :] < lengths[:, None, None]  # padding stays padding
-        Xp = np.where(replace[:, :, None, :], base[:, None], X[:, None])  # (n, F, C, T)
-        proba = predict(
-            Xp.reshape(n * len(counts[0]), C, T), None if lengths.min() == T else np.repeat(lengths, counts.shape[1])
-        )
+        Xp, Lp = perturb(X, chosen if kind == "deletion" else ~chosen, lengths, baseline)
+        proba = predict(Xp, None if Lp.min() == T else Lp)
         out[kind] = proba[np.arange(len(proba)), np.repeat(target, counts.shape[1])].reshape(n, -1).astype(np.float64)
     return {
         "deletion": out["deletion"],
@@ -156,15 +251,18 @@ def faithfulness_scores(
     relevance: np.ndarray,
     *,
     lengths: np.ndarray | None = None,
-    n_random: int = 2,
+    n_random: int = N_RANDOM,
     seed: int = 0,
+    baseline: str = "interpolation",
+    logits: Predict | None = None,
 ) -> dict[str, Any]:
     """Deletion and insertion AUCs, comprehensiveness and sufficiency of a relevance map, and the same for random maps.
 
     The curves run over :data:`FRACTIONS` and ERASER's bins
     (:data:`ERASER_FRACTIONS`); the random scores average ``n_random``
     seeded random rankings of the same steps. Every score is a mean over the
-    series. ``deletion_gain`` and ``insertion_gain`` are the map's advantage
+    series. With ``logits`` (a ``predict`` that returns class logits) the
+    block adds :func:`aopcr_scores`. ``deletion_gain`` and ``insertion_gain`` are the map's advantage
     over random (above 0: better than chance), ``comprehensiveness_gain`` and
     ``sufficiency_gain`` likewise (the map's comprehensiveness minus random's;
     random's sufficiency minus the map's).
@@ -177,8 +275,8 @@ def faithfulness_scores(
     ...     p = 1 / (1 + np.exp(-4 * X[:, 0, 2]))
     ...     return np.stack([1 - p, p], axis=1)
     >>> X = np.zeros((1, 1, 10), np.float32); X[0, 0, 2] = 1.0
-    >>> perfect = faithfulness_scores(predict, X, np.eye(10)[[2]])
-    >>> inverted = faithfulness_scores(predict, X, 1 - np.eye(10)[[2]])
+    >>> perfect = faithfulness_scores(predict, X, np.eye(10)[[2]], baseline="mean")
+    >>> inverted = faithfulness_scores(predict, X, 1 - np.eye(10)[[2]], baseline="mean")
     >>> perfect["deletion_auc"] < perfect["random_deletion_auc"] < inverted["deletion_auc"]
     True
     >>> round(perfect["comprehensiveness"], 3), round(inverted["comprehensiveness"], 3)
@@ -189,10 +287,11 @@ def faithfulness_scores(
     grid = sorted(set(FRACTIONS) | set(ERASER_FRACTIONS))
     eraser = [grid.index(f) for f in ERASER_FRACTIONS]
     lengths_ = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
-    real = perturbation_curves(predict, X, relevance, lengths=lengths_, fractions=grid)
+    common: dict[str, Any] = {"lengths": lengths_, "fractions": grid, "baseline": baseline}
+    real = perturbation_curves(predict, X, relevance, seed=seed, **common)
     rng = np.random.default_rng(seed)
     random = [
-        perturbation_curves(predict, X, rng.random((n, T)), lengths=lengths_, fractions=grid, target=real["target"])
+        perturbation_curves(predict, X, rng.random((n, T)), target=real["target"], **common)
         for _ in range(max(n_random, 1))
     ]
     on_curve = [grid.index(f) for f in FRACTIONS]
@@ -241,6 +340,79 @@ def faithfulness_scores(
             "random_insertion": np.mean([r["insertion"][:, on_curve].mean(0) for r in random], axis=0).tolist(),
         },
         "n_series": int(n),
-        "baseline": "each series' mean, per channel",
+        "baseline": baseline,
+        "n_random": max(n_random, 1),
         "eraser_fractions": list(ERASER_FRACTIONS),
+        **(
+            aopcr_scores(logits, X, relevance, lengths=lengths_, n_random=n_random, seed=seed, baseline=baseline)
+            if logits is not None
+            else {}
+        ),
+    }
+
+
+def aopcr_scores(
+    logits: Predict,
+    X: np.ndarray,
+    relevance: np.ndarray,
+    *,
+    lengths: np.ndarray | None = None,
+    n_random: int = N_RANDOM,
+    seed: int = 0,
+    baseline: str = "interpolation",
+) -> dict[str, Any]:
+    """MILLET's AOPCR: the mean drop of the predicted class's logit as the top 5-50 % of steps are removed,
+    beyond the same for random rankings.
+
+    ``logits(X, lengths)`` returns class logits ``(n, K)`` (for one binary
+    column ``l``, give ``[-l/2, l/2]``: :func:`~tsattn.inference.predict_logits`
+    does). Returns ``aopc`` (the map's), ``random_aopc``, ``aopcr`` (their
+    difference, in logits) and ``aopcr_normalized`` (divided by
+    ``|aopc| + |random_aopc|``: from -1 to 1, comparable across runs).
+
+    Examples
+    --------
+    On a linear model the drop is exact: the predicted class's logit is
+    ``4 * x[2] / 2``, and step 2 (value 1) becomes the mean, 0.05, at every
+    share: a drop of ``2 * (1 - 0.05)``.
+
+    >>> w = np.zeros(20); w[2] = 4.0
+    >>> def logits(X, lengths=None):
+    ...     z = X[:, 0] @ w
+    ...     return np.stack([-z / 2, z / 2], axis=1)
+    >>> X = np.zeros((1, 1, 20), np.float32); X[0, 0, 2] = 1.0
+    >>> s = aopcr_scores(logits, X, np.eye(20)[[2]], baseline="mean")
+    >>> round(s["aopc"], 4), s["aopcr"] > 0
+    (1.9, True)
+    """
+    X = np.asarray(X, dtype=np.float32)
+    n, _, T = X.shape
+    lengths_ = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
+    full = logits(X, None if lengths_.min() == T else lengths_)
+    target = full.argmax(1)
+    fractions = AOPCR_FRACTIONS
+
+    def aopc(relevance_: np.ndarray, tie_seed: int) -> float:
+        curves = perturbation_curves(
+            logits,
+            X,
+            relevance_,
+            lengths=lengths_,
+            fractions=fractions,
+            target=target,
+            baseline=baseline,
+            seed=tie_seed,
+        )
+        return float((curves["full"][:, None] - curves["deletion"]).mean())
+
+    mine = aopc(np.asarray(relevance, dtype=np.float64), seed)
+    rng = np.random.default_rng(seed + 1)
+    rand = float(np.mean([aopc(rng.random((n, T)), seed) for _ in range(max(n_random, 1))]))
+    scale = abs(mine) + abs(rand)
+    return {
+        "aopc": mine,
+        "random_aopc": rand,
+        "aopcr": mine - rand,
+        "aopcr_normalized": (mine - rand) / scale if scale > 1e-12 else None,
+        "aopcr_fractions": list(fractions),
     }

@@ -193,18 +193,19 @@ def localization_scores(
 
 
 def format_localization(s: dict[str, Any]) -> str:
-    """The ``localization`` block as a few readable lines."""
-    return "\n".join(
-        [
-            f"Localization ({s.get('relevance', 'relevance')} vs. true segments, {s['n_series']} series):",
-            (
-                f"  pointing game {s['pointing_game']:.4f}   mass inside {s['mass_inside']:.4f} "
-                f"(uniform {s['uniform_mass']:.4f})   AUPRC {s['auprc']:.4f}"
-            ),
-            (
-                f"  shift median {s['shift_median']:+.1f} steps (IQR {s['shift_iqr']:.1f})   span IoU "
-                f"{s['span_iou']:.4f} (shortest window with {s['span_mass']:.0%} of the relevance, chosen on "
-                f"{s['span_mass_chosen_on']})"
-            ),
-        ]
-    )
+    """The ``localization`` block as a few readable lines (and the class map's, for conjunctive pooling)."""
+    lines = [
+        f"Localization ({s.get('relevance', 'relevance')} vs. true segments, {s['n_series']} series):",
+        (
+            f"  pointing game {s['pointing_game']:.4f}   mass inside {s['mass_inside']:.4f} "
+            f"(uniform {s['uniform_mass']:.4f})   AUPRC {s['auprc']:.4f}"
+        ),
+        (
+            f"  shift median {s['shift_median']:+.1f} steps (IQR {s['shift_iqr']:.1f})   span IoU "
+            f"{s['span_iou']:.4f} (shortest window with {s['span_mass']:.0%} of the relevance, chosen on "
+            f"{s['span_mass_chosen_on']})"
+        ),
+    ]
+    if isinstance(s.get("class_map"), dict):
+        lines.append(format_localization(s["class_map"] | {"relevance": "class map"}))
+    return "\n".join(lines)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -41,3 +43,77 @@ class AdditiveAttention(nn.Module):
         alpha = masked_softmax(scores, mask)  # (B, T), rows sum to 1
         context = torch.bmm(alpha.unsqueeze(1), h).squeeze(1)  # (B, 1, T) @ (B, T, D) -> (B, D)
         return context, alpha
+
+
+def positional_encoding(T: int, dim: int, *, device: torch.device | None = None) -> torch.Tensor:
+    """The fixed sinusoidal encoding of steps ``0..T-1`` (Vaswani et al. 2017), shape ``(T, dim)``.
+
+    Examples
+    --------
+    >>> pe = positional_encoding(5, 4)
+    >>> tuple(pe.shape), pe[0].tolist()
+    ((5, 4), [0.0, 1.0, 0.0, 1.0])
+    """
+    position = torch.arange(T, dtype=torch.float32, device=device)[:, None]
+    rate = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32, device=device) * (-math.log(10000.0) / dim))
+    pe = torch.zeros(T, dim, device=device)
+    pe[:, 0::2] = torch.sin(position * rate)
+    pe[:, 1::2] = torch.cos(position * rate)[:, : dim // 2]
+    return pe
+
+
+class ConjunctivePooling(nn.Module):
+    """Class-specific multiple-instance pooling: a gate and per-step class logits, multiplied and averaged over time.
+
+    MILLET's conjunctive pooling (Early et al., ICLR 2024). Each step's
+    features ``h_t`` give a gate ``a_t = sigmoid(w2 . tanh(W1 h_t + b1) + b2)``
+    in [0, 1] and class logits ``y_t = V h_t + c``; the series' logits are the
+    mean over its real steps of ``a_t * y_t``. So ``a_t * y_t[k]`` is exactly
+    step ``t``'s share of class ``k``'s logit: a signed, class-specific
+    explanation that the prediction is built from, not read off beside it.
+
+    ``positional`` adds a fixed sinusoidal encoding of the step's position to
+    its features first, and ``dropout`` drops features (both as MILLET does).
+
+    Returns ``(logits (B, K), attention (B, T), class_map (B, K, T))``: the
+    attention is the gate normalised to sum to 1 over the real steps (the
+    attention contract); the class map is ``a_t * y_t`` divided by the number
+    of real steps, so that it sums over time to the logits. Padding gets
+    exactly 0 in both.
+
+    Examples
+    --------
+    >>> pool = ConjunctivePooling(in_dim=6, n_outputs=3)
+    >>> logits, attention, class_map = pool(torch.randn(2, 10, 6))
+    >>> tuple(logits.shape), tuple(attention.shape), tuple(class_map.shape)
+    ((2, 3), (2, 10), (2, 3, 10))
+    >>> torch.allclose(class_map.sum(-1), logits), torch.allclose(attention.sum(-1), torch.ones(2))
+    (True, True)
+    """
+
+    def __init__(
+        self, in_dim: int, n_outputs: int, attn_dim: int = 8, *, dropout: float = 0.1, positional: bool = True
+    ) -> None:
+        super().__init__()
+        self.positional = positional
+        self.dropout = nn.Dropout(dropout)
+        self.proj = nn.Linear(in_dim, attn_dim)
+        self.score = nn.Linear(attn_dim, 1)
+        self.classifier = nn.Linear(in_dim, n_outputs)
+
+    def forward(
+        self, h: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Pool ``h`` of shape ``(B, T, D)``."""
+        B, T, D = h.shape
+        if self.positional:
+            h = h + positional_encoding(T, D, device=h.device)[None]
+        h = self.dropout(h)
+        gate = torch.sigmoid(self.score(torch.tanh(self.proj(h)))).squeeze(-1)  # (B, T) in [0, 1]
+        real = torch.ones(B, T, dtype=h.dtype, device=h.device) if mask is None else mask.to(h.dtype)
+        gate = gate * real
+        step_logits = self.classifier(h)  # (B, T, K)
+        n_real = real.sum(-1).clamp_min(1.0)  # (B,)
+        class_map = (gate[:, :, None] * step_logits).transpose(1, 2) / n_real[:, None, None]  # (B, K, T)
+        attention = gate / gate.sum(-1, keepdim=True).clamp_min(torch.finfo(h.dtype).tiny)
+        return class_map.sum(-1), attention, class_map

@@ -57,6 +57,11 @@ class TSClassifierNet(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def class_relevance(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
+        """Each step's signed share of each output column's logit, ``(B, n_outputs, T)``, for a network whose
+        pooling builds its logits step by step (``pooling="conjunctive"``); ``None`` for any other network."""
+        return None
+
     def member_outputs(
         self, x: torch.Tensor, mask: torch.Tensor | None = None
     ) -> list[tuple[torch.Tensor, torch.Tensor | None]]:

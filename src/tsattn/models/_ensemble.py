@@ -56,6 +56,13 @@ class Ensemble(TSClassifierNet):
         """Every member's ``(logits, attention)``: what training puts a loss on, one per member."""
         return [member(x, mask) for member in self.members]
 
+    def class_relevance(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
+        """The mean of the members' class maps, when every member has one."""
+        members: list[Any] = list(self.members)
+        maps = [member.class_relevance(x, mask) for member in members]
+        present = [m for m in maps if m is not None]
+        return torch.stack(present).mean(0) if present and len(present) == len(maps) else None
+
     def parameter_groups(self) -> list[list[nn.Parameter]]:
         """One group per member: each member's gradients are clipped as if it trained alone."""
         return [list(member.parameters()) for member in self.members]

@@ -56,6 +56,11 @@ class OffsetNet(TSClassifierNet):
         feats = [LevelLogits.features(x[:, C:], mask) for x, mask in batches]
         self.level.fit(torch.cat(feats) if feats else torch.zeros(0, 2 * C))
 
+    def class_relevance(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
+        """The body's class map (the offsets, one per series, belong to no step)."""
+        C = self.n_channels
+        return self.body.class_relevance(x[:, :C].contiguous() if self.level is not None else x, mask)
+
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         C = self.n_channels
         body_x = x[:, :C].contiguous() if self.level is not None else x  # laid out as the plain model's input

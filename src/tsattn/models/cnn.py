@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..layers import apply_mask
+from ..layers import MaskedBatchNorm1d, apply_mask
 from ._base import TSClassifierNet
 from ._registry import register_model
 
@@ -39,13 +39,13 @@ class CNN(TSClassifierNet):
         self.convs = nn.ModuleList(
             nn.Conv1d(widths[i], widths[i + 1], k, padding="same") for i, k in enumerate(kernels)
         )
-        self.norms = nn.ModuleList(nn.BatchNorm1d(c) for c in channels)
+        self.norms = nn.ModuleList(MaskedBatchNorm1d(c) for c in channels)
         self.head = nn.Linear(channels[-1], self.n_outputs)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         h = apply_mask(x, mask)  # (B, C, T)
         for conv, norm in zip(self.convs, self.norms, strict=False):
-            h = apply_mask(torch.relu(norm(conv(h))), mask)  # (B, F, T)
+            h = apply_mask(torch.relu(norm(conv(h), mask)), mask)  # (B, F, T)
         # the mean over real steps
         pooled = h.mean(-1) if mask is None else h.sum(-1) / mask.sum(-1, keepdim=True).clamp_min(1).to(h.dtype)
         return self.head(pooled), None

@@ -7,8 +7,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..layers import AdditiveAttention, apply_mask, pool_time, upsample_attention
+from ..layers import MaskedBatchNorm1d, apply_mask, pool_time
 from ._base import TSClassifierNet
+from ._pooling import build_pooling, pool_over_time
 from ._registry import register_model
 
 
@@ -16,11 +17,11 @@ class _ConvBlock(nn.Module):
     def __init__(self, c_in: int, c_out: int, kernel: int, dilation: int) -> None:
         super().__init__()
         self.conv = nn.Conv1d(c_in, c_out, kernel, padding=dilation * (kernel - 1) // 2, dilation=dilation)
-        self.norm = nn.BatchNorm1d(c_out)
+        self.norm = MaskedBatchNorm1d(c_out)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         # Re-mask after every layer so padding stays zero, as "same" zero padding would see it.
-        return apply_mask(torch.relu(self.norm(self.conv(x))), mask)
+        return apply_mask(torch.relu(self.norm(self.conv(x), mask)), mask)
 
 
 @register_model
@@ -34,6 +35,10 @@ class CNNAttention(TSClassifierNet):
     The defaults (4 x 16 channels, pool 2; receptive field 121 input steps)
     reach 1.000 on the seed task with the model's recipe, 8 epochs in 66 s
     of training on 2 CPU cores (``benchmarks/results/models_seed_smoothing.json``).
+
+    ``pooling="conjunctive"`` pools with MILLET's class-specific gate instead
+    (:mod:`tsattn.models._pooling`), and :meth:`class_relevance` gives each
+    step's share of each class's logit.
     """
 
     name = "cnn_attention"
@@ -50,6 +55,7 @@ class CNNAttention(TSClassifierNet):
         dilations: tuple[int, ...] = (1, 2, 4, 8),
         attn_dim: int = 64,
         pool: int = 2,
+        pooling: str = "attention",
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         if len(channels) != len(dilations):
@@ -63,13 +69,19 @@ class CNNAttention(TSClassifierNet):
         self.blocks = nn.ModuleList(
             _ConvBlock(widths[i], widths[i + 1], kernel_size, d) for i, d in enumerate(dilations)
         )
-        self.attention = AdditiveAttention(channels[-1], attn_dim)
-        self.head = nn.Linear(channels[-1], self.n_outputs)
+        self.pooling = pooling
+        self.attention, self.head = build_pooling(pooling, channels[-1], self.n_outputs, attn_dim)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
-        T = x.shape[-1]
+    def _pooled(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, Any, Any]:
         h, coarse_mask = pool_time(apply_mask(x, mask), mask, self.pool)  # (B, C, T/pool)
         for block in self.blocks:
             h = block(h, coarse_mask)  # (B, F, T')
-        context, alpha = self.attention(h.transpose(1, 2), coarse_mask)  # (B, F), (B, T')
-        return self.head(context), upsample_attention(alpha, T, mask, pool=self.pool)
+        return pool_over_time(self.attention, self.head, h, coarse_mask, x.shape[-1], mask, self.pool)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
+        logits, attention, _ = self._pooled(x, mask)
+        return logits, attention
+
+    def class_relevance(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
+        class_map: torch.Tensor | None = self._pooled(x, mask)[2]
+        return class_map

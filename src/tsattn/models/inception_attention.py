@@ -7,8 +7,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..layers import AdditiveAttention, apply_mask, fold_time, pool_time, upsample_attention
+from ..layers import MaskedBatchNorm1d, apply_mask, fold_time, pool_time
 from ._base import TSClassifierNet
+from ._pooling import build_pooling, pool_over_time
 from ._registry import register_model
 
 
@@ -29,12 +30,12 @@ class _Inception(nn.Module):
         width = bottleneck if self.bottleneck is not None else c_in
         self.convs = nn.ModuleList(nn.Conv1d(width, filters, k, padding=k // 2, bias=False) for k in kernels)
         self.pool_conv = nn.Conv1d(c_in, filters, 1, bias=False)
-        self.norm = nn.BatchNorm1d(filters * (len(kernels) + 1))
+        self.norm = MaskedBatchNorm1d(filters * (len(kernels) + 1))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         z = x if self.bottleneck is None else self.bottleneck(x)
         branches = [conv(z) for conv in self.convs] + [self.pool_conv(_masked_max3(x, mask))]
-        return apply_mask(torch.relu(self.norm(torch.cat(branches, dim=1))), mask)
+        return apply_mask(torch.relu(self.norm(torch.cat(branches, dim=1), mask)), mask)
 
 
 @register_model
@@ -59,7 +60,10 @@ class InceptionAttention(TSClassifierNet):
 
     The defaults are half InceptionTime's width (16 filters, not 32), for CPU
     speed; the attention's scoring layer starts at zero weights, so the
-    attention starts uniform (InceptionTime's average pooling). Why these
+    attention starts uniform (InceptionTime's average pooling).
+    ``pooling="conjunctive"`` pools with MILLET's class-specific gate instead
+    (:mod:`tsattn.models._pooling`), and :meth:`class_relevance` gives each
+    step's share of each class's logit. Why these
     settings: ``benchmarks/results/design_choices.md``.
 
     Examples
@@ -89,6 +93,7 @@ class InceptionAttention(TSClassifierNet):
         pool: int = 0,
         max_length: int = 256,
         downsample: str = "fold",
+        pooling: str = "attention",
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         if depth < 1 or filters < 1:
@@ -107,18 +112,20 @@ class InceptionAttention(TSClassifierNet):
         # A shortcut from the input of every third module to its output (InceptionTime's residual connections).
         self.shortcuts = nn.ModuleDict(
             {
-                str(i): nn.Sequential(nn.Conv1d(c_in if i == 2 else width, width, 1, bias=False), nn.BatchNorm1d(width))
+                str(i): nn.Sequential(
+                    nn.Conv1d(c_in if i == 2 else width, width, 1, bias=False), MaskedBatchNorm1d(width)
+                )
                 for i in range(2, depth, 3)
             }
         )
-        self.attention = AdditiveAttention(width, attn_dim)
+        self.pooling = pooling
+        self.attention, self.head = build_pooling(pooling, width, self.n_outputs, attn_dim)
         # Every step scores the same at the start, so the network begins as InceptionTime (global average
         # pooling) and its attention departs from uniform only as far as the loss asks.
-        nn.init.zeros_(self.attention.score.weight)
-        self.head = nn.Linear(width, self.n_outputs)
+        score: Any = self.attention.score
+        nn.init.zeros_(score.weight)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
-        T = x.shape[-1]
+    def _pooled(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, Any, Any]:
         if self.downsample == "fold":
             h, coarse_mask = fold_time(apply_mask(x, mask), mask, self.pool)  # (B, C * pool, T/pool)
         else:
@@ -127,7 +134,15 @@ class InceptionAttention(TSClassifierNet):
         for i, block in enumerate(self.blocks):
             h = block(h, coarse_mask)
             if str(i) in self.shortcuts:
-                h = apply_mask(torch.relu(h + self.shortcuts[str(i)](residual)), coarse_mask)
+                shortcut: Any = self.shortcuts[str(i)]  # (a 1x1 convolution, its batch norm)
+                h = apply_mask(torch.relu(h + shortcut[1](shortcut[0](residual), coarse_mask)), coarse_mask)
                 residual = h
-        context, alpha = self.attention(h.transpose(1, 2), coarse_mask)  # (B, F), (B, T')
-        return self.head(context), upsample_attention(alpha, T, mask, pool=self.pool)
+        return pool_over_time(self.attention, self.head, h, coarse_mask, x.shape[-1], mask, self.pool)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
+        logits, attention, _ = self._pooled(x, mask)
+        return logits, attention
+
+    def class_relevance(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
+        class_map: torch.Tensor | None = self._pooled(x, mask)[2]
+        return class_map

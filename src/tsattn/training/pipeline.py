@@ -63,6 +63,8 @@ def resolve_train_config(model: str | type[Any], given: Mapping[str, Any] | None
         name, recipe = model, recipe_for(model)
     given = {k: v for k, v in (given or {}).items() if v is not None}
     values = recipe | given
+    if "model_params" in given:  # a hyperparameter given is set over the recipe's, not instead of all of them
+        values["model_params"] = {**recipe.get("model_params", {}), **given["model_params"]}
     for bound in ("min_steps", "max_steps"):  # an explicit epoch budget is kept as given
         if "max_epochs" in given and bound not in given:
             values[bound] = 0

@@ -61,6 +61,7 @@ class FitResult:
     best_epoch: int = -1
     best_val_loss: float = float("inf")
     epochs_run: int = 0
+    optimizer_steps: int = 0
     train_seconds: float = 0.0
     is_global_zero: bool = True
     resumed_from_epoch: int | None = None
@@ -82,6 +83,18 @@ class _EpochLines(Callback):
             m = trainer.callback_metrics
             scores = ", ".join(f"{k} {float(m[k]):.4f}" for k in ("train_loss", "val_loss", "val_acc") if k in m)
             print(f"epoch {trainer.current_epoch + 1}/{self.max_epochs}: {scores}", file=sys.stderr, flush=True)
+
+
+class _StopAtStepCap(Callback):
+    """At ``max_steps`` optimiser steps, stop partway through the epoch as early stopping does, so that the
+    cut epoch is validated (and can be the best one) before training ends."""
+
+    def __init__(self, max_steps: int) -> None:
+        self.max_steps = max_steps
+
+    def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if trainer.global_step >= self.max_steps:
+            trainer.should_stop = True
 
 
 class _BestAndHistory(Callback):
@@ -191,7 +204,9 @@ def budget(config: TrainConfig, n_train: int, *, holdout: bool = True) -> tuple[
     A recipe tuned on 7,000 series (110 steps an epoch) would give a 50-series
     dataset 8 steps in 8 epochs; ``min_steps`` raises the epoch budget instead,
     and early stopping's patience grows with it to a quarter of the budget.
-    ``max_steps`` caps the budget on large datasets (whole epochs, at least one).
+    ``max_steps`` caps the budget on large datasets: the epochs that hold that
+    many steps, the last of them cut short where the cap falls (:func:`fit`
+    stops after exactly ``max_steps`` optimiser steps).
     Without a validation holdout (``holdout=False``) nothing is checked between
     epochs, so the budget is met by ``passes`` over the data in each of
     ``max_epochs`` epochs instead: the same steps, with Lightning's cost per
@@ -202,18 +217,51 @@ def budget(config: TrainConfig, n_train: int, *, holdout: bool = True) -> tuple[
     >>> cfg = TrainConfig(max_epochs=10, min_steps=100, batch_size=10)
     >>> budget(cfg, 20), budget(cfg, 20, holdout=False)
     ((50, 12, 1), (10, 5, 5))
-    >>> budget(cfg.model_copy(update={"max_steps": 250}), 1000)  # 100 steps an epoch
-    (2, 5, 1)
+    >>> budget(cfg.model_copy(update={"max_steps": 250}), 1000)  # 100 steps an epoch: 2.5 epochs
+    (3, 5, 1)
     """
     steps_per_epoch = max(1, -(-n_train // config.batch_size))
     if config.max_steps and config.max_epochs * steps_per_epoch > config.max_steps:
-        return max(1, config.max_steps // steps_per_epoch), config.patience, 1
+        return -(-config.max_steps // steps_per_epoch), config.patience, 1
     if not holdout:  # enough passes that every epoch holds min_steps / max_epochs batches
         series = -(-config.min_steps // config.max_epochs) * min(config.batch_size, max(n_train, 1))
         return config.max_epochs, config.patience, max(1, -(-series // max(n_train, 1)))
     epochs = max(config.max_epochs, -(-config.min_steps // steps_per_epoch))
     patience = config.patience if epochs == config.max_epochs else max(config.patience, epochs // 4)
     return epochs, patience, 1
+
+
+#: How the step bounds work, as ``config.json`` records it beside the budget in force.
+BUDGET_RULE = (
+    "min_steps raises the epoch budget until it holds that many optimiser steps; max_steps stops training after "
+    "exactly that many, partway through an epoch if need be; an explicit max_epochs sets both to 0 unless they "
+    "are given too"
+)
+
+
+def budget_summary(config: TrainConfig, n_train: int, n_val: int) -> dict[str, Any]:
+    """The budget in force for ``n_train`` training and ``n_val`` validation series, as ``config.json`` records it.
+
+    Examples
+    --------
+    >>> s = budget_summary(TrainConfig(max_epochs=10, max_steps=250, batch_size=10), 1000, 100)
+    >>> s["max_epochs"], s["steps_per_epoch"], s["max_optimizer_steps"], s["early_stopping"]
+    (3, 100, 250, True)
+    """
+    epochs, patience, passes = budget(config, n_train, holdout=n_val > 0)
+    steps_per_epoch = max(1, -(-n_train // max(1, min(config.batch_size, max(n_train, 1))))) * passes
+    steps = epochs * steps_per_epoch
+    return {
+        "max_epochs": epochs,
+        "patience": patience if n_val > 0 else None,
+        "early_stopping": n_val > 0,
+        "passes_per_epoch": passes,
+        "steps_per_epoch": steps_per_epoch,
+        "max_optimizer_steps": min(steps, config.max_steps) if config.max_steps else steps,
+        "min_steps": config.min_steps,
+        "max_steps": config.max_steps,
+        "rule": BUDGET_RULE,
+    }
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
@@ -348,6 +396,8 @@ def fit(
     )
     keeper = _BestAndHistory(result, run_dir / "history.csv" if run_dir else None, config_digest)
     callbacks: list[Callback] = [keeper]
+    if config.max_steps:
+        callbacks.append(_StopAtStepCap(config.max_steps))
     if holdout:
         callbacks.insert(0, EarlyStopping(monitor="val_loss", patience=patience, mode="min"))
     ckpt_path = None
@@ -367,6 +417,7 @@ def fit(
     logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
     trainer = L.Trainer(
         max_epochs=max_epochs,
+        max_steps=config.max_steps or -1,  # an exact cap: the last epoch may stop partway
         accelerator=config.accelerator,
         devices=config.devices,
         num_nodes=config.num_nodes,
@@ -405,6 +456,7 @@ def fit(
             raise
     result.train_seconds = time.perf_counter() - t0
     result.epochs_run = trainer.current_epoch
+    result.optimizer_steps = trainer.global_step
     if not holdout:  # nothing to choose the best epoch by: the last one is kept
         result.best_epoch = result.epochs_run - 1
     result.is_global_zero = trainer.is_global_zero

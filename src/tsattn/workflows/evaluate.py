@@ -269,7 +269,7 @@ def faithfulness_block(
     >>> block["n_series"], sorted(k for k in block if k != "n_series")
     (8, ['integrated_gradients'])
     """
-    from ..evaluation.explain import explain
+    from ..evaluation.explain import explain, has_class_map
     from ..evaluation.faithfulness import faithfulness_scores
     from ..training.missing import apply_nan_policy
 
@@ -278,14 +278,19 @@ def faithfulness_block(
         methods = (
             ("attention", "attention_x_gradient", "integrated_gradients") if attention else ("integrated_gradients",)
         )
+        if has_class_map(loaded.net):
+            methods = ("attention", "class_map", *methods[1:])
     rows = np.unique(np.linspace(0, len(ds) - 1, min(max_series, len(ds))).astype(np.int64))
     lengths = None if ds.lengths is None else ds.lengths[rows]
     X = apply_nan_policy(np.asarray(ds.X[rows], dtype=np.float32), lengths, nan_policy)
 
     block: dict[str, Any] = {"n_series": len(rows)}
+    scaled = loaded.scaler.transform(X)  # perturbed in the space the network sees: no scaler rescales what is kept
     for method in methods:
         relevance = explain(loaded, X, method=method, lengths=lengths)
-        scores = faithfulness_scores(loaded.predict_proba, X, relevance, lengths=lengths)
+        scores = faithfulness_scores(
+            loaded.proba_of_scaled, scaled, relevance, lengths=lengths, logits=loaded.logits_of_scaled
+        )
         scores.pop("n_series")  # the block says it once
         block[method] = scores
     return block
@@ -330,6 +335,11 @@ def format_faithfulness(block: dict[str, Any]) -> str:
             f"(random {s['random_insertion_auc']:.3f}, gain {s['insertion_gain']:+.3f}{_share(s, 'insertion_gain')})   "
             f"comprehensiveness {s['comprehensiveness']:.3f} (random {s['random_comprehensiveness']:.3f})   "
             f"sufficiency {s['sufficiency']:.3f} (random {s['random_sufficiency']:.3f})"
+            + (
+                f"   AOPCR {s['aopcr']:+.3f} logit (normalized {s['aopcr_normalized']:+.3f})"
+                if s.get("aopcr_normalized") is not None
+                else ""
+            )
             + (f"   [{s['uninformative_series']} series unmoved]" if s.get("uninformative_series") else "")
         )
     return "\n".join(lines)
@@ -364,15 +374,24 @@ def _chunked_proba(
 def _localization(
     loaded: rundir.LoadedRun, att: np.ndarray, ds: SeriesDataset, val_ds: SeriesDataset | None
 ) -> dict[str, Any]:
-    """Score the attention against the true segments; the span mass comes from validation data."""
+    """Score the attention (and a conjunctive model's class map) against the true segments; each map's span mass
+    comes from validation data."""
+    from ..evaluation.explain import explain, has_class_map
     from ..evaluation.localization import choose_mass, localization_scores
-    from ..inference import predict_arrays
 
-    span_mass = None
-    if val_ds is not None and val_ds.has_segments and (val_ds.extras["segment_start"] >= 0).any():
-        _, val_att = predict_arrays(loaded.net, loaded.scaler.transform(val_ds.X))
-        assert val_att is not None  # an attention model gave `att`
-        span_mass, _ = choose_mass(val_att, val_ds.extras["segment_start"], val_ds.extras["segment_end"])
-    scores = localization_scores(att, ds.extras["segment_start"], ds.extras["segment_end"], span_mass=span_mass)
+    has_val = val_ds is not None and val_ds.has_segments and (val_ds.extras["segment_start"] >= 0).any()
+
+    def scored(method: str, R: np.ndarray) -> dict[str, Any]:
+        span_mass = None
+        if has_val:
+            assert val_ds is not None
+            R_val = explain(loaded, np.asarray(val_ds.X, np.float32), method=method, lengths=val_ds.lengths)
+            span_mass, _ = choose_mass(R_val, val_ds.extras["segment_start"], val_ds.extras["segment_end"])
+        return localization_scores(R, ds.extras["segment_start"], ds.extras["segment_end"], span_mass=span_mass)
+
+    scores = scored("attention", att)
     scores["relevance"] = "attention"
+    if has_class_map(loaded.net):  # conjunctive pooling: its class map is scored the same way, beside the gate
+        class_map = explain(loaded, np.asarray(ds.X, np.float32), method="class_map", lengths=ds.lengths)
+        scores["class_map"] = scored("class_map", class_map)
     return scores

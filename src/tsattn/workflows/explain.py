@@ -73,7 +73,9 @@ def explain_run(
     if ds.has_segments:
         seg = (int(ds.extras["segment_start"][index]), int(ds.extras["segment_end"][index]))
 
-    faith = faithfulness_scores(loaded.predict_proba, x, relevance, n_random=8)
+    faith = faithfulness_scores(
+        loaded.proba_of_scaled, loaded.scaler.transform(x), relevance, logits=loaded.logits_of_scaled
+    )
     plt = _pyplot()
     # Constrained layout keeps the attention axis (right of the signal) clear of the faithfulness panel, whose
     # probability axis goes on its own right side, with plain numbers (no offset such as "+9.9965e-1").

@@ -45,9 +45,10 @@ def _graph_class() -> Any:
     class OnnxGraph(nn.Module):
         """The run's scaling (its :meth:`~tsattn.training.scaling.Scaler.torch_module`), network and probabilities."""
 
-        def __init__(self, net: nn.Module, scaler: Any, with_lengths: bool) -> None:
+        def __init__(self, net: nn.Module, scaler: Any, with_lengths: bool, class_map: bool = False) -> None:
             super().__init__()
             self.scale, self.net, self.with_lengths = scaler.torch_module(), net, with_lengths
+            self.class_map = class_map
 
         def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
             mask = None
@@ -55,9 +56,14 @@ def _graph_class() -> Any:
                 # step positions from the input itself, so that the traced graph keeps the time axis dynamic
                 steps = torch.cumsum(torch.ones_like(x[:, 0, :]), dim=-1) - 1
                 mask = steps < lengths[:, None].to(x.dtype)
-            logits, att = self.net(self.scale(x, mask), mask)
+            scaled = self.scale(x, mask)
+            logits, att = self.net(scaled, mask)
             proba = logits_to_proba(logits)
-            return (proba, att) if att is not None else (proba,)
+            out: tuple[torch.Tensor, ...] = (proba, att) if att is not None else (proba,)
+            if self.class_map:  # conjunctive pooling: each step's share of each logit column
+                net: Any = self.net
+                out += (net.class_relevance(scaled, mask),)
+            return out
 
     return OnnxGraph
 
@@ -77,7 +83,9 @@ def export_onnx(
     values and, for a variable-length run (or with ``lengths=True``),
     ``lengths`` ``(batch,)`` int64. Its outputs are ``probabilities``
     ``(batch, n_classes)`` and, for attention models, ``attention``
-    ``(batch, time)``, exactly 0 on padding. Batch is dynamic, and time too
+    ``(batch, time)``, exactly 0 on padding; a model with conjunctive pooling
+    adds ``class_map`` ``(batch, logit columns, time)``, each step's share of
+    each logit (0 on padding). Batch is dynamic, and time too
     except for ``mlp`` (one weight per step) and ``transformer`` (its patch
     padding is frozen by tracing).
 
@@ -110,6 +118,7 @@ def export_onnx(
     import torch
 
     from .._io import atomic_write_bytes
+    from ..evaluation.explain import has_class_map
     from ..run import load_run
 
     for module in ("onnx", "onnxruntime"):
@@ -126,11 +135,12 @@ def export_onnx(
         lengths = needs_lengths(net)
     elif lengths and not getattr(net, "variable_length", True):
         raise RunError(f"lengths: {loaded.model_name} takes series of one length only; it cannot take a lengths input")
-    graph = _graph_class()(net, loaded.scaler, lengths).eval()
+    with_map = has_class_map(net)
+    graph = _graph_class()(net, loaded.scaler, lengths, with_map).eval()
     C, T = loaded.config.n_channels, loaded.config.seq_len
     has_att = getattr(net, "has_attention", True)
     inputs = ["series"] + (["lengths"] if lengths else [])
-    outputs = ["probabilities"] + (["attention"] if has_att else [])
+    outputs = ["probabilities"] + (["attention"] if has_att else []) + (["class_map"] if with_map else [])
     time_dynamic = getattr(net, "onnx_dynamic_time", True)
     time_axis = {2: "time"} if time_dynamic else {}
     dynamic = {"series": {0: "batch", **time_axis}, "probabilities": {0: "batch"}}
@@ -138,6 +148,8 @@ def export_onnx(
         dynamic["lengths"] = {0: "batch"}
     if has_att:
         dynamic["attention"] = {0: "batch", **({1: "time"} if time_dynamic else {})}
+    if with_map:
+        dynamic["class_map"] = {0: "batch", **({2: "time"} if time_dynamic else {})}
     example: tuple[torch.Tensor, ...] = (torch.randn(2, C, T),)
     if lengths:  # one short row, so that every masked branch (the LSTM's packing) is traced
         example += (torch.tensor([T, max(T // 2, 1)], dtype=torch.int64),)
@@ -188,6 +200,18 @@ def _with_metadata(data: bytes, loaded: LoadedRun) -> bytes:
     return bytes(model.SerializeToString())
 
 
+def _class_map(loaded: LoadedRun, raw: np.ndarray, lengths: np.ndarray | None) -> np.ndarray:
+    """The network's class map on raw series, as the predict path scales them (the parity reference)."""
+    import torch
+
+    from ..layers import lengths_to_mask
+
+    x = torch.from_numpy(np.nan_to_num(loaded.scaler.transform(raw)).astype(np.float32))
+    mask = None if lengths is None else lengths_to_mask(lengths, x.shape[-1])
+    with torch.inference_mode():
+        return np.asarray(loaded.net.class_relevance(x, mask).numpy())
+
+
 def check_parity(
     onnx_bytes: bytes, loaded: LoadedRun, *, time_dynamic: bool, atol: float = 1e-5, seed: int = 0
 ) -> dict[str, Any]:
@@ -222,9 +246,14 @@ def check_parity(
                 ({"series": nan_padded, "lengths": n}, nan_padded, n),
             ]
         for feed, raw, rows_len in feeds:
-            ref = predict_arrays(loaded.net, loaded.scaler.transform(raw), lengths=rows_len)
+            ref: tuple[np.ndarray | None, ...] = predict_arrays(
+                loaded.net, loaded.scaler.transform(raw), lengths=rows_len
+            )
             got = sess.run(None, feed)
-            for name, r, g in zip(("probabilities", "attention"), ref, got, strict=False):
+            names = [o.name for o in sess.get_outputs()]
+            if "class_map" in names:
+                ref = (*ref, _class_map(loaded, raw, rows_len))
+            for name, r, g in zip(names, ref, got, strict=False):
                 if r is not None:
                     worst[name] = max(worst.get(name, 0.0), float(np.abs(r - g).max()))
     for name, diff in worst.items():

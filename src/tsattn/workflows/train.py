@@ -15,6 +15,7 @@ from .._io import atomic_save, atomic_write_json
 from ..config import TrainConfig
 from ..data import SeriesDataset
 from ..training.pipeline import Prepared
+from ..training.trainer import budget_summary
 from ._data import data_source, split_part
 from .evaluate import evaluate_run
 
@@ -101,6 +102,7 @@ def train_run(
             "test": len(test_idx) if test_data is None else len(test_data),
             "official_test": test_data is not None,
         },
+        budget=budget_summary(config, len(train_idx), len(val_idx)),
         logger=logger or "none",
     )
     lock = rundir.acquire_lock(out, "resume" if resume else "out") if rank0 else None
@@ -200,6 +202,7 @@ def _write_and_train(
             "prepare_seconds": phases["prepare_seconds"],
             "train_seconds": result.train_seconds,
             "epochs_run": result.epochs_run,
+            "optimizer_steps": result.optimizer_steps,
             "best_epoch": result.best_epoch,
             "best_val_loss": result.best_val_loss,
             "resumed_from_epoch": result.resumed_from_epoch,

@@ -1,0 +1,50 @@
+"""How a convolutional attention model pools its per-step features over time: the one choice its ``pooling`` names.
+
+* ``"attention"``: additive attention (softmax over time) pools a context
+  vector, and a linear head maps it to the logits.
+* ``"conjunctive"``: MILLET's class-specific multiple-instance pooling
+  (:class:`~tsattn.layers.ConjunctivePooling`): a sigmoid gate times
+  per-step class logits, averaged over time. Its class map is the model's
+  :meth:`~tsattn.models.TSClassifierNet.class_relevance`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .._errors import ConfigError
+from ..layers import AdditiveAttention, ConjunctivePooling, upsample_attention, upsample_class_map
+
+#: The poolings a convolutional attention model takes, the default first.
+POOLINGS = ("attention", "conjunctive")
+
+
+def check_pooling(pooling: str) -> str:
+    if pooling not in POOLINGS:
+        raise ConfigError(f"pooling: must be one of {', '.join(POOLINGS)}; got {pooling!r}")
+    return pooling
+
+
+def build_pooling(pooling: str, width: int, n_outputs: int, attn_dim: int) -> tuple[nn.Module, nn.Linear | None]:
+    """``(attention, head)`` for features ``width`` wide: the head is ``None`` where the pooling gives logits."""
+    if check_pooling(pooling) == "conjunctive":
+        return ConjunctivePooling(width, n_outputs, attn_dim), None
+    return AdditiveAttention(width, attn_dim), nn.Linear(width, n_outputs)
+
+
+def pool_over_time(
+    attention: nn.Module,
+    head: nn.Linear | None,
+    h: torch.Tensor,
+    coarse_mask: torch.Tensor | None,
+    T: int,
+    mask: torch.Tensor | None,
+    pool: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """``(logits, attention (B, T), class_map (B, K, T) or None)`` from features ``h`` ``(B, F, T / pool)``."""
+    if head is None:
+        logits, alpha, class_map = attention(h.transpose(1, 2), coarse_mask)
+        return logits, upsample_attention(alpha, T, mask, pool=pool), upsample_class_map(class_map, T, mask, pool=pool)
+    context, alpha = attention(h.transpose(1, 2), coarse_mask)  # (B, F), (B, T')
+    return head(context), upsample_attention(alpha, T, mask, pool=pool), None

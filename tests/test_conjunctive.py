@@ -1,0 +1,190 @@
+"""Class-specific MIL pooling (MILLET's conjunctive pooling): the contract, the class map, and where it points."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from tsattn.cli import app
+from tsattn.layers import ConjunctivePooling
+
+runner = CliRunner()
+
+
+def test_the_logits_are_the_mean_over_real_steps_of_gate_times_step_logits():
+    torch.manual_seed(0)
+    pool = ConjunctivePooling(in_dim=5, n_outputs=3, attn_dim=4, positional=False).eval()
+    h = torch.randn(2, 7, 5)
+    mask = torch.tensor([[True] * 7, [True] * 4 + [False] * 3])
+    logits, attention, class_map = pool(h, mask)
+    assert logits.shape == (2, 3) and attention.shape == (2, 7) and class_map.shape == (2, 3, 7)
+    # independently, from the layer's weights
+    gate = torch.sigmoid(torch.tanh(h @ pool.proj.weight.T + pool.proj.bias) @ pool.score.weight.T + pool.score.bias)
+    step_logits = h @ pool.classifier.weight.T + pool.classifier.bias  # (2, 7, 3)
+    for b, n in enumerate((7, 4)):
+        expected = (gate[b, :n] * step_logits[b, :n]).mean(0)
+        torch.testing.assert_close(logits[b], expected)
+        torch.testing.assert_close(attention[b, :n], gate[b, :n, 0] / gate[b, :n, 0].sum())
+    assert torch.all((gate >= 0) & (gate <= 1))
+    assert torch.all(attention[1, 4:] == 0) and torch.all(class_map[1, :, 4:] == 0)  # padding: exactly zero
+    torch.testing.assert_close(attention.sum(-1), torch.ones(2))
+
+
+@pytest.mark.parametrize("model", ["cnn_attention", "inception_attention"])
+def test_a_conjunctive_model_keeps_the_attention_contract_and_its_class_map_sums_to_its_logits(model):
+    from tsattn.models import create_model
+
+    torch.manual_seed(0)
+    net = create_model(model, n_channels=2, n_classes=3, seq_len=60, pooling="conjunctive").eval()
+    x = torch.randn(3, 2, 60)
+    mask = torch.arange(60)[None, :] < torch.tensor([[60], [45], [31]])
+    with torch.no_grad():
+        logits, attention = net(x, mask)
+        class_map = net.class_relevance(x, mask)
+    assert class_map.shape == (3, 3, 60)
+    torch.testing.assert_close(class_map.sum(-1), logits, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(attention.sum(-1), torch.ones(3))
+    assert torch.all(attention[~mask] == 0) and torch.all(class_map.transpose(1, 2)[~mask] == 0)
+    assert create_model(model, 2, 3, 60).class_relevance(x) is None  # additive attention has no class map
+
+
+def test_an_unknown_pooling_is_refused_in_one_line():
+    from tsattn._errors import ConfigError
+    from tsattn.models import create_model
+
+    with pytest.raises(ConfigError, match=r"^pooling: must be one of attention, conjunctive; got 'max'$"):
+        create_model("cnn_attention", 1, 2, 30, pooling="max")
+
+
+def test_an_ensemble_class_map_is_the_mean_of_its_members():
+    from tsattn.models import create_network
+
+    torch.manual_seed(0)
+    net = create_network("cnn_attention", 1, 2, 40, ensemble=2, pooling="conjunctive").eval()
+    x = torch.randn(4, 1, 40)
+    with torch.no_grad():
+        maps = [m.class_relevance(x) for m in net.members]
+        torch.testing.assert_close(net.class_relevance(x), (maps[0] + maps[1]) / 2)
+
+
+def test_where_only_one_step_carries_the_class_the_class_map_peaks_there():
+    from tsattn.evaluation.explain import explain
+    from tsattn.models import create_model
+
+    rng = np.random.default_rng(0)
+    n, T, where = 256, 40, 23
+    y = np.arange(n) % 2
+    X = rng.normal(scale=0.3, size=(n, 1, T)).astype(np.float32)
+    X[:, 0, where] = np.where(y == 1, 2.0, -2.0)
+    torch.manual_seed(0)
+    net = create_model(
+        "cnn_attention", 1, 2, T, pooling="conjunctive", channels=(8,), dilations=(1,), kernel_size=3, pool=1
+    )
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    xt, yt = torch.from_numpy(X), torch.from_numpy(y).float()
+    for _ in range(150):
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(net(xt)[0][:, 0], yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    net.eval()
+    assert loss.item() < 0.1
+    R = explain(net, X, method="class_map")
+    assert np.mean(np.abs(R.argmax(1) - where) <= 1) >= 0.95  # a kernel of 3 sees the step from its neighbours
+
+
+def test_train_takes_model_params_and_explains_and_scores_the_class_map(tmp_path):
+    cfg = {
+        "num_points": 64,
+        "dataset_size": 160,
+        "normal_anomalous_ratio": 0.5,
+        "min_freq": 1,
+        "max_freq": 2,
+        "step_freq": 0.1,
+        "min_amp": 1,
+        "max_amp": 2,
+        "step_amp": 0.1,
+        "min_loc": 0.1,
+        "max_loc": 0.6,
+        "step_loc": 0.05,
+        "min_length": 0.2,
+        "max_length": 0.3,
+        "step_length": 0.05,
+    }
+    (tmp_path / "c.json").write_text(json.dumps(cfg))
+    run = tmp_path / "run"
+    args = ["train", "--config", str(tmp_path / "c.json"), "--out", str(run), "--model", "cnn_attention"]
+    r = runner.invoke(app, [*args, "--max-epochs", "2", "--model-param", "pooling=conjunctive", "--quiet"])
+    assert r.exit_code == 0, r.output
+    config = json.loads((run / "config.json").read_text())
+    assert config["model_params"] == {"pooling": "conjunctive"}
+    m = json.loads((run / "metrics.json").read_text())
+    assert {"pointing_game", "span_iou"} <= set(m["localization"]["class_map"])
+    assert "class_map" in m["faithfulness"]
+    data = tmp_path / "d.npz"
+    from tsattn.config import DatasetConfig
+    from tsattn.data import generate
+
+    ds = generate(DatasetConfig(**cfg), seed=1)
+    np.savez(data, X=ds.X, y=np.asarray(ds.class_names)[ds.y])
+    r = runner.invoke(
+        app,
+        [
+            "explain",
+            "--run",
+            str(run),
+            "--data",
+            str(data),
+            "--index",
+            "0",
+            "--method",
+            "class_map",
+            "--out",
+            str(tmp_path / "e.png"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "e.png").stat().st_size > 0
+    r = runner.invoke(app, ["report", str(run)])
+    assert r.exit_code == 0, r.output
+    assert "class map: pointing game" in (run / "report.html").read_text()
+    r = runner.invoke(app, ["evaluate", "--run", str(run), "--data", str(data)])
+    assert r.exit_code == 0, r.output
+
+
+def test_bad_model_params_fail_in_one_line_without_a_traceback(tmp_path):
+    X = np.random.default_rng(0).normal(size=(20, 1, 16)).astype(np.float32)
+    np.savez(tmp_path / "d.npz", X=X, y=np.arange(20) % 2)
+    base = ["train", "--data", str(tmp_path / "d.npz"), "--out", str(tmp_path / "r"), "--model", "cnn_attention"]
+    r = runner.invoke(app, [*base, "--model-param", "pooling"])
+    assert r.exit_code != 0 and "--model-param: must be KEY=VALUE; got 'pooling'" in r.output
+    assert "Traceback" not in r.output
+    r = runner.invoke(app, [*base, "--model-param", "pooling=max"])
+    assert r.exit_code != 0 and "pooling: must be one of attention, conjunctive; got 'max'" in r.output
+    assert not (tmp_path / "r" / "weights.safetensors").exists()
+
+
+def test_onnx_export_gives_the_class_map_and_matches_the_network(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from tsattn.estimator import AttentionClassifier
+    from tsattn.workflows.export import export_onnx
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2, 24)).astype(np.float32)
+    y = np.arange(40) % 3
+    X[y == 1, 0, 5:9] += 2
+    clf = AttentionClassifier(model="cnn_attention", max_epochs=1, model_params={"pooling": "conjunctive"}).fit(X, y)
+    clf.save(tmp_path / "run")
+    report = export_onnx(tmp_path / "run", tmp_path / "m.onnx")
+    assert report["outputs"] == ["probabilities", "attention", "class_map"]
+    assert report["max_abs_diff_class_map"] <= 1e-5
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    proba, attention, class_map = sess.run(None, {"series": X[:5]})
+    assert class_map.shape == (5, 3, 24) and np.allclose(attention.sum(1), 1, atol=1e-5)
+    assert np.allclose(proba.sum(1), 1, atol=1e-5)
