@@ -76,6 +76,7 @@ __all__ = [
     "aopcr_scores",
     "faithfulness_scores",
     "perturbation_curves",
+    "random_reference",
 ]
 
 #: What the block can and cannot tell, as the CLI and the report say it.
@@ -245,6 +246,45 @@ def _auc(curve: np.ndarray, fractions: Sequence[float]) -> float:
     return float(np.sum((c[1:] + c[:-1]) * np.diff(f)) / 2)
 
 
+def _grid() -> list[float]:
+    return sorted(set(FRACTIONS) | set(ERASER_FRACTIONS))
+
+
+def random_reference(
+    predict: Predict,
+    X: np.ndarray,
+    *,
+    lengths: np.ndarray | None = None,
+    n_random: int = N_RANDOM,
+    seed: int = 0,
+    baseline: str = "interpolation",
+    logits: Predict | None = None,
+) -> dict[str, Any]:
+    """The curves (and, with ``logits``, the AOPC) of ``n_random`` seeded random rankings of ``X``'s steps.
+
+    They do not depend on the map, so one reference serves every map of the
+    same series: pass it to :func:`faithfulness_scores` as ``reference``.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    n, _, T = X.shape
+    lengths_ = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
+    target = predict(X, None if lengths_.min() == T else lengths_).argmax(1)
+    rng = np.random.default_rng(seed)
+    curves = [
+        perturbation_curves(
+            predict, X, rng.random((n, T)), lengths=lengths_, fractions=_grid(), target=target, baseline=baseline
+        )
+        for _ in range(max(n_random, 1))
+    ]
+    reference: dict[str, Any] = {"curves": curves, "key": (n, T, max(n_random, 1), seed, baseline)}
+    if logits is not None:
+        rng = np.random.default_rng(seed + 1)
+        reference["aopc"] = float(
+            np.mean([_aopc(logits, X, rng.random((n, T)), lengths_, baseline, seed) for _ in range(max(n_random, 1))])
+        )
+    return reference
+
+
 def faithfulness_scores(
     predict: Predict,
     X: np.ndarray,
@@ -255,6 +295,7 @@ def faithfulness_scores(
     seed: int = 0,
     baseline: str = "interpolation",
     logits: Predict | None = None,
+    reference: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Deletion and insertion AUCs, comprehensiveness and sufficiency of a relevance map, and the same for random maps.
 
@@ -262,7 +303,9 @@ def faithfulness_scores(
     (:data:`ERASER_FRACTIONS`); the random scores average ``n_random``
     seeded random rankings of the same steps. Every score is a mean over the
     series. With ``logits`` (a ``predict`` that returns class logits) the
-    block adds :func:`aopcr_scores`. ``deletion_gain`` and ``insertion_gain`` are the map's advantage
+    block adds :func:`aopcr_scores`. ``reference`` (from
+    :func:`random_reference`, with the same settings) saves recomputing the
+    random rankings for each map of the same series. ``deletion_gain`` and ``insertion_gain`` are the map's advantage
     over random (above 0: better than chance), ``comprehensiveness_gain`` and
     ``sufficiency_gain`` likewise (the map's comprehensiveness minus random's;
     random's sufficiency minus the map's).
@@ -284,16 +327,17 @@ def faithfulness_scores(
     """
     X = np.asarray(X, dtype=np.float32)
     n, _, T = X.shape
-    grid = sorted(set(FRACTIONS) | set(ERASER_FRACTIONS))
+    grid = _grid()
     eraser = [grid.index(f) for f in ERASER_FRACTIONS]
     lengths_ = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
-    common: dict[str, Any] = {"lengths": lengths_, "fractions": grid, "baseline": baseline}
-    real = perturbation_curves(predict, X, relevance, seed=seed, **common)
-    rng = np.random.default_rng(seed)
-    random = [
-        perturbation_curves(predict, X, rng.random((n, T)), target=real["target"], **common)
-        for _ in range(max(n_random, 1))
-    ]
+    if reference is None:
+        reference = random_reference(
+            predict, X, lengths=lengths_, n_random=n_random, seed=seed, baseline=baseline, logits=logits
+        )
+    elif reference["key"] != (n, T, max(n_random, 1), seed, baseline):
+        raise ValueError(f"reference: made for {reference['key']}, not for {(n, T, max(n_random, 1), seed, baseline)}")
+    real = perturbation_curves(predict, X, relevance, lengths=lengths_, fractions=grid, baseline=baseline, seed=seed)
+    random = reference["curves"]
     on_curve = [grid.index(f) for f in FRACTIONS]
 
     def scores(curves: dict[str, np.ndarray]) -> dict[str, float]:
@@ -344,7 +388,16 @@ def faithfulness_scores(
         "n_random": max(n_random, 1),
         "eraser_fractions": list(ERASER_FRACTIONS),
         **(
-            aopcr_scores(logits, X, relevance, lengths=lengths_, n_random=n_random, seed=seed, baseline=baseline)
+            aopcr_scores(
+                logits,
+                X,
+                relevance,
+                lengths=lengths_,
+                n_random=n_random,
+                seed=seed,
+                baseline=baseline,
+                random_aopc=reference.get("aopc"),
+            )
             if logits is not None
             else {}
         ),
@@ -360,6 +413,7 @@ def aopcr_scores(
     n_random: int = N_RANDOM,
     seed: int = 0,
     baseline: str = "interpolation",
+    random_aopc: float | None = None,
 ) -> dict[str, Any]:
     """MILLET's AOPCR: the mean drop of the predicted class's logit as the top 5-50 % of steps are removed,
     beyond the same for random rankings.
@@ -388,31 +442,30 @@ def aopcr_scores(
     X = np.asarray(X, dtype=np.float32)
     n, _, T = X.shape
     lengths_ = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
-    full = logits(X, None if lengths_.min() == T else lengths_)
-    target = full.argmax(1)
-    fractions = AOPCR_FRACTIONS
-
-    def aopc(relevance_: np.ndarray, tie_seed: int) -> float:
-        curves = perturbation_curves(
-            logits,
-            X,
-            relevance_,
-            lengths=lengths_,
-            fractions=fractions,
-            target=target,
-            baseline=baseline,
-            seed=tie_seed,
+    mine = _aopc(logits, X, np.asarray(relevance, dtype=np.float64), lengths_, baseline, seed)
+    if random_aopc is None:
+        rng = np.random.default_rng(seed + 1)
+        random_aopc = float(
+            np.mean([_aopc(logits, X, rng.random((n, T)), lengths_, baseline, seed) for _ in range(max(n_random, 1))])
         )
-        return float((curves["full"][:, None] - curves["deletion"]).mean())
-
-    mine = aopc(np.asarray(relevance, dtype=np.float64), seed)
-    rng = np.random.default_rng(seed + 1)
-    rand = float(np.mean([aopc(rng.random((n, T)), seed) for _ in range(max(n_random, 1))]))
+    rand = random_aopc
     scale = abs(mine) + abs(rand)
     return {
         "aopc": mine,
         "random_aopc": rand,
         "aopcr": mine - rand,
         "aopcr_normalized": (mine - rand) / scale if scale > 1e-12 else None,
-        "aopcr_fractions": list(fractions),
+        "aopcr_fractions": list(AOPCR_FRACTIONS),
     }
+
+
+def _aopc(
+    logits: Predict, X: np.ndarray, relevance: np.ndarray, lengths: np.ndarray, baseline: str, seed: int
+) -> float:
+    """The mean drop of the predicted class's logit with the top 5-50 % of the steps removed."""
+    T = X.shape[2]
+    target = logits(X, None if lengths.min() == T else lengths).argmax(1)
+    curves = perturbation_curves(
+        logits, X, relevance, lengths=lengths, fractions=AOPCR_FRACTIONS, target=target, baseline=baseline, seed=seed
+    )
+    return float((curves["full"][:, None] - curves["deletion"]).mean())

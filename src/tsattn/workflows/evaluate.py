@@ -270,7 +270,7 @@ def faithfulness_block(
     (8, ['integrated_gradients'])
     """
     from ..evaluation.explain import explain, has_class_map
-    from ..evaluation.faithfulness import faithfulness_scores
+    from ..evaluation.faithfulness import faithfulness_scores, random_reference
     from ..training.missing import apply_nan_policy
 
     if methods is None:
@@ -286,11 +286,11 @@ def faithfulness_block(
 
     block: dict[str, Any] = {"n_series": len(rows)}
     scaled = loaded.scaler.transform(X)  # perturbed in the space the network sees: no scaler rescales what is kept
+    predictors = {"predict": loaded.proba_of_scaled, "logits": loaded.logits_of_scaled}
+    reference = random_reference(X=scaled, lengths=lengths, **predictors)  # one set of random rankings for all maps
     for method in methods:
         relevance = explain(loaded, X, method=method, lengths=lengths)
-        scores = faithfulness_scores(
-            loaded.proba_of_scaled, scaled, relevance, lengths=lengths, logits=loaded.logits_of_scaled
-        )
+        scores = faithfulness_scores(X=scaled, relevance=relevance, lengths=lengths, reference=reference, **predictors)
         scores.pop("n_series")  # the block says it once
         block[method] = scores
     return block
