@@ -246,3 +246,54 @@ def test_every_entry_point_uses_one_number_of_random_rankings():
 
     s = faithfulness_scores(one_step_model, _series(), np.tile(np.eye(T)[STEP], (4, 1)))
     assert s["n_random"] == N_RANDOM and s["baseline"] == "interpolation"
+
+
+def test_under_a_scaler_the_kept_steps_reach_the_network_exactly_as_scaled(tmp_path):
+    """Perturbation happens after the run's scaler: with per-series z-normalisation, removing steps before
+    scaling would rescale every kept step; here each kept step reaches the network unchanged."""
+    import dataclasses
+
+    import torch
+
+    from tsattn.config import DatasetConfig, TrainConfig
+    from tsattn.data import generate
+    from tsattn.evaluation.faithfulness import _grid
+    from tsattn.run import load_run
+    from tsattn.workflows import train_run
+    from tsattn.workflows.evaluate import faithfulness_block
+
+    from ..conftest import TINY
+
+    ds = generate(DatasetConfig(**TINY), seed=0)
+    cfg = TrainConfig(model="cnn", max_epochs=1, scaling="znorm")
+    train_run(ds, cfg, tmp_path / "run", progress=False, verbose=False, logger=None)
+    loaded = load_run(tmp_path / "run")
+    seen: list[np.ndarray] = []
+
+    class Recording(torch.nn.Module):
+        def __init__(self, net: torch.nn.Module) -> None:
+            super().__init__()
+            self.net, self.has_attention, self.n_classes = net, False, net.n_classes
+
+        def forward(self, x, mask=None):
+            seen.append(x.detach().numpy().copy())
+            return self.net(x, mask)
+
+    n = 4
+    faithfulness_block(dataclasses.replace(loaded, net=Recording(loaded.net)), ds, max_series=n)
+    rows = np.unique(np.linspace(0, len(ds) - 1, n).astype(np.int64))
+    scaled = loaded.scaler.transform(np.asarray(ds.X, np.float32)[rows])
+    L = scaled.shape[-1]
+    grid = _grid()
+    curves = [b for b in seen if len(b) == n * len(grid)]
+    assert curves  # the deletion and insertion batches of every map and random ranking
+    deletions = 0
+    for batch in curves:
+        deletion = np.allclose(batch[0], scaled[0], rtol=0, atol=1e-6)  # its 0 % row is the series itself
+        deletions += deletion
+        for r, x in enumerate(batch):
+            i, f = divmod(r, len(grid))
+            same = np.isclose(x, scaled[i], rtol=0, atol=1e-6).all(axis=0).sum()
+            removed = int(np.rint(grid[f] * L))
+            assert same >= (L - removed if deletion else removed)  # every kept step, exactly as scaled
+    assert 0 < deletions < len(curves)

@@ -43,7 +43,7 @@ in scale can be ranked together (-1 to 1; above 0: better than chance).
 What a removed step becomes (``baseline``) should not create evidence:
 
 * ``"interpolation"`` (the default): the line between the nearest kept steps
-  on either side;
+  on either side (the series' mean where no step is kept);
 * ``"removal"``: the step is deleted and the series gets shorter (models
   that take variable lengths only; at least one step is always kept);
 * ``"blur"``: the series smoothed by a Gaussian of a width of 5 % of its
@@ -135,9 +135,12 @@ def _blurred(X: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 def _interpolated(x: np.ndarray, removed: np.ndarray, n: int) -> np.ndarray:
     """Series ``x`` ``(C, T)`` with its ``removed`` real steps replaced by the line between the nearest kept ones."""
     kept = np.flatnonzero(~removed[:n])
-    if len(kept) == 0 or len(kept) == n:
+    if len(kept) == n:
         return x
     out = x.copy()
+    if len(kept) == 0:  # nothing to draw a line from: the series' mean, per channel
+        out[:, :n] = x[:, :n].mean(-1, keepdims=True)
+        return out
     gone = np.flatnonzero(removed[:n])
     for c in range(x.shape[0]):
         out[c, gone] = np.interp(gone, kept, x[c, kept])
