@@ -153,15 +153,19 @@ def test_the_small_data_rule_trains_on_a_tiny_holdout_instead_of_early_stopping_
     from tsattn.training.pipeline import prepare, resolve_train_config, split_rows, train
 
     X, y = _tiny(n=30)  # 10 % of 30: a 3-series holdout
+    X = np.random.default_rng(0).normal(size=X.shape).astype(np.float32)  # no signal: a holdout's loss rises
     cfg = resolve_train_config("cnn_attention", {"max_epochs": 6, "patience": 1, "min_val_size": 20})
     rows, val, test = split_rows(y, cfg)
     assert len(val) == 0 and len(rows) + len(test) == 30 and len(rows) == 24  # the 3 series are trained on
     result = train(prepare(X, None, rows, 2, cfg), y, None, rows, val, cfg)
-    assert result.epochs_run == 6  # the whole budget: nothing to stop on (patience 1 would have stopped early)
+    assert result.epochs_run == 6  # the whole budget: nothing to stop on
     assert result.best_epoch == 5  # the last weights are kept
-    # with the rule off, the 3-series holdout is kept
-    _, val_kept, _ = split_rows(y, cfg.model_copy(update={"min_val_size": 0}))
+    # the control: with the rule off, the 3-series holdout is kept, and patience 1 stops the same run early
+    control = cfg.model_copy(update={"min_val_size": 0})
+    rows, val_kept, _ = split_rows(y, control)
     assert len(val_kept) == 3
+    stopped = train(prepare(X, None, rows, 2, control), y, None, rows, val_kept, control)
+    assert stopped.epochs_run < 6
 
 
 def test_without_a_holdout_the_step_budget_is_met_in_fewer_epochs():

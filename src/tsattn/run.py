@@ -322,7 +322,7 @@ def read_config(run_dir: str | os.PathLike[str]) -> RunConfig:
     >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
     >>> run = tempfile.mkdtemp()
     >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None)
+    ...               progress=False, verbose=False, logger=None, plots=False)
     >>> config = read_config(run)
     >>> config.format_version, config.train.max_epochs, config.data.kind
     (2, 1, 'synthetic')
@@ -370,7 +370,7 @@ def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> L
     >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
     >>> run = tempfile.mkdtemp()
     >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None)
+    ...               progress=False, verbose=False, logger=None, plots=False)
     >>> loaded = load_run(run)
     >>> loaded.model_name, loaded.class_names
     ('cnn_attention', ['normal', 'rectified'])

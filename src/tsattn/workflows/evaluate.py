@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ def evaluate_run(
     >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
     >>> run = tempfile.mkdtemp()
     >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None)
+    ...               progress=False, verbose=False, logger=None, plots=False)
     >>> metrics = evaluate_run(run, verbose=False, plots=False)
     >>> metrics["evaluated_on"], metrics["n_test"]
     ('test split', 12)
@@ -67,8 +68,85 @@ def evaluate_run(
     if loaded is None:  # training hands over the run it holds; otherwise read it
         loaded = rundir.load_run(run)
     t = time.perf_counter()
+    target = _target(run, loaded, data, test_data, out)
+    ds = target.ds
+    nan_policy = loaded.config.train.nan_policy
+    Xs = loaded.scaler.transform(apply_nan_policy(ds.X, ds.lengths, nan_policy))
+    proba, att = predict_arrays(loaded.net, Xs, lengths=ds.lengths)
+    y_all, proba_all = target.scored if target.scored is not None else (ds.y, proba)
+    m = classification_metrics(y_all, proba_all, loaded.class_names, pos_label=_positive(loaded, positive_class))
+    if target.scored is not None:
+        m["attention_scored_on"] = f"the first {len(ds)} test series (out-of-core data)"
+    fit_info = json.loads((run / "fit.json").read_text()) if (run / "fit.json").is_file() else {}
+    m.update({k: fit_info.get(k) for k in ("train_seconds", "epochs_run", "best_epoch")})
+    m["model"] = loaded.model_name
+    m["evaluated_on"] = target.evaluated_on
+    if not target.own_split:
+        m["seen_in_training"] = seen_in_training(run, ds)
+    # Training's phases come from fit.json when this is a later, separate evaluation.
+    phases = dict(phases or {k: fit_info[k] for k in ("prepare_seconds", "train_seconds") if k in fit_info})
+    phases["evaluate_seconds"] = time.perf_counter() - t
+    m["phases"] = phases
+    if att is not None and ds.has_segments and (ds.extras["segment_start"] >= 0).any():
+        m["localization"] = _localization(loaded, att, ds, target.val_ds)
+    if faithfulness and len(ds) > 0:
+        t_f = time.perf_counter()
+        m["faithfulness"] = faithfulness_block(loaded, ds, nan_policy)
+        phases["faithfulness_seconds"] = time.perf_counter() - t_f
+    if verbose:
+        print(f"\n{loaded.model_name} on {target.evaluated_on} ({m['n_test']} series)")
+        if m.get("seen_in_training"):
+            print(m["seen_in_training"]["note"])
+        print(format_report(m))
+        if "localization" in m:
+            print(format_localization(m["localization"]))
+        if "faithfulness" in m:
+            print(format_faithfulness(m["faithfulness"]))
+    dest = target.dest
+    dest.mkdir(parents=True, exist_ok=True)  # only now: a refused evaluation leaves nothing behind
+    atomic_write_json(dest / rundir.METRICS, m)
+    note = (m.get("seen_in_training") or {}).get("note")
+    atomic_write_text(dest / "report.txt", (f"{note}\n" if note else "") + format_report(m) + "\n")
+    # What metrics.json scored, for the report's ROC and precision-recall curves.
+    ids = np.asarray(target.all_ids).astype(str)
+    atomic_save(
+        dest / "predictions.npz",
+        lambda fh: np.savez(fh, y=y_all, proba=proba_all.astype(np.float32), ids=ids),
+    )
+    if plots:
+        _plot(dest, loaded, ds, proba, att, m, target.all_ids[: len(ds)])
+        if dest == run:  # report.html is the run's own page
+            from ..report import write_run_report
+
+            write_run_report(run)
+    if verbose and dest != run:
+        print(f"Wrote {dest}/ (metrics.json, report.txt); the run's own test record is unchanged")
+    return m
+
+
+@dataclass
+class _Target:
+    """What an evaluation scores and where it writes."""
+
+    ds: SeriesDataset  # the series attention, localization and plots use
+    val_ds: SeriesDataset | None  # the run's validation part (span masses are chosen on it)
+    scored: tuple[np.ndarray, np.ndarray] | None  # (labels, probabilities) of every test series, out of core
+    evaluated_on: str
+    own_split: bool
+    all_ids: np.ndarray  # the name of every scored series: the file's ids, else its row
+    dest: Path
+
+
+def _target(
+    run: Path,
+    loaded: rundir.LoadedRun,
+    data: SeriesDataset | str | os.PathLike[str] | None,
+    test_data: SeriesDataset | None,
+    out: str | os.PathLike[str] | None,
+) -> _Target:
+    """The series to score: the run's own test split (``data`` ``None`` or in memory) or all of a file."""
     val_ds = None
-    scored = None  # (labels, probabilities) of every test series, when they differ from ds's
+    scored = None
     if data is None or isinstance(data, SeriesDataset):
         if data is None:
             data, test_data = data_source(loaded.config)
@@ -94,10 +172,8 @@ def evaluate_run(
         ds = read_with_contract(data, loaded.config.data.to_json(), require_labels=True)
         evaluated_on, own_split = os.fspath(data), False
         source, rows = ds, np.arange(len(ds))
-    # The series' names in every output: the file's ids where it has them, else their row in it. all_ids covers
-    # every scored series; ds (attention, plots) is a prefix of them.
+    # ds (attention, plots) is a prefix of every scored series.
     all_ids = np.asarray(source.ids)[rows] if source.ids is not None else rows
-    ids = all_ids[: len(ds)]
     dest = run
     if out is not None or not own_split:
         dest = Path(out) if out is not None else run / "evaluations" / _safe_name(evaluated_on)
@@ -106,81 +182,34 @@ def evaluate_run(
                 f"out: {dest} is the run's own directory; a score on other data never replaces the "
                 "run's test record. Give another `out`"
             )
-    ds = check_compatible(ds, loaded.config)
-    nan_policy = loaded.config.train.nan_policy
-    Xs = loaded.scaler.transform(apply_nan_policy(ds.X, ds.lengths, nan_policy))
-    proba, att = predict_arrays(loaded.net, Xs, lengths=ds.lengths)
-    y_all, proba_all = scored if scored is not None else (ds.y, proba)
-    m = classification_metrics(y_all, proba_all, loaded.class_names, pos_label=_positive(loaded, positive_class))
-    if scored is not None:
-        m["attention_scored_on"] = f"the first {len(ds)} test series (out-of-core data)"
-    fit_info = json.loads((run / "fit.json").read_text()) if (run / "fit.json").is_file() else {}
-    m.update({k: fit_info.get(k) for k in ("train_seconds", "epochs_run", "best_epoch")})
-    m["model"] = loaded.model_name
-    m["evaluated_on"] = evaluated_on
-    if not own_split:
-        m["seen_in_training"] = seen_in_training(run, ds)
-    # Training's phases come from fit.json when this is a later, separate evaluation.
-    phases = dict(phases or {k: fit_info[k] for k in ("prepare_seconds", "train_seconds") if k in fit_info})
-    phases["evaluate_seconds"] = time.perf_counter() - t
-    m["phases"] = phases
-    if att is not None and ds.has_segments and (ds.extras["segment_start"] >= 0).any():
-        m["localization"] = _localization(loaded, att, ds, val_ds)
-    if faithfulness and len(ds) > 0:
-        t_f = time.perf_counter()
-        m["faithfulness"] = faithfulness_block(loaded, ds, nan_policy)
-        phases["faithfulness_seconds"] = time.perf_counter() - t_f
-    if verbose:
-        print(f"\n{loaded.model_name} on {evaluated_on} ({m['n_test']} series)")
-        if m.get("seen_in_training"):
-            print(m["seen_in_training"]["note"])
-        print(format_report(m))
-        if "localization" in m:
-            print(format_localization(m["localization"]))
-        if "faithfulness" in m:
-            print(format_faithfulness(m["faithfulness"]))
-    dest.mkdir(parents=True, exist_ok=True)  # only now: a refused evaluation leaves nothing behind
-    atomic_write_json(dest / rundir.METRICS, m)
-    note = (m.get("seen_in_training") or {}).get("note")
-    atomic_write_text(dest / "report.txt", (f"{note}\n" if note else "") + format_report(m) + "\n")
-    # What metrics.json scored, for the report's ROC and precision-recall curves.
-    atomic_save(
-        dest / "predictions.npz",
-        lambda fh: np.savez(fh, y=y_all, proba=proba_all.astype(np.float32), ids=np.asarray(all_ids).astype(str)),
-    )
-    if plots and len(loaded.class_names) > 2:
+    return _Target(check_compatible(ds, loaded.config), val_ds, scored, evaluated_on, own_split, all_ids, dest)
+
+
+def _plot(
+    dest: Path,
+    loaded: rundir.LoadedRun,
+    ds: SeriesDataset,
+    proba: np.ndarray,
+    att: np.ndarray | None,
+    m: dict[str, Any],
+    ids: np.ndarray,
+) -> None:
+    """The confusion matrix (more than two classes), the attention examples and the gallery."""
+    if len(loaded.class_names) > 2:
         from ..evaluation.plots import plot_confusion_matrix
 
         plot_confusion_matrix(m["confusion_matrix"], loaded.class_names, dest / "confusion_matrix.png")
-    if plots and att is not None:
-        from ..evaluation.localization import spans_from_mass
-        from ..evaluation.plots import plot_attention_examples, plot_gallery
+    if att is None:
+        return
+    from ..evaluation.localization import spans_from_mass
+    from ..evaluation.plots import plot_attention_examples, plot_gallery
 
-        pred = proba.argmax(1)
-        seg: dict[str, Any] = {
-            "segment_start": ds.extras.get("segment_start"),
-            "segment_end": ds.extras.get("segment_end"),
-        }
-        plot_attention_examples(ds.X, att, ds.y, pred, loaded.class_names, dest / "attention.png", ids=ids, **seg)
-        span_mass = m.get("localization", {}).get("span_mass", 0.9)
-        plot_gallery(
-            ds.X,
-            att,
-            ds.y,
-            pred,
-            loaded.class_names,
-            dest / "gallery.png",
-            spans=spans_from_mass(att, span_mass),
-            ids=ids,
-            **seg,
-        )
-    if plots and dest == run:  # report.html is the run's own page
-        from ..report import write_run_report
-
-        write_run_report(run)
-    if verbose and dest != run:
-        print(f"Wrote {dest}/ (metrics.json, report.txt); the run's own test record is unchanged")
-    return m
+    pred = proba.argmax(1)
+    seg: dict[str, Any] = {"segment_start": ds.extras.get("segment_start"), "segment_end": ds.extras.get("segment_end")}
+    plot_attention_examples(ds.X, att, ds.y, pred, loaded.class_names, dest / "attention.png", ids=ids, **seg)
+    span_mass = m.get("localization", {}).get("span_mass", 0.9)
+    spans = spans_from_mass(att, span_mass)
+    plot_gallery(ds.X, att, ds.y, pred, loaded.class_names, dest / "gallery.png", spans=spans, ids=ids, **seg)
 
 
 def _positive(loaded: rundir.LoadedRun, positive_class: str | None) -> str | None:
@@ -264,7 +293,8 @@ def faithfulness_block(
     >>> from tsattn.workflows import train_run
     >>> data = generate(DatasetConfig(num_points=32, dataset_size=60), seed=0)
     >>> run = tempfile.mkdtemp()
-    >>> _ = train_run(data, TrainConfig(model="cnn", max_epochs=1), run, progress=False, verbose=False, logger=None)
+    >>> _ = train_run(data, TrainConfig(model="cnn", max_epochs=1), run, progress=False, verbose=False, logger=None,
+    ...               plots=False)
     >>> block = faithfulness_block(load_run(run), data, max_series=8)
     >>> block["n_series"], sorted(k for k in block if k != "n_series")
     (8, ['integrated_gradients'])
@@ -286,11 +316,11 @@ def faithfulness_block(
 
     block: dict[str, Any] = {"n_series": len(rows)}
     scaled = loaded.scaler.transform(X)  # perturbed in the space the network sees: no scaler rescales what is kept
-    predictors = {"predict": loaded.proba_of_scaled, "logits": loaded.logits_of_scaled}
-    reference = random_reference(X=scaled, lengths=lengths, **predictors)  # one set of random rankings for all maps
+    predict, logits = loaded.proba_of_scaled, loaded.logits_of_scaled
+    reference = random_reference(predict, scaled, lengths=lengths, logits=logits)  # one set for every map
     for method in methods:
         relevance = explain(loaded, X, method=method, lengths=lengths)
-        scores = faithfulness_scores(X=scaled, relevance=relevance, lengths=lengths, reference=reference, **predictors)
+        scores = faithfulness_scores(predict, scaled, relevance, lengths=lengths, logits=logits, reference=reference)
         scores.pop("n_series")  # the block says it once
         block[method] = scores
     return block

@@ -41,7 +41,7 @@ def explain_run(
     >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
     >>> run = tempfile.mkdtemp()
     >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None)
+    ...               progress=False, verbose=False, logger=None, plots=False)
     >>> from pathlib import Path
     >>> from tsattn.data import save_npz
     >>> save_npz(data, Path(run) / "series.npz")
@@ -133,7 +133,7 @@ def locate_run(
     >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
     >>> run = tempfile.mkdtemp()
     >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None)
+    ...               progress=False, verbose=False, logger=None, plots=False)
     >>> from pathlib import Path
     >>> from tsattn.data import save_npz
     >>> save_npz(data, Path(run) / "series.npz")
@@ -223,7 +223,7 @@ def relevance_report(
     >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
     >>> run = tempfile.mkdtemp()
     >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None)
+    ...               progress=False, verbose=False, logger=None, plots=False)
     >>> report = relevance_report(run, methods=("attention",), sanity=False)
     >>> sorted(report["methods"]["attention"]["trained"])[:3]
     ['auprc', 'mass_inside', 'n_series']

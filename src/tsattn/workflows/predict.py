@@ -183,7 +183,7 @@ def predict_file(
     >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
     >>> run = tempfile.mkdtemp()
     >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None)
+    ...               progress=False, verbose=False, logger=None, plots=False)
     >>> from pathlib import Path
     >>> import numpy as np
     >>> np.save(Path(run) / "new.npy", data.X[:5, 0])  # (n, T): five unlabelled series

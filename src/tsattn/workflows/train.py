@@ -34,8 +34,11 @@ def train_run(
     resume: bool = False,
     logger: str | None = "csv",
     replace: bool = True,
+    plots: bool = True,
 ) -> dict[str, Any]:
     """Split, scale, train, evaluate and save a run in ``out``; return its metrics.
+
+    ``plots=False`` writes no figures and no ``report.html`` (``tsattn report`` builds it later).
 
     While it writes, ``out`` is locked (``out/.lock``): a second process
     training into it is refused at once. With ``replace=False`` (the CLI's
@@ -61,10 +64,11 @@ def train_run(
     >>> from tsattn.config import DatasetConfig, TrainConfig
     >>> from tsattn.data import generate
     >>> data = generate(DatasetConfig(num_points=32, dataset_size=60), seed=0)
-    >>> metrics = train_run(data, TrainConfig(model="cnn", max_epochs=1), tempfile.mkdtemp(), progress=False,
-    ...                     verbose=False, logger=None)
-    >>> metrics["n_test"], 0 <= metrics["accuracy"] <= 1
-    (12, True)
+    >>> out = Path(tempfile.mkdtemp())
+    >>> metrics = train_run(data, TrainConfig(model="cnn", max_epochs=1), out, progress=False, verbose=False,
+    ...                     logger=None, plots=False)
+    >>> metrics["n_test"], 0 <= metrics["accuracy"] <= 1, [p.name for p in out.glob("*.png")]
+    (12, True, [])
     """
     from ..models import get_model_class
     from ..training.pipeline import prepare, split_rows
@@ -123,6 +127,7 @@ def train_run(
             logger=logger,
             replace=replace,
             rank0=rank0,
+            plots=plots,
         )
     finally:
         rundir.release_lock(lock)
@@ -145,6 +150,7 @@ def _write_and_train(
     logger: str | None,
     replace: bool,
     rank0: bool,
+    plots: bool = True,
 ) -> dict[str, Any]:
     """:func:`train_run` from the moment it holds the run directory's lock."""
     from .._memory import PeakMemory
@@ -228,11 +234,14 @@ def _write_and_train(
         raise
     from ..evaluation.plots import plot_history
 
-    plot_history(result.history, out / "curves.png")
+    if plots:
+        plot_history(result.history, out / "curves.png")
     # Evaluation works from what training holds: the trained network, its scaler and its config, not a re-read.
     prepared.net.eval()
     trained = rundir.LoadedRun(path=out, config=rc, net=prepared.net, scaler=prepared.scaler)
-    return evaluate_run(out, data=data, test_data=test_data, verbose=verbose, phases=phases, loaded=trained)
+    return evaluate_run(
+        out, data=data, test_data=test_data, verbose=verbose, phases=phases, loaded=trained, plots=plots
+    )
 
 
 def _budget_line(config: TrainConfig, n_train: int, n_val: int) -> str:
@@ -333,7 +342,7 @@ def resume_run(run: str | os.PathLike[str], *, progress: bool = True, verbose: b
     >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
     >>> run = tempfile.mkdtemp()
     >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None)
+    ...               progress=False, verbose=False, logger=None, plots=False)
     >>> resume_run(run)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
