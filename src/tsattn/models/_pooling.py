@@ -26,10 +26,13 @@ def check_pooling(pooling: str) -> str:
     return pooling
 
 
-def build_pooling(pooling: str, width: int, n_outputs: int, attn_dim: int) -> tuple[nn.Module, nn.Linear | None]:
-    """``(attention, head)`` for features ``width`` wide: the head is ``None`` where the pooling gives logits."""
+def build_pooling(
+    pooling: str, width: int, n_outputs: int, attn_dim: int, *, positional_encoding: bool = True
+) -> tuple[nn.Module, nn.Linear | None]:
+    """``(attention, head)`` for features ``width`` wide: the head is ``None`` where the pooling gives logits.
+    ``positional_encoding`` applies to conjunctive pooling (MILLET adds one)."""
     if check_pooling(pooling) == "conjunctive":
-        return ConjunctivePooling(width, n_outputs, attn_dim), None
+        return ConjunctivePooling(width, n_outputs, attn_dim, positional=positional_encoding), None
     return AdditiveAttention(width, attn_dim), nn.Linear(width, n_outputs)
 
 

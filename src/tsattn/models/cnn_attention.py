@@ -37,8 +37,9 @@ class CNNAttention(TSClassifierNet):
     of training on 2 CPU cores (``benchmarks/results/models_seed_smoothing.json``).
 
     ``pooling="conjunctive"`` pools with MILLET's class-specific gate instead
-    (:mod:`tsattn.models._pooling`), and :meth:`class_relevance` gives each
-    step's share of each class's logit.
+    (:mod:`tsattn.models._pooling`; ``positional_encoding`` adds its fixed
+    position encoding), and :meth:`class_relevance` gives each step's share
+    of each class's logit.
     """
 
     name = "cnn_attention"
@@ -56,6 +57,7 @@ class CNNAttention(TSClassifierNet):
         attn_dim: int = 64,
         pool: int = 2,
         pooling: str = "attention",
+        positional_encoding: bool = True,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         if len(channels) != len(dilations):
@@ -70,7 +72,9 @@ class CNNAttention(TSClassifierNet):
             _ConvBlock(widths[i], widths[i + 1], kernel_size, d) for i, d in enumerate(dilations)
         )
         self.pooling = pooling
-        self.attention, self.head = build_pooling(pooling, channels[-1], self.n_outputs, attn_dim)
+        self.attention, self.head = build_pooling(
+            pooling, channels[-1], self.n_outputs, attn_dim, positional_encoding=positional_encoding
+        )
 
     def _pooled(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, Any, Any]:
         h, coarse_mask = pool_time(apply_mask(x, mask), mask, self.pool)  # (B, C, T/pool)

@@ -62,8 +62,9 @@ class InceptionAttention(TSClassifierNet):
     speed; the attention's scoring layer starts at zero weights, so the
     attention starts uniform (InceptionTime's average pooling).
     ``pooling="conjunctive"`` pools with MILLET's class-specific gate instead
-    (:mod:`tsattn.models._pooling`), and :meth:`class_relevance` gives each
-    step's share of each class's logit. Why these
+    (:mod:`tsattn.models._pooling`; ``positional_encoding`` adds its fixed
+    position encoding), and :meth:`class_relevance` gives each step's share
+    of each class's logit. Why these
     settings: ``benchmarks/results/design_choices.md``.
 
     Examples
@@ -94,6 +95,7 @@ class InceptionAttention(TSClassifierNet):
         max_length: int = 256,
         downsample: str = "fold",
         pooling: str = "attention",
+        positional_encoding: bool = True,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         if depth < 1 or filters < 1:
@@ -119,7 +121,9 @@ class InceptionAttention(TSClassifierNet):
             }
         )
         self.pooling = pooling
-        self.attention, self.head = build_pooling(pooling, width, self.n_outputs, attn_dim)
+        self.attention, self.head = build_pooling(
+            pooling, width, self.n_outputs, attn_dim, positional_encoding=positional_encoding
+        )
         # Every step scores the same at the start, so the network begins as InceptionTime (global average
         # pooling) and its attention departs from uniform only as far as the loss asks.
         score: Any = self.attention.score

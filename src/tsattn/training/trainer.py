@@ -360,6 +360,32 @@ def _csv_logger(save_dir: Path) -> Any:
     return AtomicCSVLogger(save_dir, name="", version="")
 
 
+def _callbacks(
+    keeper: Callback,
+    config: TrainConfig,
+    run_dir: Path | None,
+    patience: int | None,
+    max_epochs: int,
+    progress: bool,
+    bar: bool,
+) -> list[Callback]:
+    """Early stopping (``patience``; ``None`` without a holdout), the step cap, ``last.ckpt``, and progress."""
+    callbacks: list[Callback] = [keeper]
+    if patience is not None:
+        callbacks.insert(0, EarlyStopping(monitor="val_loss", patience=patience, mode="min"))
+    if config.max_steps:
+        callbacks.append(_StopAtStepCap(config.max_steps))
+    if run_dir is not None:
+        callbacks.append(_LastCheckpoint(run_dir / CHECKPOINT_DIR / LAST))
+    if bar:
+        from lightning.pytorch.callbacks import TQDMProgressBar
+
+        callbacks.insert(0, TQDMProgressBar(leave=False))
+    elif progress:  # a pipe or a CI log: one plain line per epoch instead of a bar redrawn in place
+        callbacks.append(_EpochLines(max_epochs))
+    return callbacks
+
+
 def fit(
     net: torch.nn.Module,
     train: ArrayDataset,
@@ -395,24 +421,11 @@ def fit(
         attention_smoothing=config.attention_smoothing,
     )
     keeper = _BestAndHistory(result, run_dir / "history.csv" if run_dir else None, config_digest)
-    callbacks: list[Callback] = [keeper]
-    if config.max_steps:
-        callbacks.append(_StopAtStepCap(config.max_steps))
-    if holdout:
-        callbacks.insert(0, EarlyStopping(monitor="val_loss", patience=patience, mode="min"))
     ckpt_path = None
-    if run_dir is not None:
-        ckpt_dir = run_dir / CHECKPOINT_DIR
-        callbacks.append(_LastCheckpoint(ckpt_dir / LAST))
-        if resume and (ckpt_dir / LAST).is_file():
-            ckpt_path = ckpt_dir / LAST
+    if run_dir is not None and resume and (run_dir / CHECKPOINT_DIR / LAST).is_file():
+        ckpt_path = run_dir / CHECKPOINT_DIR / LAST
     bar = progress and interactive()
-    if bar:
-        from lightning.pytorch.callbacks import TQDMProgressBar
-
-        callbacks.insert(0, TQDMProgressBar(leave=False))
-    elif progress:  # a pipe or a CI log: one plain line per epoch instead of a bar redrawn in place
-        callbacks.append(_EpochLines(max_epochs))
+    callbacks = _callbacks(keeper, config, run_dir, patience if holdout else None, max_epochs, progress, bar)
     # Lightning's start-up chatter (device summary, tips) is noise in a CLI; warnings still show.
     logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
     trainer = L.Trainer(
