@@ -151,6 +151,45 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+#: The faithfulness table's score columns, each beside random's (then the room share and AOPCR).
+FAITHFULNESS_COLUMNS = (
+    "deletion_auc",
+    "random_deletion_auc",
+    "insertion_auc",
+    "random_insertion_auc",
+    "comprehensiveness",
+    "random_comprehensiveness",
+    "sufficiency",
+    "random_sufficiency",
+)
+
+
+def _faithfulness_rows(faith: dict[str, Any]) -> list[tuple[str, ...]]:
+    """One row per relevance method of the ``faithfulness`` block."""
+    return [
+        (
+            method.replace("_", " "),
+            *(_fmt(s.get(key), 3) for key in FAITHFULNESS_COLUMNS),
+            _room_share(s, faith.get("n_series")),
+            _fmt(s.get("aopcr"), 3),
+            _fmt(s.get("aopcr_normalized"), 3),
+        )
+        for method, s in faith.items()
+        if isinstance(s, dict)
+    ]
+
+
+def _localization_rows(loc: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """``(label, value, meaning)`` of the attention's localization scores, then the class map's (if any)."""
+    return [
+        (prefix + label, _fmt(block[key], 1 if key.startswith("shift") else 4), meaning)
+        for prefix, block in (("", loc), ("class map: ", (loc or {}).get("class_map")))
+        if block
+        for key, label, meaning in LOCALIZATION_ROWS
+        if key in block
+    ]
+
+
 def write_run_report(run: str | os.PathLike[str]) -> Path:
     """Render ``report.html`` in the run directory from what the run holds; return its path."""
     run = Path(run)
@@ -178,36 +217,10 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
     from .evaluation.plots import faithfulness_figure
 
     faith = m.get("faithfulness") or {}
-    keys = (
-        "deletion_auc",
-        "random_deletion_auc",
-        "insertion_auc",
-        "random_insertion_auc",
-        "comprehensiveness",
-        "random_comprehensiveness",
-        "sufficiency",
-        "random_sufficiency",
-    )
-    faithfulness = [
-        (
-            method.replace("_", " "),
-            *(_fmt(s.get(key), 3) for key in keys),
-            _room_share(s, faith.get("n_series")),
-            _fmt(s.get("aopcr"), 3),
-            _fmt(s.get("aopcr_normalized"), 3),
-        )
-        for method, s in faith.items()
-        if isinstance(s, dict)
-    ]
+    faithfulness = _faithfulness_rows(faith)
     figures["faithfulness"] = _svg(faithfulness_figure(faith)) if faithfulness else None
     loc = m.get("localization")
-    localization = [
-        (prefix + label, _fmt(block[key], 1 if key.startswith("shift") else 4), meaning)
-        for prefix, block in (("", loc), ("class map: ", (loc or {}).get("class_map")))
-        if block
-        for key, label, meaning in LOCALIZATION_ROWS
-        if key in block
-    ]
+    localization = _localization_rows(loc)
     headline = [
         ("accuracy", _fmt(m["accuracy"])),
         ("ROC AUC", _fmt(m["roc_auc"])),
