@@ -3,14 +3,7 @@
 # GPU machine: one `tsattn train` per (W, seed) at once, each run's metrics reduced to one JSON line in
 # $OUT/gpu_demo_smoothing.jsonl. Exploratory: GPU arithmetic is not the CPU's; a chosen W is confirmed on CPU.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-if [ -d .whl ]; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-    export PYTHONPATH=/tmp/site:$PWD/src
-fi
-export OMP_NUM_THREADS=2 PYTHONUNBUFFERED=1
-OUTDIR=${OUT:-/tmp/gpu_out}
-mkdir -p "$OUTDIR"
+source "$(dirname "$0")/gpu_setup.sh"
 for w in ${WEIGHTS:-0 0.002 0.01}; do
     for s in ${SEEDS:-0 1}; do
         (

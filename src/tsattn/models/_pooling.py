@@ -10,11 +10,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from .._errors import ConfigError
 from ..layers import AdditiveAttention, ConjunctivePooling, upsample_attention, upsample_class_map
+from ._base import TSClassifierNet
 
 #: The poolings a convolutional attention model takes, the default first.
 POOLINGS = ("attention", "conjunctive")
@@ -51,3 +54,19 @@ def pool_over_time(
         return logits, upsample_attention(alpha, T, mask, pool=pool), upsample_class_map(class_map, T, mask, pool=pool)
     context, alpha = attention(h.transpose(1, 2), coarse_mask)  # (B, F), (B, T')
     return head(context), upsample_attention(alpha, T, mask, pool=pool), None
+
+
+class PooledOverTime(TSClassifierNet):
+    """A network whose ``_pooled`` returns :func:`pool_over_time`'s triple: its ``forward`` and
+    :meth:`class_relevance` are two views of that one pass."""
+
+    def _pooled(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, Any, Any]:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
+        logits, attention, _ = self._pooled(x, mask)
+        return logits, attention
+
+    def class_relevance(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
+        class_map: torch.Tensor | None = self._pooled(x, mask)[2]
+        return class_map

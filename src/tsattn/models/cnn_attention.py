@@ -8,8 +8,7 @@ import torch
 from torch import nn
 
 from ..layers import MaskedBatchNorm1d, apply_mask, pool_time
-from ._base import TSClassifierNet
-from ._pooling import build_pooling, pool_over_time
+from ._pooling import PooledOverTime, build_pooling, pool_over_time
 from ._registry import register_model
 
 
@@ -25,7 +24,7 @@ class _ConvBlock(nn.Module):
 
 
 @register_model
-class CNNAttention(TSClassifierNet):
+class CNNAttention(PooledOverTime):
     """Dilated 1-D convolutions over the input pooled by 2 (``pool``) -> additive attention over time -> linear head.
 
     ``channels`` sets the width of each block; ``dilations`` their dilation,
@@ -81,11 +80,3 @@ class CNNAttention(TSClassifierNet):
         for block in self.blocks:
             h = block(h, coarse_mask)  # (B, F, T')
         return pool_over_time(self.attention, self.head, h, coarse_mask, x.shape[-1], mask, self.pool)
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
-        logits, attention, _ = self._pooled(x, mask)
-        return logits, attention
-
-    def class_relevance(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
-        class_map: torch.Tensor | None = self._pooled(x, mask)[2]
-        return class_map

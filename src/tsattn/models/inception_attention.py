@@ -8,8 +8,7 @@ import torch
 from torch import nn
 
 from ..layers import MaskedBatchNorm1d, apply_mask, fold_time, pool_time
-from ._base import TSClassifierNet
-from ._pooling import build_pooling, pool_over_time
+from ._pooling import PooledOverTime, build_pooling, pool_over_time
 from ._registry import register_model
 
 
@@ -39,7 +38,7 @@ class _Inception(nn.Module):
 
 
 @register_model
-class InceptionAttention(TSClassifierNet):
+class InceptionAttention(PooledOverTime):
     """InceptionTime (Ismail Fawaz et al., 2020) with additive attention pooling in place of global average pooling.
 
     ``depth`` Inception modules, each a 1x1 bottleneck to ``bottleneck``
@@ -142,11 +141,3 @@ class InceptionAttention(TSClassifierNet):
                 h = apply_mask(torch.relu(h + shortcut[1](shortcut[0](residual), coarse_mask)), coarse_mask)
                 residual = h
         return pool_over_time(self.attention, self.head, h, coarse_mask, x.shape[-1], mask, self.pool)
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
-        logits, attention, _ = self._pooled(x, mask)
-        return logits, attention
-
-    def class_relevance(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
-        class_map: torch.Tensor | None = self._pooled(x, mask)[2]
-        return class_map
