@@ -9,7 +9,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 
-from stress_panel import CONFIGS, make_stress, summarize  # noqa: E402
+from stress_panel import CONFIGS, make_stress, summarize
 
 
 def test_the_panel_spans_the_issues_ranges():
