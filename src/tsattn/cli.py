@@ -22,7 +22,6 @@ from ._defaults import DEFAULT_MODEL
 from ._errors import TsattnError, as_flags
 
 if TYPE_CHECKING:
-    from .config import TrainConfig
     from .data import SeriesDataset
 
 P = ParamSpec("P")
@@ -264,34 +263,32 @@ def train(
         _fail("train: give exactly one of --config CFG.json (generate data) or --data FILE")
     if out is None:
         _fail("--out: required (the run directory to create)")
-    from .training.pipeline import resolve_train_config
-
     dev = None if devices is None else (int(devices) if devices.isdigit() else devices)
-    tc = resolve_train_config(
-        model,
-        {
-            "seed": seed,
-            "max_epochs": max_epochs,
-            "ensemble": ensemble,
-            "batch_size": batch_size,
-            "lr": lr,
-            "patience": patience,
-            "scaling": scaling,
-            "attention_smoothing": attention_smoothing,
-            "accelerator": accelerator,
-            "devices": dev,
-            "num_nodes": num_nodes,
-            "strategy": strategy,
-            "nan_policy": nan_policy,
-            "model_params": _model_params(model_param),
-        },
-    )
+    options = {
+        "seed": seed,
+        "max_epochs": max_epochs,
+        "ensemble": ensemble,
+        "batch_size": batch_size,
+        "lr": lr,
+        "patience": patience,
+        "scaling": scaling,
+        "attention_smoothing": attention_smoothing,
+        "accelerator": accelerator,
+        "devices": dev,
+        "num_nodes": num_nodes,
+        "strategy": strategy,
+        "nan_policy": nan_policy,
+        "model_params": _model_params(model_param),
+    }
     reader = _reader(label_column, id_column, time_column, value_column, channel_column, variable_length)
-    _train(tc, out, config=config, data=data, quiet=quiet, test_data=test_data, reader=reader, logger=logger)
+    _train(
+        model, options, out, config=config, data=data, quiet=quiet, test_data=test_data, reader=reader, logger=logger
+    )
 
 
 def _train(
-    tc: TrainConfig,
+    model: str,
+    given: dict[str, Any],
     out: Path,
     *,
     config: Path | None,
@@ -302,21 +299,18 @@ def _train(
     logger: str = "csv",
     replace: bool = False,
 ) -> dict[str, Any]:
-    from .training.trainer import global_rank
-    from .workflows import train_run
-    from .workflows.train import check_new_run
+    """:func:`~tsattn.workflows.train.train_command`, and the line that says where the run went."""
+    from .workflows import train_command
 
-    if not replace and global_rank() == 0:  # DDP's other ranks start after rank 0 has written the run's config
-        check_new_run(out)
-    ds, test_ds, source = _load(config, data, tc.seed, test_data=test_data, reader=reader)
-    m = train_run(
-        ds,
-        tc,
+    m = train_command(
+        model,
+        given,
         out,
-        test_data=test_ds,
-        data_source=source,
-        progress=not quiet,
-        verbose=not quiet,
+        config=config,
+        data=data,
+        test_data=test_data,
+        reader=reader,
+        quiet=quiet,
         logger=logger,
         replace=replace,
     )
@@ -464,11 +458,9 @@ def demo(
     """The whole tutorial in one command: generate, train lstm_attention, report, plot attention."""
     import time
 
-    from .training.pipeline import resolve_train_config
-
     t = time.perf_counter()
-    tc = resolve_train_config("lstm_attention", {"seed": seed})  # the seed task's recipe, whole
-    m = _train(tc, out, config=None, data=None, quiet=quiet, replace=True)  # the tutorial re-runs in place
+    # the seed task's recipe, whole; the tutorial re-runs in place
+    m = _train("lstm_attention", {"seed": seed}, out, config=None, data=None, quiet=quiet, replace=True)
     typer.echo(
         f"\nDemo done in {time.perf_counter() - t:.1f} s: accuracy {m['accuracy']:.4f}, "
         f"ROC AUC {m['roc_auc']:.4f}.\nLook at {out}/attention.png and {out}/curves.png."

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ._data import load_data, resolve_data
 from .evaluate import evaluate_run
 from .explain import explain_run, locate_run, relevance_report
-from .train import resume_run, train_run
+from .train import resume_run, train_command, train_run
 
 __all__ = [
     "evaluate_run",
@@ -21,5 +21,6 @@ __all__ = [
     "relevance_report",
     "resolve_data",
     "resume_run",
+    "train_command",
     "train_run",
 ]

@@ -19,7 +19,47 @@ from ..training.trainer import budget_summary
 from ._data import data_source, split_part
 from .evaluate import evaluate_run
 
-__all__ = ["check_new_run", "resume_run", "train_run"]
+__all__ = ["check_new_run", "resume_run", "train_command", "train_run"]
+
+
+def train_command(
+    model: str,
+    given: dict[str, Any],
+    out: Path,
+    *,
+    config: str | os.PathLike[str] | None = None,
+    data: str | None = None,
+    test_data: str | os.PathLike[str] | None = None,
+    reader: dict[str, Any] | None = None,
+    quiet: bool = False,
+    logger: str | None = "csv",
+    replace: bool = False,
+) -> dict[str, Any]:
+    """``tsattn train`` (and ``demo``) from the options as given: the model's recipe with ``given`` over it, the
+    data from a dataset ``config`` file or a ``data`` file, then :func:`train_run`. The CLI parses; this decides.
+    """
+    from ..config import load_dataset_config
+    from ..training.pipeline import resolve_train_config
+    from ..training.trainer import global_rank
+    from ._data import resolve_data
+
+    tc = resolve_train_config(model, given)
+    if not replace and global_rank() == 0:  # DDP's other ranks start after rank 0 has written the run's config
+        check_new_run(out)
+    dataset_config = load_dataset_config(config) if config is not None else None
+    test = os.fspath(test_data) if test_data else None
+    ds, test_ds, source = resolve_data(data, dataset_config, tc.seed, test_data=test, **(reader or {}))
+    return train_run(
+        ds,
+        tc,
+        out,
+        test_data=test_ds,
+        data_source=source,
+        progress=not quiet,
+        verbose=not quiet,
+        logger=logger,
+        replace=replace,
+    )
 
 
 def train_run(
