@@ -42,9 +42,16 @@ def test_max_steps_stops_after_exactly_that_many_steps_partway_through_an_epoch(
 
 
 def test_min_steps_is_met_on_a_30_series_set():
-    result, _, n_val = _train(30, max_epochs=4, min_steps=60, batch_size=8, min_val_size=20)
+    from tsattn.training.pipeline import resolve_train_config
+    from tsattn.training.trainer import budget_summary
+
+    given = {"max_epochs": 4, "min_steps": 60, "batch_size": 7, "min_val_size": 20}
+    result, n_train, n_val = _train(30, **given)
     assert n_val == 0  # the small-data rule: no holdout, so the whole budget runs
     assert result.optimizer_steps >= 60
+    # config.json's budget says what ran: 4 epochs of several passes over the 24 training series
+    summary = budget_summary(resolve_train_config("cnn_attention", given), n_train, n_val)
+    assert summary["passes_per_epoch"] > 1 and summary["max_optimizer_steps"] == result.optimizer_steps
     result, _, n_val = _train(30, max_epochs=4, min_steps=60, batch_size=8, min_val_size=0, patience=100)
     assert n_val == 3 and result.optimizer_steps >= 60  # with a holdout, the epochs grow instead
 

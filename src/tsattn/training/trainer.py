@@ -249,7 +249,8 @@ def budget_summary(config: TrainConfig, n_train: int, n_val: int) -> dict[str, A
     (3, 100, 250, True)
     """
     epochs, patience, passes = budget(config, n_train, holdout=n_val > 0)
-    steps_per_epoch = max(1, -(-n_train // max(1, min(config.batch_size, max(n_train, 1))))) * passes
+    batch = max(1, min(config.batch_size, max(n_train, 1)))  # no batch is bigger than the training set
+    steps_per_epoch = max(1, -(-(n_train * passes) // batch))
     steps = epochs * steps_per_epoch
     return {
         "max_epochs": epochs,
