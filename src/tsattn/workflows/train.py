@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -151,26 +152,33 @@ def train_run(
     )
     lock = rundir.acquire_lock(out, "resume" if resume else "out") if rank0 else None
     try:
-        return _write_and_train(
-            out,
-            data,
-            rc,
-            prepared,
-            train_idx,
-            val_idx,
-            test_idx,
-            test_data=test_data,
-            phases=phases,
-            progress=progress,
-            verbose=verbose,
-            resume=resume,
-            logger=logger,
-            replace=replace,
-            rank0=rank0,
-            plots=plots,
-        )
+        mode = _Mode(progress, verbose, resume, logger, replace, rank0, plots)
+        rows = _Rows(train_idx, val_idx, test_idx)
+        return _write_and_train(out, data, rc, prepared, rows, test_data=test_data, phases=phases, mode=mode)
     finally:
         rundir.release_lock(lock)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The rows of the data a run trains on, early-stops on and tests on."""
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Mode:
+    """How :func:`train_run` was asked to behave."""
+
+    progress: bool
+    verbose: bool
+    resume: bool
+    logger: str | None
+    replace: bool
+    rank0: bool
+    plots: bool
 
 
 def _write_and_train(
@@ -178,19 +186,11 @@ def _write_and_train(
     data: SeriesDataset,
     rc: rundir.RunConfig,
     prepared: Prepared,
-    train_idx: np.ndarray,
-    val_idx: np.ndarray,
-    test_idx: np.ndarray,
+    rows: _Rows,
     *,
     test_data: SeriesDataset | None,
     phases: dict[str, float],
-    progress: bool,
-    verbose: bool,
-    resume: bool,
-    logger: str | None,
-    replace: bool,
-    rank0: bool,
-    plots: bool = True,
+    mode: _Mode,
 ) -> dict[str, Any]:
     """:func:`train_run` from the moment it holds the run directory's lock."""
     from .._memory import PeakMemory
@@ -198,46 +198,46 @@ def _write_and_train(
 
     config = rc.train
     digest = _digest(rc)
-    if resume:
-        _check_resumable(out, rc, digest, train_idx, val_idx, test_idx)
-    elif rank0:
-        if not replace and (out / rundir.CONFIG).is_file():
+    if mode.resume:
+        _check_resumable(out, rc, digest, rows.train, rows.val, rows.test)
+    elif mode.rank0:
+        if not mode.replace and (out / rundir.CONFIG).is_file():
             state = rundir.read_status(out).get("state")
             raise RunError(f"out: {out} already holds a run (state '{state}'); use another `out`, or remove it first")
         rundir.write_config(out, rc)
         parts: dict[str, np.ndarray] = {
-            "train": train_idx,
-            "val": val_idx,
-            "test": test_idx,
+            "train": rows.train,
+            "val": rows.val,
+            "test": rows.test,
             "official_test": np.array(test_data is not None),
         }
-        seen = _seen_hashes(data, np.concatenate([train_idx, val_idx]))
+        seen = _seen_hashes(data, np.concatenate([rows.train, rows.val]))
         if seen is not None:  # fingerprints of the series trained on, for evaluations on other files
             parts["seen"] = seen
         atomic_save(out / rundir.SPLIT, lambda fh: np.savez(fh, **parts))  # type: ignore[arg-type]
-    if verbose and rank0:
+    if mode.verbose and mode.rank0:
         print(
-            f"{'Resuming' if resume else 'Training'} {config.model} on {len(train_idx)} + {len(val_idx)} series "
+            f"{'Resuming' if mode.resume else 'Training'} {config.model} on {len(rows.train)} + {len(rows.val)} series "
             f"(train + validation) x {data.n_channels} channel(s) x {data.seq_len} points -> {out}\n"
-            f"  {_budget_line(config, len(train_idx), len(val_idx))}"
+            f"  {_budget_line(config, len(rows.train), len(rows.val))}"
         )
-    if rank0:
-        if resume:
+    if mode.rank0:
+        if mode.resume:
             _remove_stale_temporaries(out)
-        rundir.write_status(out, "running", **({"resumed": True} if resume else {}))
+        rundir.write_status(out, "running", **({"resumed": True} if mode.resume else {}))
     try:
         with PeakMemory(interval=0.1) as peak:
             result = train(
                 prepared,
                 data.y,
                 data.lengths,
-                train_idx,
-                val_idx,
+                rows.train,
+                rows.val,
                 config,
                 run_dir=out,
-                progress=progress and rank0,
-                resume=resume,
-                logger=logger,
+                progress=mode.progress and mode.rank0,
+                resume=mode.resume,
+                logger=mode.logger,
                 config_digest=digest,
             )
         if not result.is_global_zero:
@@ -261,7 +261,7 @@ def _write_and_train(
         interrupted = isinstance(exc, KeyboardInterrupt) or (
             isinstance(exc, SystemExit) and isinstance(exc.__context__, KeyboardInterrupt)
         )
-        if rank0:
+        if mode.rank0:
             if interrupted:
                 rundir.write_status(out, "interrupted", resume=f"tsattn train --resume {out}")
             else:
@@ -274,13 +274,13 @@ def _write_and_train(
         raise
     from ..evaluation.plots import plot_history
 
-    if plots:
+    if mode.plots:
         plot_history(result.history, out / "curves.png")
     # Evaluation works from what training holds: the trained network, its scaler and its config, not a re-read.
     prepared.net.eval()
     trained = rundir.LoadedRun(path=out, config=rc, net=prepared.net, scaler=prepared.scaler)
     return evaluate_run(
-        out, data=data, test_data=test_data, verbose=verbose, phases=phases, loaded=trained, plots=plots
+        out, data=data, test_data=test_data, verbose=mode.verbose, phases=phases, loaded=trained, plots=mode.plots
     )
 
 
