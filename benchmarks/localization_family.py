@@ -12,7 +12,7 @@ truth does? Writes benchmarks/results/localization_family.json.
     python benchmarks/localization_family.py [--models cnn_attention,transformer] [--seeds 0 1 2]
         [--configs all] [--dataset-size 2000] [--max-epochs N] [--jobs 1] [--out FILE]
 
-A model may carry hyperparameters after a colon, passed as `--model-param`:
+A model may carry hyperparameters after a colon, joined by `+`, each passed as `--model-param`:
 `--models inception_attention,inception_attention:pooling=conjunctive`
 compares the default pooling with MILLET's conjunctive pooling; for such a
 model the class map is scored against the ground truth too (its
@@ -152,7 +152,7 @@ def run_one(config: dict, model: str, seed: int, work: Path, max_epochs: int | N
     ]
     if max_epochs is not None:
         cmd += ["--max-epochs", str(max_epochs)]
-    for pair in filter(None, params.split(",")):
+    for pair in filter(None, params.split("+")):
         cmd += ["--model-param", pair]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
