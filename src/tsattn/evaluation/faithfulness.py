@@ -281,10 +281,7 @@ def random_reference(
     ]
     reference: dict[str, Any] = {"curves": curves, "key": (n, T, max(n_random, 1), seed, baseline)}
     if logits is not None:
-        rng = np.random.default_rng(seed + 1)
-        reference["aopc"] = float(
-            np.mean([_aopc(logits, X, rng.random((n, T)), lengths_, baseline, seed) for _ in range(max(n_random, 1))])
-        )
+        reference["aopc"] = _random_aopc(logits, X, lengths_, baseline, n_random, seed)
     return reference
 
 
@@ -447,10 +444,7 @@ def aopcr_scores(
     lengths_ = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
     mine = _aopc(logits, X, np.asarray(relevance, dtype=np.float64), lengths_, baseline, seed)
     if random_aopc is None:
-        rng = np.random.default_rng(seed + 1)
-        random_aopc = float(
-            np.mean([_aopc(logits, X, rng.random((n, T)), lengths_, baseline, seed) for _ in range(max(n_random, 1))])
-        )
+        random_aopc = _random_aopc(logits, X, lengths_, baseline, n_random, seed)
     rand = random_aopc
     scale = abs(mine) + abs(rand)
     return {
@@ -460,6 +454,15 @@ def aopcr_scores(
         "aopcr_normalized": (mine - rand) / scale if scale > 1e-12 else None,
         "aopcr_fractions": list(AOPCR_FRACTIONS),
     }
+
+
+def _random_aopc(logits: Predict, X: np.ndarray, lengths: np.ndarray, baseline: str, n_random: int, seed: int) -> float:
+    """The mean AOPC of ``n_random`` random rankings, drawn from ``seed + 1`` (the map's ties use ``seed``)."""
+    n, _, T = X.shape
+    rng = np.random.default_rng(seed + 1)
+    return float(
+        np.mean([_aopc(logits, X, rng.random((n, T)), lengths, baseline, seed) for _ in range(max(n_random, 1))])
+    )
 
 
 def _aopc(
