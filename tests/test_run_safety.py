@@ -169,6 +169,44 @@ def test_a_lock_held_by_a_live_process_refuses_and_a_dead_ones_is_taken_over(tmp
     assert not (tmp_path / "run" / ".lock").exists()
 
 
+def test_a_lock_created_but_not_yet_written_is_held_and_an_old_empty_one_is_stale(tmp_path):
+    # The race two writers of one directory once lost: the second read the first's lock before it held an id.
+    import os
+
+    from tsattn.run import LOCK_GRACE_S, acquire_lock, release_lock
+
+    lock = tmp_path / ".lock"
+    lock.touch()
+    with pytest.raises(RunError, match=r"being written by another process \(its lock was created just now\)"):
+        acquire_lock(tmp_path)
+    old = time.time() - 2 * LOCK_GRACE_S
+    os.utime(lock, (old, old))
+    held = acquire_lock(tmp_path)
+    assert held.read_text() == str(os.getpid())
+    release_lock(held)
+    assert not lock.exists()
+
+
+def test_ctrl_c_during_a_checkpoint_write_waits_for_the_file_to_be_whole(tmp_path):
+    # torch.save's C++ writer turned a KeyboardInterrupt into "RuntimeError: unexpected pos": a failed run, not an
+    # interrupted one. The interrupt is now held until the file is in place, then delivered.
+    import os
+    import signal
+
+    from tsattn._io import atomic_save
+
+    def writer(fh):
+        fh.write(b"first half ")
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # a handler that raised would have raised by now
+        fh.write(b"second half")
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_save(tmp_path / "last.ckpt", writer)
+    assert (tmp_path / "last.ckpt").read_bytes() == b"first half second half"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 @pytest.mark.slow
 def test_ctrl_c_marks_the_run_interrupted_and_resume_finishes_it(tmp_path):
     cfg = tmp_path / "c.json"

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -77,9 +79,31 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then deliver it.
+
+    For writers in C++ (``torch.save``'s zip writer): a KeyboardInterrupt
+    raised inside them comes out as an unrelated ``RuntimeError``, which would
+    turn an interrupted run into a failed one. Outside the main thread, where
+    no signal handler can be set, the block runs as is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            signal.raise_signal(signal.SIGINT)  # to whichever handler was there before
+
+
 def atomic_save(path: str | os.PathLike[str], writer: Callable[[BinaryIO], None]) -> None:
-    """Run ``writer(fh)`` on a temporary file, then move it onto ``path``."""
-    with atomic_open(path, "wb") as fh:
+    """Run ``writer(fh)`` on a temporary file, then move it onto ``path``; Ctrl-C waits for the file to be whole."""
+    with deferred_interrupt(), atomic_open(path, "wb") as fh:
         writer(fh)
 
 

@@ -43,6 +43,7 @@ METRICS = "metrics.json"
 HISTORY = "history.csv"
 SPLIT = "split.npz"
 LOCK = ".lock"
+LOCK_GRACE_S = 30.0  # an empty lock younger than this belongs to a writer between creating it and writing its id
 REQUIRED_CONFIG_KEYS = ("model", "train", "class_names", "n_channels", "seq_len", "scaler")
 
 
@@ -81,11 +82,16 @@ def acquire_lock(run_dir: Path, what: str = "out") -> Path:
         except FileExistsError:
             try:
                 pid = int(path.read_text().strip() or 0)
+                age = time.time() - path.stat().st_mtime
+            except FileNotFoundError:
+                continue  # released between the two calls: try again
             except (OSError, ValueError):
-                pid = 0
-            if pid and pid != os.getpid() and _alive(pid):
+                pid, age = 0, 0.0
+            # An empty lock is one whose writer has created it and not yet written its id: held, unless old.
+            if (pid and pid != os.getpid() and _alive(pid)) or (not pid and age < LOCK_GRACE_S):
+                holder = f"pid {pid}" if pid else "its lock was created just now"
                 raise RunError(
-                    f"{what}: {run_dir} is being written by another process (pid {pid}); "
+                    f"{what}: {run_dir} is being written by another process ({holder}); "
                     "wait for it to finish, or use another directory"
                 ) from None
             with contextlib.suppress(FileNotFoundError):
