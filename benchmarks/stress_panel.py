@@ -10,7 +10,7 @@ benchmark`` run (the CLI's fit path, MiniRocket fitted in the same run on the
 same split), so each gap is measured under the same conditions.
 
     python benchmarks/stress_panel.py [--configs all] [--seeds 0] [--models inception_attention,minirocket]
-        [--out benchmarks/results/stress_panel.json]
+        [--out benchmarks/results/stress_panel.json] [--overrides JSON]
 
 Each finished (config, seed) is appended to the ``.jsonl`` beside ``--out``;
 a rerun skips what is there. The target (issue 27): no config more than 5
@@ -74,7 +74,7 @@ def make_stress(T: int, C: int, K: int, n: int, variable: bool, seed: int) -> tu
     return X.astype(np.float32), y
 
 
-def run_config(name: str, seed: int, models: list[str], work: Path) -> dict:
+def run_config(name: str, seed: int, models: list[str], work: Path, overrides: dict | None = None) -> dict:
     from tsattn.data import SeriesDataset
     from tsattn.workflows.benchmark import run_benchmark
 
@@ -89,7 +89,7 @@ def run_config(name: str, seed: int, models: list[str], work: Path) -> dict:
 
     train, test = dataset(n_train, 2 * seed), dataset(n_test, 2 * seed + 1)
     t = time.perf_counter()
-    result = run_benchmark(train, models, seed, work, test_data=test, progress=False)
+    result = run_benchmark(train, models, seed, work, test_data=test, overrides=overrides, progress=False)
     row = {
         "config": name,
         "seed": seed,
@@ -100,6 +100,7 @@ def run_config(name: str, seed: int, models: list[str], work: Path) -> dict:
         "n_test": n_test,
         "variable_length": variable,
         "wall_seconds": round(time.perf_counter() - t, 1),
+        **({"overrides": overrides} if overrides else {}),
     }
     row["models"] = {
         m["name"]: {"accuracy": m["accuracy"], "train_seconds": round(m["train_seconds"], 2), "epochs": m["epochs"]}
@@ -131,6 +132,12 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--models", default="inception_attention,minirocket")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "stress_panel.json")
+    ap.add_argument(
+        "--overrides",
+        type=json.loads,
+        default=None,
+        help='TrainConfig settings over every model\'s recipe, as JSON, e.g. \'{"model_params": {"kernels": null}}\'',
+    )
     args = ap.parse_args()
     names = list(CONFIGS) if args.configs == "all" else args.configs.split(",")
     models = args.models.split(",")
@@ -143,7 +150,7 @@ def main() -> None:
             if (name, seed) in done:
                 continue
             with tempfile.TemporaryDirectory() as tmp:
-                row = run_config(name, seed, models, Path(tmp))
+                row = run_config(name, seed, models, Path(tmp), args.overrides)
             rows.append(row)
             with log.open("a") as fh:  # one line per finished config: a stop loses nothing
                 fh.write(json.dumps(row) + "\n")

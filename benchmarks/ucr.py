@@ -100,14 +100,18 @@ def _concat(a: Any, b: Any) -> Any:
     )
 
 
-def run_one(name: str, r: int, models: list[str], seed: int, out: Path) -> dict[str, dict[str, Any]]:
+def run_one(
+    name: str, r: int, models: list[str], seed: int, out: Path, overrides: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
     """One ``tsattn benchmark`` run on resample ``r`` of ``name``; each model's scores."""
     from tsattn.data.ucr import load
     from tsattn.workflows.benchmark import run_benchmark
 
     train, test = resample(*load(name, download=False), r)
     source = {"kind": "named", "name": name} if r == 0 else None
-    result = run_benchmark(train, models, seed, out, test_data=test, data_source=source, progress=False)
+    result = run_benchmark(
+        train, models, seed, out, test_data=test, data_source=source, overrides=overrides, progress=False
+    )
     return {
         m["name"]: {
             "accuracy": m["accuracy"],
@@ -205,6 +209,12 @@ def main() -> None:
         default=None,
         help="run nothing: join these results files' resamples (of --models) into one summary",
     )
+    ap.add_argument(
+        "--overrides",
+        type=json.loads,
+        default=None,
+        help='TrainConfig settings over every model\'s recipe, as JSON, e.g. \'{"model_params": {"kernels": null}}\'',
+    )
     args = ap.parse_args()
     models = args.models.split(",")
     if args.merge:
@@ -215,6 +225,13 @@ def main() -> None:
     keep = args.keep or Path(tempfile.mkdtemp())
     published = published_means()
     official = json.loads(args.with_official.read_text()) if args.with_official else None
+    log = target_of(args, resamples).with_suffix(".jsonl")  # one line per finished run: a rerun resumes
+    done = {}
+    if log.is_file():
+        for line in log.read_text().splitlines():
+            row = json.loads(line)
+            if row["models"] == models and row["seed"] == args.seed and row.get("overrides") == args.overrides:
+                done[(row["dataset"], row["resample"])] = row["scores"]
     rows: dict[str, Any] = {}
     for name in args.datasets.split(","):
         by_resample = {}
@@ -222,8 +239,14 @@ def main() -> None:
             earlier = official["results"][name]["by_resample"]["0"]
             by_resample["0"] = {m: earlier[m] for m in models}
         for r in resamples:
+            if (name, r) in done:
+                by_resample[str(r)] = done[(name, r)]
+                continue
             t = time.perf_counter()
-            by_resample[str(r)] = run_one(name, r, models, args.seed, keep / name / f"resample{r}")
+            by_resample[str(r)] = run_one(name, r, models, args.seed, keep / name / f"resample{r}", args.overrides)
+            line = {"dataset": name, "resample": r, "models": models, "seed": args.seed, "overrides": args.overrides}
+            with log.open("a") as fh:
+                fh.write(json.dumps(line | {"scores": by_resample[str(r)]}) + "\n")
             print(
                 name,
                 r,
@@ -239,6 +262,7 @@ def main() -> None:
             ("datasets", args.datasets),
             ("resamples", args.resamples),
             ("with-official", args.with_official),
+            ("overrides", f"'{json.dumps(args.overrides)}'" if args.overrides else None),
         )
         if v != ap.get_default(k.replace("-", "_"))
     )
@@ -287,6 +311,10 @@ def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "gpu": gpu, "torch": torch.__version__}
 
 
+def target_of(args: argparse.Namespace, resamples: list[int]) -> Path:
+    return HERE / "results" / (args.name or ("ucr.json" if resamples == [0] else "ucr_resamples.json"))
+
+
 def write(rows: dict[str, Any], models: list[str], args: argparse.Namespace, command: str, official: Any) -> None:
     """Summarize ``rows``, print the table and write the results file."""
     ours = models[0]
@@ -308,7 +336,7 @@ def write(rows: dict[str, Any], models: list[str], args: argparse.Namespace, com
     }
     result["table"] = markdown(result, ours)
     print(result["table"])
-    target = HERE / "results" / (args.name or ("ucr.json" if resamples == [0] else "ucr_resamples.json"))
+    target = target_of(args, resamples)
     if args.merge and target.resolve() in {f.resolve() for f in args.merge}:
         raise SystemExit(f"name: must not be one of the merged files; got {target}")
     target.parent.mkdir(exist_ok=True)

@@ -468,7 +468,8 @@ def test_layout(setup, tmp_path, run, build):
         return
     assert r.exit_code == 0, r.output
     expected = refs[run] if perm is None else refs[run][np.asarray(perm)]
-    np.testing.assert_allclose(proba, expected, atol=1e-6, rtol=0)
+    # Both sides are written with 6 decimals: float noise below 1e-8 can round them 1e-6 apart, and no more.
+    np.testing.assert_allclose(proba, expected, atol=1.5e-6, rtol=0)
     assert got_ids == (ids if ids is not None else [str(i) for i in range(len(X))])
 
 

@@ -1,4 +1,4 @@
-"""The default model's input downsampling: averaging (``mean``) or folding windows into channels (``fold``)."""
+"""The default model's input downsampling (averaging, `mean`, or folding into channels, `fold`) and kernels."""
 
 import numpy as np
 import pytest
@@ -57,3 +57,19 @@ def test_a_pooled_network_keeps_exact_zero_attention_on_padding_and_its_predicti
 def test_downsample_must_be_mean_or_fold():
     with pytest.raises(ValueError, match="downsample must be 'mean' or 'fold'; got 'max'"):
         InceptionAttention(n_channels=1, n_classes=2, seq_len=40, downsample="max")
+
+
+@pytest.mark.parametrize(("T", "pool", "expected"), [(500, 1, (39, 19, 9)), (29, 1, (13, 7, 3)), (600, 3, (39, 19, 9))])
+def test_kernels_by_rule_are_never_wider_than_half_the_series_the_convolutions_read(T, pool, expected):
+    net = InceptionAttention(n_channels=2, n_classes=3, seq_len=T, kernels=None, pool=pool)
+    assert net.kernels == expected
+    steps = -(-T // pool)
+    widths = [conv.kernel_size[0] for conv in net.blocks[0].convs]
+    assert widths == list(expected) and max(widths) <= max(steps / 2, 3)
+    logits, attention = net(torch.randn(4, 2, T))
+    assert logits.shape == (4, 3) and torch.allclose(attention.sum(1), torch.ones(4))
+
+
+def test_explicit_kernels_must_be_odd():
+    with pytest.raises(ValueError, match=r"kernels must be odd and >= 1 .*got \(40, 20, 10\)"):
+        InceptionAttention(n_channels=1, n_classes=2, seq_len=100, kernels=(40, 20, 10))

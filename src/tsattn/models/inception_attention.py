@@ -37,6 +37,25 @@ class _Inception(nn.Module):
         return apply_mask(torch.relu(self.norm(torch.cat(branches, dim=1), mask)), mask)
 
 
+#: InceptionTime's kernel lengths (40, 20, 10), made odd so that each step stays centred.
+INCEPTION_KERNELS = (39, 19, 9)
+
+
+def fitted_kernels(length: int, reference: tuple[int, ...] = INCEPTION_KERNELS) -> tuple[int, ...]:
+    """``reference`` scaled down together until the longest is at most half of ``length`` steps (odd, >= 3).
+
+    Series of ``2 * max(reference)`` steps or more keep ``reference``; shorter
+    ones keep its ratios, so no kernel is wider than the series it reads.
+
+    Examples
+    --------
+    >>> fitted_kernels(500), fitted_kernels(29), fitted_kernels(16)
+    ((39, 19, 9), (13, 7, 3), (7, 3, 3))
+    """
+    scale = min(1.0, (length / 2) / max(reference))
+    return tuple(max(3, int(k * scale) - (1 - int(k * scale) % 2)) for k in reference)
+
+
 @register_model
 class InceptionAttention(PooledOverTime):
     """InceptionTime (Ismail Fawaz et al., 2020) with additive attention pooling in place of global average pooling.
@@ -48,7 +67,9 @@ class InceptionAttention(PooledOverTime):
     attention, so each prediction comes with one weight per input step, and
     a linear layer maps the pooled vector to the logits.
 
-    ``pool`` > 1 shortens the input by that factor first; ``pool=0`` (the
+    ``kernels=None`` takes InceptionTime's lengths scaled to the (pooled)
+    series by :func:`fitted_kernels`, so that no kernel is wider than half
+    the series. ``pool`` > 1 shortens the input by that factor first; ``pool=0`` (the
     default) picks the smallest factor that leaves at most ``max_length``
     steps, so series of thousands of steps train in the same time as series
     of a few hundred. ``downsample="fold"`` (the default) folds each window of
@@ -87,7 +108,7 @@ class InceptionAttention(PooledOverTime):
         *,
         filters: int = 16,
         depth: int = 6,
-        kernels: tuple[int, ...] = (39, 19, 9),
+        kernels: tuple[int, ...] | None = (39, 19, 9),
         bottleneck: int = 16,
         attn_dim: int = 64,
         pool: int = 0,
@@ -99,11 +120,13 @@ class InceptionAttention(PooledOverTime):
         super().__init__(n_channels, n_classes, seq_len)
         if depth < 1 or filters < 1:
             raise ValueError(f"depth and filters must be >= 1; got {depth} and {filters}")
-        if any(k % 2 == 0 for k in kernels):
-            raise ValueError(f"kernels must be odd (to keep every step centred); got {tuple(kernels)}")
         if downsample not in ("mean", "fold"):
             raise ValueError(f"downsample must be 'mean' or 'fold'; got {downsample!r}")
         self.pool = pool if pool > 0 else max(1, -(-seq_len // max_length))
+        kernels = fitted_kernels(-(-seq_len // self.pool)) if kernels is None else tuple(kernels)
+        if any(k % 2 == 0 or k < 1 for k in kernels):
+            raise ValueError(f"kernels must be odd and >= 1 (to keep every step centred); got {kernels}")
+        self.kernels = kernels
         self.downsample = downsample
         c_in = n_channels * self.pool if downsample == "fold" else n_channels
         width = filters * (len(kernels) + 1)
