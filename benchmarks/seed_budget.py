@@ -1,0 +1,87 @@
+"""The default model on the seed config under step budgets: accuracy against training time (issue 27's 120 s).
+
+Each budget is one ``tsattn benchmark``-path run (``run_benchmark``) of the
+default model on the seed's config (10,000 series x 500 steps, seed 0) with
+``max_steps`` set, everything else the recipe's. One JSON line per finished
+budget goes to the ``.jsonl`` beside ``--out``; a rerun skips what is there.
+
+    python benchmarks/seed_budget.py [--max-steps 1500 500 250] [--seed 0]
+        [--out benchmarks/results/seed_budget.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from localization import git_commit
+
+SEED_CONFIG = HERE.parent.parent / "shared" / "seed" / "default_dataset.json"
+
+
+def run(max_steps: int, seed: int, config: Path) -> dict:
+    from tsattn.config import load_dataset_config
+    from tsattn.data import generate
+    from tsattn.workflows.benchmark import run_benchmark
+
+    data = generate(load_dataset_config(config), seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        result = run_benchmark(
+            data,
+            ["inception_attention"],
+            seed,
+            tmp,
+            overrides={"max_steps": max_steps, "min_steps": min(400, max_steps)},
+            progress=False,
+        )
+        wall = time.perf_counter() - t
+    m = result["models"][0]
+    return {
+        "max_steps": max_steps,
+        "seed": seed,
+        "accuracy": m["accuracy"],
+        "roc_auc": m.get("roc_auc"),
+        "train_seconds": round(m["train_seconds"], 1),
+        "epochs": m["epochs"],
+        "wall_seconds": round(wall, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--max-steps", type=int, nargs="+", default=[1500, 500, 250])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--config", type=Path, default=SEED_CONFIG)
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "seed_budget.json")
+    args = ap.parse_args()
+    log = args.out.with_suffix(".jsonl")
+    rows = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+    for steps in args.max_steps:
+        if any(r["max_steps"] == steps and r["seed"] == args.seed for r in rows):
+            continue
+        row = run(steps, args.seed, args.config)
+        rows.append(row)
+        with log.open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        print(json.dumps(row), flush=True)
+    result = {
+        "benchmark": "seed_budget",
+        "command": "python benchmarks/seed_budget.py " + " ".join(sys.argv[1:]),
+        "commit": git_commit(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "target": "seed config: accuracy >= 0.999 in <= 120 s (issue 27)",
+        "runs": sorted(rows, key=lambda r: (r["seed"], -r["max_steps"])),
+    }
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
