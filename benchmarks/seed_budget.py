@@ -51,6 +51,7 @@ def run(max_steps: int, seed: int, config: Path) -> dict:
         "train_seconds": round(m["train_seconds"], 1),
         "epochs": m["epochs"],
         "wall_seconds": round(wall, 1),
+        "phases": {k: round(v, 1) for k, v in (m.get("phases") or {}).items() if v is not None},
     }
 
 

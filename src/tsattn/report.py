@@ -190,15 +190,12 @@ def _localization_rows(loc: dict[str, Any] | None) -> list[tuple[str, str, str]]
     ]
 
 
-def write_run_report(run: str | os.PathLike[str]) -> Path:
-    """Render ``report.html`` in the run directory from what the run holds; return its path."""
-    run = Path(run)
-    config = rundir.read_config(run)
-    metrics_path = run / rundir.METRICS
-    if not metrics_path.is_file():
-        raise RunError(f"run: {run} has no {rundir.METRICS}; run `tsattn evaluate --run {run}` first")
-    m = json.loads(metrics_path.read_text())
-    fit = json.loads((run / "fit.json").read_text()) if (run / "fit.json").is_file() else {}
+def _run_figures(
+    run: Path, m: dict[str, Any], fit: dict[str, Any], faith: dict[str, Any] | None
+) -> dict[str, str | None]:
+    """The report's figures, from the run's metrics, predictions, history and PNGs (None where the run has none)."""
+    from .evaluation.plots import faithfulness_figure
+
     names = m["class_names"]
     figures: dict[str, str | None] = {"confusion": _confusion_svg(m["confusion_matrix"], names)}
     pred_path = run / PREDICTIONS
@@ -213,14 +210,12 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
     figures["history"] = _history_svg(history, fit.get("best_epoch")) if history else None
     figures["gallery"] = _png_data_uri(run / "gallery.png")
     figures["attention"] = _png_data_uri(run / "attention.png")
-    from .evaluation.faithfulness import CAVEAT
-    from .evaluation.plots import faithfulness_figure
+    figures["faithfulness"] = _svg(faithfulness_figure(faith)) if faith else None
+    return figures
 
-    faith = m.get("faithfulness") or {}
-    faithfulness = _faithfulness_rows(faith)
-    figures["faithfulness"] = _svg(faithfulness_figure(faith)) if faithfulness else None
-    loc = m.get("localization")
-    localization = _localization_rows(loc)
+
+def _headline(m: dict[str, Any], loc: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The headline figures; binary precision, recall and F1 name their positive class."""
     headline = [
         ("accuracy", _fmt(m["accuracy"])),
         ("ROC AUC", _fmt(m["roc_auc"])),
@@ -233,6 +228,27 @@ def write_run_report(run: str | os.PathLike[str]) -> Path:
         headline = [(f"{k} ({m['positive_class']})" if k in one_class else k, v) for k, v in headline]
     if loc:
         headline.append(("pointing game", _fmt(loc["pointing_game"], 3)))
+    return headline
+
+
+def write_run_report(run: str | os.PathLike[str]) -> Path:
+    """Render ``report.html`` in the run directory from what the run holds; return its path."""
+    run = Path(run)
+    config = rundir.read_config(run)
+    metrics_path = run / rundir.METRICS
+    if not metrics_path.is_file():
+        raise RunError(f"run: {run} has no {rundir.METRICS}; run `tsattn evaluate --run {run}` first")
+    m = json.loads(metrics_path.read_text())
+    fit = json.loads((run / "fit.json").read_text()) if (run / "fit.json").is_file() else {}
+    from .evaluation.faithfulness import CAVEAT
+
+    names = m["class_names"]
+    faith = m.get("faithfulness") or {}
+    faithfulness = _faithfulness_rows(faith)
+    loc = m.get("localization")
+    localization = _localization_rows(loc)
+    figures = _run_figures(run, m, fit, faith if faithfulness else None)
+    headline = _headline(m, loc)
     phases = [(k.removesuffix("_seconds"), float(v)) for k, v in (m.get("phases") or {}).items() if v is not None]
     sections = [
         ("metrics", "metrics"),

@@ -67,9 +67,10 @@ class InceptionAttention(PooledOverTime):
     attention, so each prediction comes with one weight per input step, and
     a linear layer maps the pooled vector to the logits.
 
-    ``kernels=None`` takes InceptionTime's lengths scaled to the (pooled)
-    series by :func:`fitted_kernels`, so that no kernel is wider than half
-    the series. ``pool`` > 1 shortens the input by that factor first; ``pool=0`` (the
+    ``kernels=None`` (the default) takes InceptionTime's lengths, scaled down
+    by :func:`fitted_kernels` on series under 78 (pooled) steps so that no
+    kernel is wider than half the series
+    (``benchmarks/results/kernels_rule.json``). ``pool`` > 1 shortens the input by that factor first; ``pool=0`` (the
     default) picks the smallest factor that leaves at most ``max_length``
     steps, so series of thousands of steps train in the same time as series
     of a few hundred. ``downsample="fold"`` (the default) folds each window of
@@ -108,7 +109,7 @@ class InceptionAttention(PooledOverTime):
         *,
         filters: int = 16,
         depth: int = 6,
-        kernels: tuple[int, ...] | None = (39, 19, 9),
+        kernels: tuple[int, ...] | None = None,
         bottleneck: int = 16,
         attn_dim: int = 64,
         pool: int = 0,

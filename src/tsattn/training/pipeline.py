@@ -19,13 +19,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._errors import ConfigError
 from ..config import PARAMETERS, TrainConfig
 from .recipes import recipe_for
+
+if TYPE_CHECKING:
+    from .trainer import FitResult
 
 __all__ = ["Prepared", "prepare", "resolve_train_config", "split_rows", "train"]
 
@@ -238,7 +241,7 @@ def train(
     resume: bool = False,
     logger: str | None = None,
     config_digest: str | None = None,
-) -> Any:
+) -> FitResult:
     """Train ``prepared.net`` in place on ``train_rows``, early-stopping on ``val_rows``; return the ``FitResult``.
 
     Batches are read and scaled as they are drawn, so out-of-core data are

@@ -71,6 +71,7 @@ def _bench_torch_model(
         "epochs": m["epochs_run"],
         "best_epoch": m["best_epoch"],
         "inference_series_per_s": tput,
+        "phases": m.get("phases"),  # seconds of each phase: prepare, train, evaluate, faithfulness
         "peak_rss_mb": pm.peak_mb,
         "n_params": loaded.config.n_params,
         "n_train": held.get("train"),

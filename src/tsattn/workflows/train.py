@@ -16,7 +16,7 @@ from .._io import atomic_save, atomic_write_json
 from ..config import TrainConfig
 from ..data import SeriesDataset
 from ..training.pipeline import Prepared
-from ..training.trainer import budget_summary
+from ..training.trainer import FitResult, budget_summary
 from ._data import data_source, split_part
 from .evaluate import evaluate_run
 
@@ -193,34 +193,70 @@ def _write_and_train(
     mode: _Mode,
 ) -> dict[str, Any]:
     """:func:`train_run` from the moment it holds the run directory's lock."""
-    from .._memory import PeakMemory
-    from ..training.pipeline import train
-
     config = rc.train
     digest = _digest(rc)
     if mode.resume:
         _check_resumable(out, rc, digest, rows.train, rows.val, rows.test)
     elif mode.rank0:
-        if not mode.replace and (out / rundir.CONFIG).is_file():
-            state = rundir.read_status(out).get("state")
-            raise RunError(f"out: {out} already holds a run (state '{state}'); use another `out`, or remove it first")
-        rundir.write_config(out, rc)
-        parts: dict[str, np.ndarray] = {
-            "train": rows.train,
-            "val": rows.val,
-            "test": rows.test,
-            "official_test": np.array(test_data is not None),
-        }
-        seen = _seen_hashes(data, np.concatenate([rows.train, rows.val]))
-        if seen is not None:  # fingerprints of the series trained on, for evaluations on other files
-            parts["seen"] = seen
-        atomic_save(out / rundir.SPLIT, lambda fh: np.savez(fh, **parts))  # type: ignore[arg-type]
+        _record_new_run(out, data, rc, rows, official_test=test_data is not None, replace=mode.replace)
     if mode.verbose and mode.rank0:
         print(
             f"{'Resuming' if mode.resume else 'Training'} {config.model} on {len(rows.train)} + {len(rows.val)} series "
             f"(train + validation) x {data.n_channels} channel(s) x {data.seq_len} points -> {out}\n"
             f"  {_budget_line(config, len(rows.train), len(rows.val))}"
         )
+    result = _train_and_record(out, data, prepared, rows, config, digest, phases, mode)
+    if result is None:  # not rank 0
+        return {}
+    from ..evaluation.plots import plot_history
+
+    if mode.plots:
+        plot_history(result.history, out / "curves.png")
+    # Evaluation works from what training holds: the trained network, its scaler and its config, not a re-read.
+    prepared.net.eval()
+    trained = rundir.LoadedRun(path=out, config=rc, net=prepared.net, scaler=prepared.scaler)
+    return evaluate_run(
+        out, data=data, test_data=test_data, verbose=mode.verbose, phases=phases, loaded=trained, plots=mode.plots
+    )
+
+
+def _record_new_run(
+    out: Path, data: SeriesDataset, rc: rundir.RunConfig, rows: _Rows, *, official_test: bool, replace: bool
+) -> None:
+    """Write a new run's config and split (with fingerprints of the series it learns from) before training."""
+    if not replace and (out / rundir.CONFIG).is_file():
+        state = rundir.read_status(out).get("state")
+        raise RunError(f"out: {out} already holds a run (state '{state}'); use another `out`, or remove it first")
+    rundir.write_config(out, rc)
+    parts: dict[str, np.ndarray] = {
+        "train": rows.train,
+        "val": rows.val,
+        "test": rows.test,
+        "official_test": np.array(official_test),
+    }
+    seen = _seen_hashes(data, np.concatenate([rows.train, rows.val]))
+    if seen is not None:  # fingerprints of the series trained on, for evaluations on other files
+        parts["seen"] = seen
+    atomic_save(out / rundir.SPLIT, lambda fh: np.savez(fh, **parts))  # type: ignore[arg-type]
+
+
+def _train_and_record(
+    out: Path,
+    data: SeriesDataset,
+    prepared: Prepared,
+    rows: _Rows,
+    config: TrainConfig,
+    digest: str,
+    phases: dict[str, float],
+    mode: _Mode,
+) -> FitResult | None:
+    """Train, keeping ``status.json`` true throughout: running, then done, failed or interrupted (resumable).
+
+    Returns the training result on rank 0 (weights and ``fit.json`` written), None on other ranks.
+    """
+    from .._memory import PeakMemory
+    from ..training.pipeline import train
+
     if mode.rank0:
         if mode.resume:
             _remove_stale_temporaries(out)
@@ -241,7 +277,7 @@ def _write_and_train(
                 config_digest=digest,
             )
         if not result.is_global_zero:
-            return {}
+            return None
         phases["train_seconds"] = result.train_seconds
         rundir.save_weights(prepared.net, out / rundir.WEIGHTS)
         fit_info = {
@@ -256,6 +292,7 @@ def _write_and_train(
         }
         atomic_write_json(out / "fit.json", fit_info)
         rundir.write_status(out, "done")
+        return result
     except BaseException as exc:
         # Lightning answers Ctrl-C with sys.exit(1) raised while handling the KeyboardInterrupt.
         interrupted = isinstance(exc, KeyboardInterrupt) or (
@@ -272,16 +309,6 @@ def _write_and_train(
             signal.signal(signal.SIGINT, signal.default_int_handler)  # Lightning leaves Ctrl-C ignored
             raise TrainingInterrupted(out) from None
         raise
-    from ..evaluation.plots import plot_history
-
-    if mode.plots:
-        plot_history(result.history, out / "curves.png")
-    # Evaluation works from what training holds: the trained network, its scaler and its config, not a re-read.
-    prepared.net.eval()
-    trained = rundir.LoadedRun(path=out, config=rc, net=prepared.net, scaler=prepared.scaler)
-    return evaluate_run(
-        out, data=data, test_data=test_data, verbose=mode.verbose, phases=phases, loaded=trained, plots=mode.plots
-    )
 
 
 def _budget_line(config: TrainConfig, n_train: int, n_val: int) -> str:
