@@ -163,3 +163,21 @@ def test_report_in_headless_chromium(run, bench, which, tmp_path):
     assert all(h > 0 for _, h in sections) and images_ok
     _not_blank(shot)
     (tmp_path / f"{which}.png").write_bytes(shot)
+
+
+def test_many_classes_get_one_legend_line_and_a_figure_that_fits():
+    # 50 classes once gave 50 legend lines and matplotlib's "Tight layout not applied" warning.
+    import warnings
+
+    from tsattn.report import MAX_LEGEND_CLASSES, _roc_pr_svg
+
+    rng = np.random.default_rng(0)
+    names = [f"c{k}" for k in range(50)]
+    y = np.arange(200) % 50
+    proba = rng.dirichlet(np.ones(50), size=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        svg = _roc_pr_svg(y, proba, names)
+    assert "50 classes, one vs rest (mean AUC" in svg and "c17 (AUC" not in svg
+    few = _roc_pr_svg(y[y < MAX_LEGEND_CLASSES], proba[y < MAX_LEGEND_CLASSES][:, :MAX_LEGEND_CLASSES], names[:10])
+    assert "c7 (AUC" in few and "one vs rest" not in few

@@ -93,6 +93,10 @@ def _confusion_svg(cm: list[list[int]], names: list[str]) -> str:
     return _svg(confusion_matrix_figure(cm, names))
 
 
+#: Above this many classes the ROC and precision-recall curves share one legend line instead of one each.
+MAX_LEGEND_CLASSES = 10
+
+
 def _roc_pr_svg(y: np.ndarray, proba: np.ndarray, names: list[str]) -> str:
     from sklearn.metrics import auc, precision_recall_curve, roc_curve
 
@@ -101,14 +105,22 @@ def _roc_pr_svg(y: np.ndarray, proba: np.ndarray, names: list[str]) -> str:
     plt = _pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.6))
     classes = [1] if len(names) == 2 else range(len(names))
+    many = len(classes) > MAX_LEGEND_CLASSES  # one legend line per class would not fit: one summary line instead
+    aucs, aps = [], []
     for c in classes:
         truth = (y == c).astype(int)
         if truth.min() == truth.max():
             continue
         fpr, tpr, _ = roc_curve(truth, proba[:, c])
         prec, rec, _ = precision_recall_curve(truth, proba[:, c])
-        ax1.plot(fpr, tpr, label=f"{names[c]} (AUC {auc(fpr, tpr):.3f})")
-        ax2.plot(rec, prec, label=f"{names[c]} (AP {auc(rec, prec):.3f})")
+        aucs.append(auc(fpr, tpr))
+        aps.append(auc(rec, prec))
+        style: dict[str, Any] = {"lw": 0.8, "alpha": 0.5} if many else {}
+        ax1.plot(fpr, tpr, label=None if many else f"{names[c]} (AUC {aucs[-1]:.3f})", **style)
+        ax2.plot(rec, prec, label=None if many else f"{names[c]} (AP {aps[-1]:.3f})", **style)
+    if many and aucs:
+        ax1.plot([], [], c="grey", label=f"{len(aucs)} classes, one vs rest (mean AUC {np.mean(aucs):.3f})")
+        ax2.plot([], [], c="grey", label=f"{len(aps)} classes, one vs rest (mean AP {np.mean(aps):.3f})")
     ax1.plot([0, 1], [0, 1], ls=":", c="grey")
     ax1.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
     ax2.set(xlabel="recall", ylabel="precision", title="precision-recall", ylim=(0, 1.02))
