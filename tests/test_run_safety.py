@@ -187,6 +187,17 @@ def test_a_lock_created_but_not_yet_written_is_held_and_an_old_empty_one_is_stal
     assert not lock.exists()
 
 
+def test_a_lock_holding_no_process_id_is_stale_however_young(tmp_path):
+    import os
+
+    from tsattn.run import acquire_lock, release_lock
+
+    (tmp_path / ".lock").write_text("not a pid")
+    held = acquire_lock(tmp_path)
+    assert held.read_text() == str(os.getpid())
+    release_lock(held)
+
+
 def test_ctrl_c_during_a_checkpoint_write_waits_for_the_file_to_be_whole(tmp_path):
     # torch.save's C++ writer turned a KeyboardInterrupt into "RuntimeError: unexpected pos": a failed run, not an
     # interrupted one. The interrupt is now held until the file is in place, then delivered.

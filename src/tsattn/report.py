@@ -106,6 +106,7 @@ def _roc_pr_svg(y: np.ndarray, proba: np.ndarray, names: list[str]) -> str:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.6))
     classes = [1] if len(names) == 2 else range(len(names))
     many = len(classes) > MAX_LEGEND_CLASSES  # one legend line per class would not fit: one summary line instead
+    style: dict[str, Any] = {"lw": 0.8, "alpha": 0.5} if many else {}
     aucs, aps = [], []
     for c in classes:
         truth = (y == c).astype(int)
@@ -115,7 +116,6 @@ def _roc_pr_svg(y: np.ndarray, proba: np.ndarray, names: list[str]) -> str:
         prec, rec, _ = precision_recall_curve(truth, proba[:, c])
         aucs.append(auc(fpr, tpr))
         aps.append(auc(rec, prec))
-        style: dict[str, Any] = {"lw": 0.8, "alpha": 0.5} if many else {}
         ax1.plot(fpr, tpr, label=None if many else f"{names[c]} (AUC {aucs[-1]:.3f})", **style)
         ax2.plot(rec, prec, label=None if many else f"{names[c]} (AP {aps[-1]:.3f})", **style)
     if many and aucs:

@@ -81,14 +81,16 @@ def acquire_lock(run_dir: Path, what: str = "out") -> Path:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             try:
-                pid = int(path.read_text().strip() or 0)
+                text = path.read_text().strip()
                 age = time.time() - path.stat().st_mtime
             except FileNotFoundError:
                 continue  # released between the two calls: try again
-            except (OSError, ValueError):
-                pid, age = 0, 0.0
+            except OSError:
+                text, age = "?", LOCK_GRACE_S  # unreadable: stale, as before
+            pid = int(text) if text.isdigit() else 0
             # An empty lock is one whose writer has created it and not yet written its id: held, unless old.
-            if (pid and pid != os.getpid() and _alive(pid)) or (not pid and age < LOCK_GRACE_S):
+            # Anything else without a live id (garbage, a dead process) is stale.
+            if (pid and pid != os.getpid() and _alive(pid)) or (not text and age < LOCK_GRACE_S):
                 holder = f"pid {pid}" if pid else "its lock was created just now"
                 raise RunError(
                     f"{what}: {run_dir} is being written by another process ({holder}); "

@@ -53,7 +53,8 @@ def fitted_kernels(length: int, reference: tuple[int, ...] = INCEPTION_KERNELS) 
     ((39, 19, 9), (13, 7, 3), (7, 3, 3))
     """
     scale = min(1.0, (length / 2) / max(reference))
-    return tuple(max(3, int(k * scale) - (1 - int(k * scale) % 2)) for k in reference)
+    scaled = (int(k * scale) for k in reference)
+    return tuple(max(3, n if n % 2 else n - 1) for n in scaled)  # rounded down to odd
 
 
 @register_model
@@ -70,7 +71,9 @@ class InceptionAttention(PooledOverTime):
     ``kernels=None`` (the default) takes InceptionTime's lengths, scaled down
     by :func:`fitted_kernels` on series under 78 (pooled) steps so that no
     kernel is wider than half the series
-    (``benchmarks/results/kernels_rule.json``). ``pool`` > 1 shortens the input by that factor first; ``pool=0`` (the
+    (``benchmarks/results/kernels_rule.json``).
+
+    ``pool`` > 1 shortens the input by that factor first; ``pool=0`` (the
     default) picks the smallest factor that leaves at most ``max_length``
     steps, so series of thousands of steps train in the same time as series
     of a few hundred. ``downsample="fold"`` (the default) folds each window of
