@@ -7,14 +7,41 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    import torch
     from torch.nn import Module
+
+#: Time steps per forward pass on a CPU (series x length). Larger batches run slower per series there, and
+#: shorter ones faster: ``benchmarks/results/inference_batch.json``. Accelerators take 1024 series.
+CPU_STEPS = 131072
+ACCELERATOR_BATCH = 1024
+
+
+def inference_batch(device: torch.device, length: int) -> int:
+    """How many series of ``length`` steps one forward pass takes on ``device``.
+
+    On a CPU: the power of two nearest below ``CPU_STEPS / length``, from 32
+    to 1024 series. Elsewhere: :data:`ACCELERATOR_BATCH`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> cpu = torch.device("cpu")
+    >>> inference_batch(cpu, 24), inference_batch(cpu, 500), inference_batch(cpu, 2000), inference_batch(cpu, 10**5)
+    (1024, 256, 64, 32)
+    >>> inference_batch(torch.device("meta"), 500)
+    1024
+    """
+    if device.type != "cpu":
+        return ACCELERATOR_BATCH
+    fits = max(CPU_STEPS // max(int(length), 1), 1)
+    return int(min(1024, max(32, 1 << (fits.bit_length() - 1))))
 
 
 def predict_arrays(
     net: Module,
     X: np.ndarray,
     *,
-    batch_size: int = 1024,
+    batch_size: int | None = None,
     lengths: np.ndarray | None = None,
     with_attention: bool = True,
     device: str | None = None,
@@ -39,6 +66,7 @@ def predict_arrays(
 
     net.eval()
     dev = torch.device(device) if device else next(net.parameters()).device
+    batch_size = batch_size or inference_batch(dev, X.shape[-1])
     probas, atts = [], []
     with torch.inference_mode():
         for i in range(0, len(X), batch_size):
@@ -57,7 +85,7 @@ def predict_arrays(
 
 
 def predict_logits(
-    net: Module, X: np.ndarray, *, batch_size: int = 1024, lengths: np.ndarray | None = None
+    net: Module, X: np.ndarray, *, batch_size: int | None = None, lengths: np.ndarray | None = None
 ) -> np.ndarray:
     """Class logits ``(n, n_classes)`` of ``net`` on already-scaled ``X``, unsaturated: what faithfulness in logit
     space measures.
@@ -80,6 +108,7 @@ def predict_logits(
 
     net.eval()
     dev = next(net.parameters()).device
+    batch_size = batch_size or inference_batch(dev, X.shape[-1])
     out = []
     with torch.inference_mode():
         for i in range(0, len(X), batch_size):

@@ -288,3 +288,24 @@ def test_every_model_takes_znorm_level_and_keeps_its_own_attention(name):
     assert not torch.allclose(logits2, logits)
     if att is not None:
         assert torch.equal(att, body_att) and torch.equal(att2, att)
+
+
+@pytest.mark.parametrize("name", ["inception_attention", "lstm_attention"])
+def test_inference_gives_the_same_outputs_however_it_is_batched(name):
+    """The CPU default batch (inference_batch) and any other split agree, with ragged lengths too."""
+    from tsattn.inference import inference_batch, predict_arrays, predict_logits
+
+    T = 2000
+    torch.manual_seed(0)
+    net = create_model(name, n_channels=2, n_classes=3, seq_len=T)
+    n = inference_batch(torch.device("cpu"), T) + 5  # two default batches, the second short
+    X = np.random.default_rng(0).standard_normal((n, 2, T)).astype(np.float32)
+    lengths = np.random.default_rng(1).integers(T // 2, T + 1, n)
+    X *= (np.arange(T)[None, :] < lengths[:, None])[:, None, :]
+    p_default, a_default = predict_arrays(net, X, lengths=lengths)
+    p_small, a_small = predict_arrays(net, X, lengths=lengths, batch_size=7)
+    np.testing.assert_allclose(p_default, p_small, atol=1e-5)
+    np.testing.assert_allclose(a_default, a_small, atol=1e-5)
+    np.testing.assert_allclose(
+        predict_logits(net, X, lengths=lengths), predict_logits(net, X, lengths=lengths, batch_size=n), atol=1e-5
+    )

@@ -18,7 +18,7 @@ from ..data import SeriesDataset
 
 __all__ = ["markdown_table", "run_benchmark"]
 
-INFERENCE_BATCH = 1024
+THROUGHPUT_SERIES = 1024  # series per timed call; the network takes them inference_batch() at a time
 
 
 def _status(msg: str) -> None:
@@ -26,9 +26,9 @@ def _status(msg: str) -> None:
 
 
 def _throughput(predict: Callable[[np.ndarray], Any], X: np.ndarray, min_seconds: float = 1.0) -> float:
-    """Series per second on batches of ``INFERENCE_BATCH``, after one warm-up call."""
-    reps = -(-INFERENCE_BATCH // len(X))
-    batch = np.ascontiguousarray(np.concatenate([X] * reps)[:INFERENCE_BATCH])
+    """Series per second on calls of ``THROUGHPUT_SERIES`` series, after one warm-up call."""
+    reps = -(-THROUGHPUT_SERIES // len(X))
+    batch = np.ascontiguousarray(np.concatenate([X] * reps)[:THROUGHPUT_SERIES])
     predict(batch)  # warm-up
     n, t0 = 0, time.perf_counter()
     while True:
@@ -61,7 +61,7 @@ def _bench_torch_model(
         with np.load(out / name / rundir.SPLIT) as z:
             test_ds = ds.subset(z["test"])
     Xs = loaded.scaler.transform(apply_nan_policy(test_ds.X, test_ds.lengths, cfg.nan_policy))
-    tput = _throughput(lambda b: predict_arrays(loaded.net, b, batch_size=INFERENCE_BATCH), Xs)
+    tput = _throughput(lambda b: predict_arrays(loaded.net, b), Xs)
     return {
         "name": name,
         "accuracy": m["accuracy"],
@@ -187,6 +187,9 @@ def run_benchmark(
     >>> [row["name"] for row in result["models"]]
     ['mlp']
     """
+    import torch
+
+    from ..inference import inference_batch
     from ..models import get_model_class, is_peer
     from ..training.pipeline import split_rows
 
@@ -236,7 +239,8 @@ def run_benchmark(
         "seed": seed,
         "models": rows,
         "skipped": skipped,
-        "inference_batch": INFERENCE_BATCH,
+        # Series per forward pass in the throughput figures (runs are loaded on the CPU).
+        "inference_batch": inference_batch(torch.device("cpu"), ds.seq_len),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     atomic_write_json(out / "benchmark.json", result)
