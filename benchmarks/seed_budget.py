@@ -69,9 +69,8 @@ def main() -> None:
     log = args.out.with_suffix(".jsonl")
     rows = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
     for steps in args.max_steps:
-        if any(
-            r["max_steps"] == steps and r["seed"] == args.seed and r.get("overrides", {}) == args.overrides for r in rows
-        ):
+        key = (steps, args.seed, args.overrides)
+        if any((r["max_steps"], r["seed"], r.get("overrides", {})) == key for r in rows):
             continue
         row = run(steps, args.seed, args.config, args.overrides)
         rows.append(row)

@@ -253,3 +253,37 @@ def test_ensemble_members_are_clipped_separately():
     single.configure_gradient_clipping(None, gradient_clip_val=1.0)
     total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in single.net.parameters()]))
     assert total == pytest.approx(1.0, rel=1e-4)
+
+
+@pytest.mark.parametrize("below, members", [(42, 1), (43, 3)])
+def test_from_ensemble_below_training_series_one_network_trains_and_the_run_records_it(tmp_path, below, members):
+    """60 series split 42 / 6 / 12: at 42 training series and ``ensemble_below`` 42 the rule gives one network."""
+    from tsattn.data import SeriesDataset
+    from tsattn.run import load_run
+    from tsattn.workflows import train_run
+
+    X, y = _tiny(n=60)
+    data = SeriesDataset(X=X, y=y, class_names=["a", "b"])
+    cfg = TrainConfig(model="cnn_attention", ensemble=3, ensemble_below=below, max_epochs=1)
+    train_run(data, cfg, tmp_path / "run", progress=False, verbose=False, logger=None, plots=False)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["split"]["train"] == 42
+    assert config["train"]["ensemble"] == members and config["train"]["ensemble_below"] == below
+    net = load_run(tmp_path / "run").net
+    assert len(getattr(net, "members", [net])) == members
+
+
+def test_the_estimator_follows_the_same_training_size_rule():
+    X, y = _tiny()
+    clf = AttentionClassifier("cnn_attention", ensemble=2, max_epochs=1, ensemble_below=len(X) - 10).fit(X, y)
+    assert clf.config_.ensemble == 1 and not hasattr(clf.model_, "members")
+
+
+def test_an_explicit_ensemble_turns_the_recipes_training_size_rule_off(monkeypatch):
+    from tsattn.training import recipes
+    from tsattn.training.pipeline import resolve_train_config
+
+    monkeypatch.setitem(recipes.RECIPES, "cnn", {**recipes.RECIPES["cnn"], "ensemble": 3, "ensemble_below": 100})
+    assert resolve_train_config("cnn").ensemble_below == 100
+    assert resolve_train_config("cnn", {"ensemble": 2}).ensemble_below == 0
+    assert resolve_train_config("cnn", {"ensemble": 2, "ensemble_below": 50}).ensemble_below == 50

@@ -203,7 +203,10 @@ def train(
         "config.json's train block records) [default: the model's recipe]",
     ),
     ensemble: int | None = typer.Option(
-        None, "--ensemble", help="train K networks with different initial weights and average them [default: recipe]"
+        None,
+        "--ensemble",
+        help="train K networks with different initial weights and average them, kept as given: it turns the "
+        "recipe's ensemble_below off (one network on large training sets) [default: the model's recipe]",
     ),
     batch_size: int | None = typer.Option(None, "--batch-size", help="batch size [default: the model's recipe]"),
     lr: float | None = typer.Option(None, "--lr", help="peak learning rate [default: the model's recipe]"),

@@ -211,6 +211,12 @@ class TrainConfig(_Strict):
         "series; a smaller one is trained on instead, for the whole epoch budget, keeping the last weights",
     )
     ensemble: int = Field(1, ge=1, description="networks trained with different initial weights, averaged")
+    ensemble_below: int = Field(
+        0,
+        ge=0,
+        description="train `ensemble` networks only on a training part of fewer series than this; from this many, "
+        "one network (0: always `ensemble`); config.json records the ensemble in force",
+    )
     batch_size: int = Field(64, ge=1, description="series per optimisation step")
     lr: float = Field(3e-3, gt=0, description="peak learning rate of Adam")
     weight_decay: float = Field(0.0, ge=0, description="decoupled weight decay (AdamW) when > 0")

@@ -53,6 +53,9 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     ensemble : int, optional
         How many networks to train, with different initial weights, and
         average (probabilities and attention); ``None`` takes the recipe's.
+    ensemble_below : int, optional
+        Train ``ensemble`` networks only on fewer training series than this;
+        from this many, one network (0: always). ``None`` takes the recipe's.
     max_epochs, batch_size, lr, patience, scaling, scaling_gain, attention_smoothing, val_fraction : optional
         Training settings; ``None`` takes the model's recipe
         (``tsattn.training.recipes``), as ``tsattn train`` does.
@@ -99,6 +102,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         *,
         max_epochs: int | None = None,
         ensemble: int | None = None,
+        ensemble_below: int | None = None,
         batch_size: int | None = None,
         lr: float | None = None,
         patience: int | None = None,
@@ -115,6 +119,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.model = model
         self.max_epochs = max_epochs
         self.ensemble = ensemble
+        self.ensemble_below = ensemble_below
         self.batch_size = batch_size
         self.lr = lr
         self.patience = patience
@@ -157,6 +162,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         given = {
             "max_epochs": self.max_epochs,
             "ensemble": self.ensemble,
+            "ensemble_below": self.ensemble_below,
             "batch_size": self.batch_size,
             "lr": self.lr,
             "patience": self.patience,
@@ -211,6 +217,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             model=self.model if isinstance(self.model, type) else None,
             what="X",
         )
+        cfg = prepared.config  # the settings in force for this training part
         result = train(prepared, codes, lengths, rows, val, cfg, progress=self.verbose)
         self.model_, self.scaler_ = prepared.net.eval(), prepared.scaler
         self.history_ = result.history

@@ -30,7 +30,7 @@ from .recipes import recipe_for
 if TYPE_CHECKING:
     from .trainer import FitResult
 
-__all__ = ["Prepared", "prepare", "resolve_train_config", "split_rows", "train"]
+__all__ = ["Prepared", "for_training_size", "prepare", "resolve_train_config", "split_rows", "train"]
 
 Batch = Callable[[np.ndarray], np.ndarray]
 
@@ -40,7 +40,8 @@ def resolve_train_config(model: str | type[Any], given: Mapping[str, Any] | None
 
     An explicit ``max_epochs`` is kept as given: it turns the recipe's
     ``min_steps`` and ``max_steps`` (which raise the budget on small datasets
-    and cap it on large ones) off, unless they are given too. A custom ``nn.Module`` class has no recipe:
+    and cap it on large ones) off, unless they are given too. An explicit
+    ``ensemble`` likewise turns the recipe's ``ensemble_below`` off. A custom ``nn.Module`` class has no recipe:
     it gets :class:`~tsattn.config.TrainConfig`'s defaults, and the config
     records its ``name`` attribute or class name.
 
@@ -71,6 +72,8 @@ def resolve_train_config(model: str | type[Any], given: Mapping[str, Any] | None
     for bound in ("min_steps", "max_steps"):  # an explicit epoch budget is kept as given
         if "max_epochs" in given and bound not in given:
             values[bound] = 0
+    if "ensemble" in given and "ensemble_below" not in given:  # so is an explicit ensemble
+        values["ensemble_below"] = 0
     values["model"] = name
     return TrainConfig.from_dict(values, source=PARAMETERS)
 
@@ -112,6 +115,21 @@ def split_rows(
     return train, val, test
 
 
+def for_training_size(config: TrainConfig, n_train: int) -> TrainConfig:
+    """``config`` as it applies to a training part of ``n_train`` series: one network instead of an ensemble from
+    ``config.ensemble_below`` series up (the settings in force, which ``config.json`` records).
+
+    Examples
+    --------
+    >>> cfg = TrainConfig(ensemble=3, ensemble_below=2000)
+    >>> for_training_size(cfg, 1999).ensemble, for_training_size(cfg, 2000).ensemble
+    (3, 1)
+    """
+    if config.ensemble > 1 and config.ensemble_below and n_train >= config.ensemble_below:
+        return config.model_copy(update={"ensemble": 1})
+    return config
+
+
 def nan_policy(X: Any, lengths: np.ndarray | None, policy: str, *, what: str = "data") -> tuple[Any, Batch]:
     """Apply the NaN policy to ``X``: whole, when it is in memory, or a batch at a time, when it is out of core.
 
@@ -145,6 +163,8 @@ class Prepared:
     scaler: Any
     transform: Batch
     """Raw rows of ``X`` to the network's input: the NaN policy (out of core) then the scaler."""
+    config: TrainConfig
+    """The settings in force for this training part (:func:`for_training_size`): train and record these."""
 
 
 def prepare(
@@ -158,6 +178,9 @@ def prepare(
     what: str = "data",
 ) -> Prepared:
     """Clean ``X``, fit the scaler on ``train_rows``, seed, build the network and fit its offsets.
+
+    The settings that depend on the training part's size are resolved first
+    (:func:`for_training_size`); :attr:`Prepared.config` holds them.
 
     ``X`` is ``(n, C, T)``: an array, or an out-of-core reader. ``model``
     overrides ``config.model`` with an ``nn.Module`` class honouring the model
@@ -178,6 +201,7 @@ def prepare(
     from .scaling import Scaler
     from .trainer import seed_everything
 
+    config = for_training_size(config, len(train_rows))
     X, batch_nan = nan_policy(X, lengths, config.nan_policy, what=what)
     scaler = Scaler(config.scaling, gain=config.scaling_gain).fit(X, index=train_rows)
 
@@ -196,7 +220,7 @@ def prepare(
     )
     net.fit_lengths(lengths[train_rows] if lengths is not None else None)
     fit_levels(net, X, train_rows, lengths, transform)
-    return Prepared(X=X, net=net, scaler=scaler, transform=transform)
+    return Prepared(X=X, net=net, scaler=scaler, transform=transform, config=config)
 
 
 def build_network(

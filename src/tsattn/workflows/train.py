@@ -131,6 +131,7 @@ def train_run(
         raise DataError(f"data: classification needs at least 2 classes; every label is {present}")
     train_idx, val_idx, test_idx = split_rows(data.y, config, official_test=test_data is not None)
     prepared = prepare(data.X, lengths, train_idx, len(data.class_names), config)
+    config = prepared.config  # the settings in force for this training part
     phases["prepare_seconds"] = time.perf_counter() - t
     rc = rundir.new_run_config(
         config,
