@@ -23,7 +23,7 @@ ort = pytest.importorskip("onnxruntime", reason="the ONNX tests need the optiona
 pytest.importorskip("onnx", reason="the ONNX tests need the optional onnx (tsattn[onnx])")
 
 MODELS = ["inception_attention", "cnn_attention", "lstm_attention", "transformer", "mlp", "cnn"]
-SCALINGS = ["znorm", "standard", "none", "both", "znorm_level"]
+SCALINGS = ["znorm", "standard", "none", "both", "znorm_level", "diff"]
 T = 24
 
 

@@ -110,3 +110,23 @@ def test_the_attention_penalty_is_its_own_history_column_and_padding_keeps_zero_
     first, base = heavy.history_[0], plain.history_[0]
     assert first["train_attention_penalty"] > 10 * base["train_loss"]
     assert abs(first["train_loss"] - base["train_loss"]) < 0.05, (first, base)
+
+
+def test_diff_scaling_turns_a_flat_stretch_into_one_value_and_matches_its_torch_form():
+    import torch
+
+    from tsattn.training.scaling import Scaler
+
+    rng = np.random.default_rng(0)
+    X = np.cumsum(rng.normal(size=(4, 2, 12)), axis=-1).astype(np.float32)
+    X[:, :, 3:8] = X[:, :, 3:4]  # flat from step 3 to 7: differences 0 at steps 4-7
+    X[1, :, 9:] = np.nan  # a shorter series
+    out = Scaler("diff", gain=2.0).fit(X).transform(X)
+    assert out.shape == X.shape and (out[1, :, 9:] == 0.0).all()
+    flat = out[:, :, 4:8]
+    np.testing.assert_allclose(flat, np.broadcast_to(flat[..., :1], flat.shape))  # one value: the scaled 0
+    np.testing.assert_allclose(out[0, :, :].std(-1), 2.0, rtol=1e-4)
+    np.testing.assert_allclose(out[1, :, :9].std(-1), 2.0, rtol=1e-4)  # statistics over the real steps only
+    mask = torch.from_numpy(~np.isnan(X[:, 0, :]))
+    torch_out = Scaler("diff", gain=2.0).torch_module()(torch.from_numpy(np.nan_to_num(X)), mask)
+    np.testing.assert_allclose(torch_out.numpy(), out, atol=1e-5)

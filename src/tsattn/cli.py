@@ -217,7 +217,7 @@ def train(
         "budget, a quarter of that budget if larger; the log's first line shows the patience in force]",
     ),
     scaling: str | None = typer.Option(
-        None, "--scaling", help="znorm | znorm_level | standard | both | none [default: the model's recipe]"
+        None, "--scaling", help="znorm | znorm_level | standard | both | diff | none [default: the model's recipe]"
     ),
     attention_smoothing: float | None = typer.Option(
         None, "--attention-smoothing", help="total-variation penalty on the attention [default: the model's recipe]"
@@ -495,7 +495,9 @@ def benchmark(
     ),
     ensemble: int | None = typer.Option(None, "--ensemble", help="override every network's ensemble size"),
     scaling: str | None = typer.Option(
-        None, "--scaling", help="znorm | znorm_level | standard | both | none for every model [default: each recipe's]"
+        None,
+        "--scaling",
+        help="znorm | znorm_level | standard | both | diff | none for every model [default: each recipe's]",
     ),
     label_column: str = LABEL_OPT,
     id_column: str | None = ID_OPT,

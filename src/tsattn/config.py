@@ -174,7 +174,7 @@ class DatasetConfig(_Strict):
         )
 
 
-Scaling = Literal["znorm", "znorm_level", "standard", "both", "none"]
+Scaling = Literal["znorm", "znorm_level", "standard", "both", "diff", "none"]
 
 
 class TrainConfig(_Strict):
@@ -235,7 +235,8 @@ class TrainConfig(_Strict):
         "znorm",
         description="znorm: each series to mean 0, std 1; znorm_level: znorm, plus "
         "logit offsets from each series' level and scale; standard: dataset "
-        "mean/std; both: each channel twice, z-normalised and standardised",
+        "mean/std; both: each channel twice, z-normalised and standardised; diff: first differences along time, "
+        "z-normalised",
     )
     scaling_gain: float = Field(1.0, gt=0, description="standard deviation of the scaled input")
     nan_policy: Literal["error", "interpolate", "zero"] = Field(

@@ -12,6 +12,10 @@ only the z-normalised half: the standardised half feeds logit offsets from
 each series' level and scale (``tsattn.layers.LevelLogits``), never the
 attention.
 
+``diff`` gives the network each series' first differences (``x[t] - x[t-1]``;
+0 at the first step), z-normalised: a flat stretch becomes a run of zeros at
+any level or amplitude, which a recurrent network finds step by step.
+
 ``gain`` is the standard deviation of the scaled input (4 in the seed recipe; why:
 ``benchmarks/results/design_choices.md``).
 """
@@ -78,7 +82,7 @@ class Scaler:
             mean = s1 / n
             self.mean = np.asarray(mean).tolist()
             self.std = (np.sqrt(np.maximum(s2 / n - mean * mean, 0.0)) + EPS).tolist()
-        elif self.method not in ("znorm", "none"):
+        elif self.method not in ("znorm", "diff", "none"):
             from typing import get_args
 
             from ..config import Scaling
@@ -95,6 +99,8 @@ class Scaler:
         X = np.asarray(X, dtype=np.float32)
         if self.method in TWO_VIEWS:
             return np.concatenate([self._with("znorm").transform(X), self._with("standard").transform(X)], axis=1)
+        if self.method == "diff":
+            return self._with("znorm").transform(first_differences(X))
         padded = bool(np.isnan(X).any())
         if self.method == "znorm":
             mean, std = (np.nanmean, np.nanstd) if padded else (np.mean, np.std)
@@ -136,6 +142,21 @@ class Scaler:
         )
 
 
+def first_differences(X: np.ndarray) -> np.ndarray:
+    """``X[..., t] - X[..., t-1]`` along time, 0 at the first step; NaN padding stays NaN.
+
+    Examples
+    --------
+    >>> first_differences(np.array([[[1.0, 3.0, 3.0, 3.0, 2.0, np.nan]]])).tolist()
+    [[[0.0, 2.0, 0.0, 0.0, -1.0, nan]]]
+    """
+    X = np.asarray(X, dtype=np.float32)
+    out = np.zeros_like(X)
+    out[..., 1:] = X[..., 1:] - X[..., :-1]
+    out[np.isnan(X)] = np.nan
+    return out
+
+
 def _torch_scaler_class() -> Any:
     import torch
     from torch import nn
@@ -162,6 +183,9 @@ def _torch_scaler_class() -> Any:
                 x = torch.where(m, x, torch.zeros_like(x))  # NaN padding too: never reaches a sum
             if self.method == "znorm":
                 return self._znorm(x, m)
+            if self.method == "diff":
+                d = torch.cat([torch.zeros_like(x[..., :1]), x[..., 1:] - x[..., :-1]], dim=-1)
+                return self._znorm(d, m)
             if self.method == "standard":
                 return self._standard(x, m)
             if self.method in TWO_VIEWS:
