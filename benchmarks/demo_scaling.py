@@ -1,0 +1,96 @@
+"""The demo's BiLSTM under another input scaling: accuracy, localization and wall time, as a user runs it.
+
+Each (scaling, seed) is ``tsattn train --config <seed config> --model lstm_attention --scaling S --seed N``,
+the seed task's recipe otherwise (what ``tsattn demo`` trains), timed from the command's start to its exit.
+One JSON line per finished run goes to the ``.jsonl`` beside ``--out``; a rerun skips what is there.
+
+    python benchmarks/demo_scaling.py [--scalings diff znorm] [--seeds 0 1 2] [--smoothing W]
+        [--out benchmarks/results/demo_scaling.json]
+
+``--smoothing`` passes ``--attention-smoothing W`` (the recipe's is 0); rows record it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from localization import git_commit
+
+SEED_CONFIG = HERE.parent.parent / "shared" / "seed" / "default_dataset.json"
+TARGETS = (
+    "demo (issue 28): accuracy >= 0.99, ROC AUC >= 0.995, pointing >= 0.9, span IoU >= 0.7, |shift| <= 10 steps, "
+    "<= 150 s of wall time"
+)
+
+
+def run(scaling: str, seed: int, config: Path, smoothing: float | None = None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        cmd = [sys.executable, "-m", "tsattn", "train", "--config", str(config), "--model", "lstm_attention"]
+        cmd += ["--scaling", scaling, "--seed", str(seed), "--out", str(out), "--quiet"]
+        if smoothing is not None:
+            cmd += ["--attention-smoothing", str(smoothing)]
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, text=True)
+        wall = time.perf_counter() - t
+        m = json.loads((out / "metrics.json").read_text())
+    loc = m.get("localization", {})
+    faith = (m.get("faithfulness") or {}).get("attention", {})
+    return {
+        "scaling": scaling,
+        "seed": seed,
+        "attention_smoothing": smoothing,
+        "accuracy": m["accuracy"],
+        "roc_auc": m.get("roc_auc"),
+        "wall_seconds": round(wall, 1),
+        "train_seconds": round(m["train_seconds"], 1),
+        "epochs": m.get("epochs_run"),
+        "localization": {k: v for k, v in loc.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+        "attention_deletion_gain": faith.get("deletion_gain"),
+        "attention_aopcr_normalized": faith.get("aopcr_normalized"),
+        "phases": {k: round(v, 1) for k, v in (m.get("phases") or {}).items() if v is not None},
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scalings", nargs="+", default=["diff", "znorm"])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--smoothing", type=float, default=None)
+    ap.add_argument("--config", type=Path, default=SEED_CONFIG)
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "demo_scaling.json")
+    args = ap.parse_args()
+    log = args.out.with_suffix(".jsonl")
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
+    for seed in args.seeds:
+        for scaling in args.scalings:
+            key = (scaling, seed, args.smoothing)
+            if any((r["scaling"], r["seed"], r["attention_smoothing"]) == key for r in rows):
+                continue
+            row = run(scaling, seed, args.config, args.smoothing)
+            rows.append(row)
+            with log.open("a") as fh:
+                fh.write(json.dumps(row) + "\n")
+            print(json.dumps(row), flush=True)
+    result = {
+        "benchmark": "demo_scaling",
+        "command": "python benchmarks/demo_scaling.py " + " ".join(sys.argv[1:]),
+        "commit": git_commit(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "targets": TARGETS,
+        "runs": sorted(rows, key=lambda r: (r["scaling"], r["attention_smoothing"] or 0.0, r["seed"])),
+    }
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
