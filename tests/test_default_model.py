@@ -287,3 +287,17 @@ def test_an_explicit_ensemble_turns_the_recipes_training_size_rule_off(monkeypat
     assert resolve_train_config("cnn").ensemble_below == 100
     assert resolve_train_config("cnn", {"ensemble": 2}).ensemble_below == 0
     assert resolve_train_config("cnn", {"ensemble": 2, "ensemble_below": 50}).ensemble_below == 50
+
+
+def test_the_default_recipe_trains_one_network_for_at_most_1000_steps_on_the_seed_configs_7000_series():
+    from tsattn.training.pipeline import for_training_size, resolve_train_config
+    from tsattn.training.trainer import budget_summary
+
+    cfg = resolve_train_config("inception_attention")
+    assert for_training_size(cfg, 1599).ensemble == 3
+    big = for_training_size(cfg, 7000)
+    assert big.ensemble == 1
+    assert budget_summary(big, 7000, 1000)["max_optimizer_steps"] == 1000
+    # below the rule's size, 10 epochs of 16-series steps never reach the cap: the ensemble is never cut short
+    small = budget_summary(cfg, 1599, 200)
+    assert small["max_epochs"] * small["steps_per_epoch"] <= cfg.max_steps
