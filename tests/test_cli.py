@@ -80,7 +80,7 @@ def test_train_writes_a_complete_run_directory(trained):
     assert not list(run.glob(".*.tmp"))  # no temporary files left behind
     config = json.loads((run / "config.json").read_text())
     assert config["model"] == "lstm_attention" and config["seed"] == 0
-    assert config["scaler"]["method"] == "znorm"
+    assert config["scaler"]["method"] == "diff"  # the seed recipe: first differences
     assert {"torch", "lightning", "numpy", "tsattn"} <= set(config["versions"])
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics) >= METRIC_KEYS

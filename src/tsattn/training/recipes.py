@@ -18,7 +18,7 @@ SEED_TASK_RECIPE: dict[str, Any] = {
     "lr": 2e-3,
     "lr_schedule": "onecycle",
     "grad_clip": 1.0,
-    "scaling": "znorm",
+    "scaling": "diff",
     "scaling_gain": 4.0,
 }
 
