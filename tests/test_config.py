@@ -3,7 +3,7 @@ import json
 import pytest
 
 from tsattn import ConfigError
-from tsattn.config import DatasetConfig, TrainConfig, load_dataset_config
+from tsattn.config import DatasetConfig, Recipe, TrainConfig, load_dataset_config
 
 from .conftest import ROOT
 
@@ -111,6 +111,16 @@ def test_train_config_rules():
         TrainConfig.from_dict({"val_fraction": 0.5, "test_fraction": 0.5})
     with pytest.raises(ConfigError, match="Did you mean 'max_epochs'"):
         TrainConfig.from_dict({"max_epoch": 3})
+
+
+def test_each_recipe_key_is_a_train_config_field_of_the_same_type():
+    from typing import get_type_hints
+
+    hints = get_type_hints(Recipe)
+    assert {"max_epochs", "lr", "scaling", "ensemble_below"} <= set(hints)
+    for key, annotation in hints.items():
+        assert key in TrainConfig.model_fields, key
+        assert TrainConfig.model_fields[key].annotation == annotation, key
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.json")), ids=lambda p: p.name)

@@ -15,14 +15,14 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypedDict, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ._defaults import DEFAULT_MODEL
 from ._errors import ConfigError, did_you_mean
 
-__all__ = ["DatasetConfig", "TrainConfig", "load_dataset_config", "parse_config"]
+__all__ = ["DatasetConfig", "Recipe", "TrainConfig", "load_dataset_config", "parse_config"]
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -257,6 +257,33 @@ class TrainConfig(_Strict):
                 f"val_fraction + test_fraction must be < 1; got {self.val_fraction} + {self.test_fraction}"
             )
         return self
+
+
+class Recipe(TypedDict, total=False):
+    """A model's training recipe: the :class:`TrainConfig` settings of how a model trains, each optional.
+
+    Each key has its ``TrainConfig`` field's type, so a misspelt key or a wrong
+    type in a recipe fails the type check; ``training.recipes`` also validates
+    every recipe as a ``TrainConfig`` when it is imported. What a recipe leaves
+    out (the model, the seed, the split, the hardware) comes from the run.
+    """
+
+    model_params: dict[str, Any]
+    max_epochs: int
+    patience: int
+    min_steps: int
+    max_steps: int
+    min_val_size: int
+    ensemble: int
+    ensemble_below: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    lr_schedule: Literal["constant", "onecycle", "cosine"]
+    grad_clip: float
+    attention_smoothing: float
+    scaling: Scaling
+    scaling_gain: float
 
 
 def load_dataset_config(path: str | os.PathLike[str]) -> DatasetConfig:

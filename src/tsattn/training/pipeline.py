@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError
-from ..config import PARAMETERS, TrainConfig
+from ..config import PARAMETERS, Recipe, TrainConfig
 from .recipes import recipe_for
 
 if TYPE_CHECKING:
@@ -55,8 +55,9 @@ def resolve_train_config(model: str | type[Any], given: Mapping[str, Any] | None
     """
     from ..models import get_model_class, is_peer
 
+    recipe: Recipe
     if isinstance(model, type):
-        name, recipe = getattr(model, "name", "") or model.__name__, {}
+        name, recipe = getattr(model, "name", "") or model.__name__, Recipe()
     else:
         get_model_class(model)  # an unknown name fails here, naming the registered ones
         if is_peer(model):
@@ -66,7 +67,7 @@ def resolve_train_config(model: str | type[Any], given: Mapping[str, Any] | None
             )
         name, recipe = model, recipe_for(model)
     given = {k: v for k, v in (given or {}).items() if v is not None}
-    values = recipe | given
+    values: dict[str, Any] = {**recipe, **given}
     if "model_params" in given:  # a hyperparameter given is set over the recipe's, not instead of all of them
         values["model_params"] = {**recipe.get("model_params", {}), **given["model_params"]}
     for bound in ("min_steps", "max_steps"):  # an explicit epoch budget is kept as given

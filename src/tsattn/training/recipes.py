@@ -1,17 +1,17 @@
 """Named training recipes: settings measured to work. The figures that chose them, and where they were
 measured: ``benchmarks/results/design_choices.md``.
 
-A recipe is a partial :class:`~tsattn.config.TrainConfig`. ``tsattn benchmark``
+A recipe is a partial :class:`~tsattn.config.TrainConfig` (:class:`~tsattn.config.Recipe`). ``tsattn benchmark``
 trains each model with its own recipe; anything not set falls back to the
 ``TrainConfig`` defaults.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from ..config import Recipe, TrainConfig
 
 #: The seed task (default config, 10,000 x 500) with lstm_attention: what `tsattn demo` trains.
-SEED_TASK_RECIPE: dict[str, Any] = {
+SEED_TASK_RECIPE: Recipe = {
     "max_epochs": 16,
     "patience": 5,
     "batch_size": 32,
@@ -24,7 +24,7 @@ SEED_TASK_RECIPE: dict[str, Any] = {
 
 # min_steps keeps the optimiser-step count of the seed task on small datasets (UCR sets of 20-500
 # series): with 7,000 training series they change nothing.
-RECIPES: dict[str, dict[str, Any]] = {
+RECIPES: dict[str, Recipe] = {
     "lstm_attention": SEED_TASK_RECIPE,
     "cnn_attention": {
         "max_epochs": 8,
@@ -55,7 +55,7 @@ RECIPES: dict[str, dict[str, Any]] = {
 }
 
 
-def check_recipes(recipes: dict[str, dict[str, Any]]) -> None:
+def check_recipes(recipes: dict[str, Recipe]) -> None:
     """Validate every recipe as a partial :class:`~tsattn.config.TrainConfig`: a misspelt key or a bad value fails
     when this module is imported, not at a user's first run.
 
@@ -66,8 +66,6 @@ def check_recipes(recipes: dict[str, dict[str, Any]]) -> None:
         ...
     tsattn._errors.ConfigError: recipe cnn: unknown key 'max_epoch'. Did you mean 'max_epochs'? Valid keys: ...
     """
-    from ..config import TrainConfig
-
     for name, recipe in recipes.items():
         TrainConfig.from_dict(dict(recipe), source=f"recipe {name}")
 
@@ -75,6 +73,6 @@ def check_recipes(recipes: dict[str, dict[str, Any]]) -> None:
 check_recipes(RECIPES)
 
 
-def recipe_for(model: str) -> dict[str, Any]:
+def recipe_for(model: str) -> Recipe:
     """The recipe of ``model`` (a copy), or ``{}`` for a model without one."""
-    return dict(RECIPES.get(model, {}))
+    return Recipe(**RECIPES.get(model, {}))
