@@ -4,10 +4,14 @@ Each (scaling, seed) is ``tsattn train --config <seed config> --model lstm_atten
 the seed task's recipe otherwise (what ``tsattn demo`` trains), timed from the command's start to its exit.
 One JSON line per finished run goes to the ``.jsonl`` beside ``--out``; a rerun skips what is there.
 
-    python benchmarks/demo_scaling.py [--scalings diff znorm] [--seeds 0 1 2] [--smoothing W]
+    python benchmarks/demo_scaling.py [--scalings diff znorm recipe] [--seeds 0 1 2] [--smoothing W] [--clip C]
+        [--extra "--batch-size 64 --lr 3e-3"]
         [--out benchmarks/results/demo_scaling.json]
 
-``--smoothing`` passes ``--attention-smoothing W`` (the recipe's is 0); rows record it.
+``--smoothing`` passes ``--attention-smoothing W`` (the recipe's is 0) and ``--clip`` passes ``--scaling-clip C``
+(an explicit ``--scaling`` turns the recipe's clip off, so without ``--clip`` a run is unclipped); rows record
+both. ``--scalings recipe`` passes no ``--scaling``: the seed recipe whole, as ``tsattn demo`` trains; every
+row records the scaler in force. Rows from before the clip existed were unclipped (``scaling_clip`` 0).
 """
 
 from __future__ import annotations
@@ -31,23 +35,34 @@ TARGETS = (
 )
 
 
-def run(scaling: str, seed: int, config: Path, smoothing: float | None = None) -> dict:
+def run(
+    scaling: str, seed: int, config: Path, smoothing: float | None = None, clip: float = 0.0, extra: str = ""
+) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         cmd = [sys.executable, "-m", "tsattn", "train", "--config", str(config), "--model", "lstm_attention"]
-        cmd += ["--scaling", scaling, "--seed", str(seed), "--out", str(out), "--quiet"]
+        if scaling != "recipe":  # "recipe": the seed recipe's own scaling and clip, as `tsattn demo` trains
+            cmd += ["--scaling", scaling]
+        cmd += ["--seed", str(seed), "--out", str(out), "--quiet"]
         if smoothing is not None:
             cmd += ["--attention-smoothing", str(smoothing)]
+        if clip:
+            cmd += ["--scaling-clip", str(clip)]
+        cmd += extra.split()
         t = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True, text=True)
         wall = time.perf_counter() - t
         m = json.loads((out / "metrics.json").read_text())
+        scaler = json.loads((out / "config.json").read_text())["scaler"]
     loc = m.get("localization", {})
     faith = (m.get("faithfulness") or {}).get("attention", {})
     return {
         "scaling": scaling,
         "seed": seed,
         "attention_smoothing": smoothing,
+        "scaling_clip": clip,
+        "extra": extra,
+        "scaler": {"method": scaler["method"], "gain": scaler["gain"], "clip": scaler.get("clip", 0.0)},
         "accuracy": m["accuracy"],
         "roc_auc": m.get("roc_auc"),
         "wall_seconds": round(wall, 1),
@@ -65,6 +80,8 @@ def main() -> None:
     ap.add_argument("--scalings", nargs="+", default=["diff", "znorm"])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--smoothing", type=float, default=None)
+    ap.add_argument("--clip", type=float, default=0.0)
+    ap.add_argument("--extra", default="", help="more `tsattn train` options, e.g. '--batch-size 64 --lr 3e-3'")
     ap.add_argument("--config", type=Path, default=SEED_CONFIG)
     ap.add_argument("--out", type=Path, default=HERE / "results" / "demo_scaling.json")
     args = ap.parse_args()
@@ -72,10 +89,14 @@ def main() -> None:
     rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
     for seed in args.seeds:
         for scaling in args.scalings:
-            key = (scaling, seed, args.smoothing)
-            if any((r["scaling"], r["seed"], r["attention_smoothing"]) == key for r in rows):
+            key = (scaling, seed, args.smoothing, args.clip, args.extra)
+            done = (
+                (r["scaling"], r["seed"], r["attention_smoothing"], r.get("scaling_clip", 0.0), r.get("extra", ""))
+                for r in rows
+            )
+            if key in done:
                 continue
-            row = run(scaling, seed, args.config, args.smoothing)
+            row = run(scaling, seed, args.config, args.smoothing, args.clip, args.extra)
             rows.append(row)
             with log.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
@@ -86,7 +107,16 @@ def main() -> None:
         "commit": git_commit(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "targets": TARGETS,
-        "runs": sorted(rows, key=lambda r: (r["scaling"], r["attention_smoothing"] or 0.0, r["seed"])),
+        "runs": sorted(
+            rows,
+            key=lambda r: (
+                r["scaling"],
+                r.get("scaling_clip", 0.0),
+                r.get("extra", ""),
+                r["attention_smoothing"] or 0.0,
+                r["seed"],
+            ),
+        ),
     }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")

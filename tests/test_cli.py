@@ -381,6 +381,7 @@ def test_demo_runs_the_tutorial_and_reruns_in_place(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tsattn.workflows._data, "DatasetConfig", lambda: DatasetConfig(**c.TINY))
     monkeypatch.setitem(recipes.SEED_TASK_RECIPE, "max_epochs", 2)
+    monkeypatch.setitem(recipes.SEED_TASK_RECIPE, "min_steps", 0)
     out = tmp_path / "demo"
     for _ in range(2):  # the second run replaces the first, as the tutorial re-runs
         r = invoke("demo", "--out", out, "--quiet")

@@ -23,7 +23,7 @@ ort = pytest.importorskip("onnxruntime", reason="the ONNX tests need the optiona
 pytest.importorskip("onnx", reason="the ONNX tests need the optional onnx (tsattn[onnx])")
 
 MODELS = ["inception_attention", "cnn_attention", "lstm_attention", "transformer", "mlp", "cnn"]
-SCALINGS = ["znorm", "standard", "none", "both", "znorm_level", "diff"]
+SCALINGS = ["znorm", "standard", "none", "both", "znorm_level", "diff", "diff_clip"]
 T = 24
 
 
@@ -44,7 +44,11 @@ def _fit_run(path, model, scaling, variable):
     from tsattn import AttentionClassifier
 
     X, y = _data(variable)
-    AttentionClassifier(model, max_epochs=1, batch_size=16, scaling=scaling).fit(X, y).save(path)
+    clip = 1.0 if scaling.endswith("_clip") else None  # "diff_clip": diff, limited to +-1 standard deviation
+    clf = AttentionClassifier(
+        model, max_epochs=1, batch_size=16, scaling=scaling.removesuffix("_clip"), scaling_clip=clip
+    )
+    clf.fit(X, y).save(path)
     return path
 
 

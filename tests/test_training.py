@@ -112,6 +112,32 @@ def test_the_attention_penalty_is_its_own_history_column_and_padding_keeps_zero_
     assert abs(first["train_loss"] - base["train_loss"]) < 0.05, (first, base)
 
 
+def test_a_clipped_scaler_limits_the_input_to_clip_times_gain_and_its_torch_form_agrees():
+    import torch
+
+    from tsattn.training.pipeline import resolve_train_config
+    from tsattn.training.scaling import Scaler
+
+    rng = np.random.default_rng(1)
+    X = np.cumsum(rng.normal(size=(3, 1, 40)), axis=-1).astype(np.float32)
+    X[:, :, 20:] += 50.0  # one jump: a spike of first differences
+    X[2, :, 30:] = np.nan
+    plain = Scaler("diff", gain=4.0).fit(X).transform(X)
+    assert np.abs(plain).max() > 20  # the spike, unclipped
+    scaler = Scaler("diff", gain=4.0, clip=1.5).fit(X)
+    out = scaler.transform(X)
+    np.testing.assert_allclose(out, np.clip(plain, -6.0, 6.0))
+    assert (out[2, :, 30:] == 0.0).all()  # padding stays 0
+    mask = torch.from_numpy(~np.isnan(X[:, 0, :]))
+    torch_out = scaler.torch_module()(torch.from_numpy(np.nan_to_num(X)), mask)
+    np.testing.assert_allclose(torch_out.numpy(), out, atol=1e-5)
+    assert Scaler.from_dict(scaler.to_dict()).clip == 1.5
+    assert Scaler.from_dict({"method": "diff", "gain": 4.0}).clip == 0.0  # a run saved before the clip existed
+    # the recipe's clip belongs to its scaling: an explicit scaling turns it off unless it is given too
+    assert resolve_train_config("lstm_attention", {"scaling": "znorm"}).scaling_clip == 0.0
+    assert resolve_train_config("lstm_attention", {"scaling": "znorm", "scaling_clip": 2.0}).scaling_clip == 2.0
+
+
 def test_diff_scaling_turns_a_flat_stretch_into_one_value_and_matches_its_torch_form():
     import torch
 

@@ -217,7 +217,15 @@ def train(
         "budget, a quarter of that budget if larger; the log's first line shows the patience in force]",
     ),
     scaling: str | None = typer.Option(
-        None, "--scaling", help="znorm | znorm_level | standard | both | diff | none [default: the model's recipe]"
+        None,
+        "--scaling",
+        help="znorm | znorm_level | standard | both | diff | none; turns the recipe's --scaling-clip off "
+        "[default: the model's recipe]",
+    ),
+    scaling_clip: float | None = typer.Option(
+        None,
+        "--scaling-clip",
+        help="limit the scaled input to +-this many standard deviations (0: off) [default: the model's recipe]",
     ),
     attention_smoothing: float | None = typer.Option(
         None, "--attention-smoothing", help="total-variation penalty on the attention [default: the model's recipe]"
@@ -275,6 +283,7 @@ def train(
         "lr": lr,
         "patience": patience,
         "scaling": scaling,
+        "scaling_clip": scaling_clip,
         "attention_smoothing": attention_smoothing,
         "accelerator": accelerator,
         "devices": dev,

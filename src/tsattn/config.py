@@ -239,6 +239,12 @@ class TrainConfig(_Strict):
         "z-normalised",
     )
     scaling_gain: float = Field(1.0, gt=0, description="standard deviation of the scaled input")
+    scaling_clip: float = Field(
+        0.0,
+        ge=0,
+        description="limit the scaled input to +-scaling_clip x scaling_gain (0: off), so that one jump cannot "
+        "carry a series' class on its own",
+    )
     nan_policy: Literal["error", "interpolate", "zero"] = Field(
         "error", description="missing values inside a series: error, interpolate along time, or zero"
     )
@@ -284,6 +290,7 @@ class Recipe(TypedDict, total=False):
     attention_smoothing: float
     scaling: Scaling
     scaling_gain: float
+    scaling_clip: float
 
 
 def load_dataset_config(path: str | os.PathLike[str]) -> DatasetConfig:

@@ -59,6 +59,9 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     max_epochs, batch_size, lr, patience, scaling, scaling_gain, attention_smoothing, val_fraction : optional
         Training settings; ``None`` takes the model's recipe
         (``tsattn.training.recipes``), as ``tsattn train`` does.
+    scaling_clip : float, optional
+        Limit the scaled input to +-``scaling_clip`` standard deviations (0:
+        off). ``None`` takes the recipe's, unless ``scaling`` is given: then 0.
     model_params : dict, optional
         Hyperparameters of the network.
     **model__hyperparameters : optional
@@ -108,6 +111,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         patience: int | None = None,
         scaling: str | None = None,
         scaling_gain: float | None = None,
+        scaling_clip: float | None = None,
         attention_smoothing: float | None = None,
         val_fraction: float | None = None,
         model_params: dict[str, Any] | None = None,
@@ -125,6 +129,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.patience = patience
         self.scaling = scaling
         self.scaling_gain = scaling_gain
+        self.scaling_clip = scaling_clip
         self.attention_smoothing = attention_smoothing
         self.val_fraction = val_fraction
         self.model_params = model_params
@@ -168,6 +173,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "patience": self.patience,
             "scaling": self.scaling,
             "scaling_gain": self.scaling_gain,
+            "scaling_clip": self.scaling_clip,
             "attention_smoothing": self.attention_smoothing,
             "val_fraction": self.val_fraction,
             "seed": int(self.random_state),

@@ -324,13 +324,8 @@ def read_config(run_dir: str | os.PathLike[str]) -> RunConfig:
 
     Examples
     --------
-    >>> import tempfile
-    >>> from tsattn.config import DatasetConfig, TrainConfig
-    >>> from tsattn.workflows import resolve_data, train_run
-    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
-    >>> run = tempfile.mkdtemp()
-    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None, plots=False)
+    >>> from tsattn.workflows import example_run
+    >>> run = example_run()  # a small finished run in a temporary directory (cnn_attention, one epoch)
     >>> config = read_config(run)
     >>> config.format_version, config.train.max_epochs, config.data.kind
     (2, 1, 'synthetic')
@@ -372,13 +367,8 @@ def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> L
 
     Examples
     --------
-    >>> import tempfile
-    >>> from tsattn.config import DatasetConfig, TrainConfig
-    >>> from tsattn.workflows import resolve_data, train_run
-    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
-    >>> run = tempfile.mkdtemp()
-    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None, plots=False)
+    >>> from tsattn.workflows import example_run
+    >>> run = example_run()  # a small finished run in a temporary directory (cnn_attention, one epoch)
     >>> loaded = load_run(run)
     >>> loaded.model_name, loaded.class_names
     ('cnn_attention', ['normal', 'rectified'])

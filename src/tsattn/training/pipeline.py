@@ -41,7 +41,8 @@ def resolve_train_config(model: str | type[Any], given: Mapping[str, Any] | None
     An explicit ``max_epochs`` is kept as given: it turns the recipe's
     ``min_steps`` and ``max_steps`` (which raise the budget on small datasets
     and cap it on large ones) off, unless they are given too. An explicit
-    ``ensemble`` likewise turns the recipe's ``ensemble_below`` off. A custom ``nn.Module`` class has no recipe:
+    ``ensemble`` likewise turns the recipe's ``ensemble_below`` off, and an explicit ``scaling`` the recipe's
+    ``scaling_clip``. A custom ``nn.Module`` class has no recipe:
     it gets :class:`~tsattn.config.TrainConfig`'s defaults, and the config
     records its ``name`` attribute or class name.
 
@@ -75,6 +76,8 @@ def resolve_train_config(model: str | type[Any], given: Mapping[str, Any] | None
             values[bound] = 0
     if "ensemble" in given and "ensemble_below" not in given:  # so is an explicit ensemble
         values["ensemble_below"] = 0
+    if "scaling" in given and "scaling_clip" not in given:  # and an explicit scaling: the clip was set for another
+        values["scaling_clip"] = 0.0
     values["model"] = name
     return TrainConfig.from_dict(values, source=PARAMETERS)
 
@@ -204,7 +207,7 @@ def prepare(
 
     config = for_training_size(config, len(train_rows))
     X, batch_nan = nan_policy(X, lengths, config.nan_policy, what=what)
-    scaler = Scaler(config.scaling, gain=config.scaling_gain).fit(X, index=train_rows)
+    scaler = Scaler(config.scaling, gain=config.scaling_gain, clip=config.scaling_clip).fit(X, index=train_rows)
 
     def transform(xb: np.ndarray) -> np.ndarray:
         return scaler.transform(batch_nan(xb))

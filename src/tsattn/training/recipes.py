@@ -13,6 +13,7 @@ from ..config import Recipe, TrainConfig
 #: The seed task (default config, 10,000 x 500) with lstm_attention: what `tsattn demo` trains.
 SEED_TASK_RECIPE: Recipe = {
     "max_epochs": 16,
+    "min_steps": 800,
     "patience": 5,
     "batch_size": 32,
     "lr": 2e-3,
@@ -20,6 +21,7 @@ SEED_TASK_RECIPE: Recipe = {
     "grad_clip": 1.0,
     "scaling": "diff",
     "scaling_gain": 4.0,
+    "scaling_clip": 1.5,
 }
 
 # min_steps keeps the optimiser-step count of the seed task on small datasets (UCR sets of 20-500

@@ -17,7 +17,10 @@ attention.
 any level or amplitude, which a recurrent network finds step by step.
 
 ``gain`` is the standard deviation of the scaled input (4 in the seed recipe; why:
-``benchmarks/results/design_choices.md``).
+``benchmarks/results/design_choices.md``). ``clip`` > 0 then limits the
+scaled input to ``+-clip * gain`` (0: off): one jump, which first
+differences turn into a spike tens of standard deviations high, can no
+longer carry a series' class on its own.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class Scaler:
 
     method: str = "znorm"
     gain: float = 1.0
+    clip: float = 0.0  # the scaled input is limited to +-clip * gain (0: off)
     mean: list[float] = field(default_factory=list)  # per channel, for "standard"
     std: list[float] = field(default_factory=list)
 
@@ -96,7 +100,13 @@ class Scaler:
         NaN marks the padding of variable-length series: statistics ignore it
         and it comes out as 0.0, which the models' masks then keep out.
         """
-        X = np.asarray(X, dtype=np.float32)
+        out = self._scaled(np.asarray(X, dtype=np.float32))
+        if self.clip > 0:
+            bound = self.clip * self.gain
+            out = np.clip(out, -bound, bound)
+        return out
+
+    def _scaled(self, X: np.ndarray) -> np.ndarray:
         if self.method in TWO_VIEWS:
             return np.concatenate([self._with("znorm").transform(X), self._with("standard").transform(X)], axis=1)
         if self.method == "diff":
@@ -133,12 +143,16 @@ class Scaler:
         return Scaler(method=method, gain=self.gain, mean=self.mean, std=self.std)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "gain": self.gain, "mean": self.mean, "std": self.std}
+        return {"method": self.method, "gain": self.gain, "clip": self.clip, "mean": self.mean, "std": self.std}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Scaler:
         return cls(
-            method=d["method"], gain=float(d.get("gain", 1.0)), mean=list(d.get("mean", [])), std=list(d.get("std", []))
+            method=d["method"],
+            gain=float(d.get("gain", 1.0)),
+            clip=float(d.get("clip", 0.0)),  # runs saved before the clip existed were not clipped
+            mean=list(d.get("mean", [])),
+            std=list(d.get("std", [])),
         )
 
 
@@ -169,7 +183,7 @@ def _torch_scaler_class() -> Any:
 
         def __init__(self, scaler: Scaler) -> None:
             super().__init__()
-            self.method, self.gain = scaler.method, float(scaler.gain)
+            self.method, self.gain, self.bound = scaler.method, float(scaler.gain), float(scaler.clip * scaler.gain)
             C = max(len(scaler.mean), 1)
             mean = torch.tensor(scaler.mean or [0.0], dtype=torch.float32)
             std = torch.tensor(scaler.std or [1.0], dtype=torch.float32)
@@ -177,6 +191,10 @@ def _torch_scaler_class() -> Any:
             self.register_buffer("std", std.view(1, C, 1))
 
         def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+            out = self._scaled(x, mask)
+            return out.clamp(-self.bound, self.bound) if self.bound > 0 else out
+
+        def _scaled(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
             m = None
             if mask is not None:
                 m = mask[:, None, :]

@@ -46,13 +46,8 @@ def evaluate_run(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from tsattn.config import DatasetConfig, TrainConfig
-    >>> from tsattn.workflows import resolve_data, train_run
-    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
-    >>> run = tempfile.mkdtemp()
-    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None, plots=False)
+    >>> from tsattn.workflows import example_run
+    >>> run = example_run()  # a small finished run in a temporary directory (cnn_attention, one epoch)
     >>> metrics = evaluate_run(run, verbose=False, plots=False)
     >>> metrics["evaluated_on"], metrics["n_test"]
     ('test split', 12)

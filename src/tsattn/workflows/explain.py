@@ -35,18 +35,10 @@ def explain_run(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from tsattn.config import DatasetConfig, TrainConfig
-    >>> from tsattn.workflows import resolve_data, train_run
-    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
-    >>> run = tempfile.mkdtemp()
-    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None, plots=False)
-    >>> from pathlib import Path
-    >>> from tsattn.data import save_npz
-    >>> save_npz(data, Path(run) / "series.npz")
-    >>> info = explain_run(run, Path(run) / "series.npz", index=3, out=Path(run) / "series3.png")
-    >>> info["predicted"] in ("normal", "rectified"), (Path(run) / "series3.png").is_file()
+    >>> from tsattn.workflows import example_run
+    >>> run = example_run()  # a small finished run in a temporary directory (cnn_attention, one epoch)
+    >>> info = explain_run(run, run.parent / "series.npz", index=3, out=run / "series3.png")
+    >>> info["predicted"] in ("normal", "rectified"), (run / "series3.png").is_file()
     (True, True)
     >>> sorted(info["faithfulness"])[:3]
     ['comprehensiveness', 'comprehensiveness_gain', 'comprehensiveness_gain_of_room']
@@ -127,17 +119,9 @@ def locate_run(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from tsattn.config import DatasetConfig, TrainConfig
-    >>> from tsattn.workflows import resolve_data, train_run
-    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
-    >>> run = tempfile.mkdtemp()
-    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None, plots=False)
-    >>> from pathlib import Path
-    >>> from tsattn.data import save_npz
-    >>> save_npz(data, Path(run) / "series.npz")
-    >>> summary = locate_run(run, Path(run) / "series.npz", Path(run) / "spans.csv")
+    >>> from tsattn.workflows import example_run
+    >>> run = example_run()  # a small finished run in a temporary directory (cnn_attention, one epoch)
+    >>> summary = locate_run(run, run.parent / "series.npz", run / "spans.csv")
     >>> summary["n_series"], summary["mass_source"]
     (60, 'validation split')
     """
@@ -217,13 +201,8 @@ def relevance_report(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from tsattn.config import DatasetConfig, TrainConfig
-    >>> from tsattn.workflows import resolve_data, train_run
-    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
-    >>> run = tempfile.mkdtemp()
-    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None, plots=False)
+    >>> from tsattn.workflows import example_run
+    >>> run = example_run()  # a small finished run in a temporary directory (cnn_attention, one epoch)
     >>> report = relevance_report(run, methods=("attention",), sanity=False)
     >>> sorted(report["methods"]["attention"]["trained"])[:3]
     ['auprc', 'mass_inside', 'n_series']

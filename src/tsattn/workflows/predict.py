@@ -177,18 +177,13 @@ def predict_file(
 
     Examples
     --------
-    >>> import tempfile
-    >>> from tsattn.config import DatasetConfig, TrainConfig
-    >>> from tsattn.workflows import resolve_data, train_run
-    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
-    >>> run = tempfile.mkdtemp()
-    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None, plots=False)
-    >>> from pathlib import Path
+    >>> from tsattn.workflows import example_run
+    >>> run = example_run()  # a small finished run in a temporary directory (cnn_attention, one epoch)
     >>> import numpy as np
-    >>> np.save(Path(run) / "new.npy", data.X[:5, 0])  # (n, T): five unlabelled series
-    >>> info = predict_file(run, Path(run) / "new.npy", Path(run) / "preds.csv", progress=False)
-    >>> info["n_series"], (Path(run) / "preds.csv").read_text().splitlines()[0]
+    >>> from tsattn.data import load_npz
+    >>> np.save(run / "new.npy", load_npz(run.parent / "series.npz").X[:5, 0])  # (n, T): five unlabelled series
+    >>> info = predict_file(run, run / "new.npy", run / "preds.csv", progress=False)
+    >>> info["n_series"], (run / "preds.csv").read_text().splitlines()[0]
     (5, 'id,predicted,proba_normal,proba_rectified')
     """
     from ..inference import predict_arrays

@@ -404,13 +404,8 @@ def resume_run(run: str | os.PathLike[str], *, progress: bool = True, verbose: b
 
     Examples
     --------
-    >>> import tempfile
-    >>> from tsattn.config import DatasetConfig, TrainConfig
-    >>> from tsattn.workflows import resolve_data, train_run
-    >>> data, _, source = resolve_data(None, DatasetConfig(num_points=32, dataset_size=60), seed=0)
-    >>> run = tempfile.mkdtemp()
-    >>> _ = train_run(data, TrainConfig(model="cnn_attention", max_epochs=1), run, data_source=source,
-    ...               progress=False, verbose=False, logger=None, plots=False)
+    >>> from tsattn.workflows import example_run
+    >>> run = example_run()  # a small finished run in a temporary directory (cnn_attention, one epoch)
     >>> resume_run(run)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
