@@ -118,7 +118,13 @@ def _train_proc(out, cfg, epochs=40, extra=()):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_ctrl_c_kills,
     )
+
+
+def _ctrl_c_kills():
+    """In the child: SIGINT back to its default, which a runner started as a background job had set to ignore."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.slow
@@ -212,10 +218,15 @@ def test_ctrl_c_during_a_checkpoint_write_waits_for_the_file_to_be_whole(tmp_pat
         time.sleep(0.05)  # a handler that raised would have raised by now
         fh.write(b"second half")
 
-    with pytest.raises(KeyboardInterrupt):
-        atomic_save(tmp_path / "last.ckpt", writer)
+    # Python's own Ctrl-C handler, even where the runner started the tests with SIGINT ignored (a background job)
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            atomic_save(tmp_path / "last.ckpt", writer)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, outer)
     assert (tmp_path / "last.ckpt").read_bytes() == b"first half second half"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 @pytest.mark.slow

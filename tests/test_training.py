@@ -156,3 +156,29 @@ def test_diff_scaling_turns_a_flat_stretch_into_one_value_and_matches_its_torch_
     mask = torch.from_numpy(~np.isnan(X[:, 0, :]))
     torch_out = Scaler("diff", gain=2.0).torch_module()(torch.from_numpy(np.nan_to_num(X)), mask)
     np.testing.assert_allclose(torch_out.numpy(), out, atol=1e-5)
+
+
+def test_the_entropy_penalty_is_zero_on_one_step_one_when_uniform_and_sharpens_the_attention():
+    import torch
+
+    from tsattn import AttentionClassifier
+    from tsattn.training.module import attention_entropy
+
+    one = torch.zeros(1, 10)
+    one[0, 3] = 1.0
+    assert attention_entropy(one).item() == pytest.approx(0.0, abs=1e-6)
+    mask = torch.tensor([[True] * 6 + [False] * 4])
+    padded = torch.tensor([[1 / 6] * 6 + [0.0] * 4])
+    assert attention_entropy(padded, mask).item() == pytest.approx(1.0)  # uniform over the real steps
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 40)).astype(np.float32)
+    y = np.arange(64) % 2
+    X[y == 1, 15:25] += 3.0
+    kw = {"max_epochs": 6, "batch_size": 16, "lr": 5e-3, "ensemble": 1}
+    plain = AttentionClassifier("cnn_attention", attention_smoothing=0.0, **kw).fit(X, y)
+    sharp = AttentionClassifier("cnn_attention", attention_smoothing=0.0, attention_entropy=0.5, **kw).fit(X, y)
+    assert [row["train_attention_penalty"] for row in plain.history_] == [0.0] * len(plain.history_)
+    assert all(row["train_attention_penalty"] > 0 for row in sharp.history_)
+    h_plain = attention_entropy(torch.from_numpy(plain.explain(X))).item()
+    h_sharp = attention_entropy(torch.from_numpy(sharp.explain(X))).item()
+    assert h_sharp < h_plain - 0.05, (h_plain, h_sharp)

@@ -231,6 +231,12 @@ class TrainConfig(_Strict):
         "models; see training.module.attention_variation): spreads attention evenly over an "
         "anomalous stretch instead of piling it on its sharpest edge",
     )
+    attention_entropy: float = Field(
+        0.0,
+        ge=0,
+        description="weight of a penalty on the attention's entropy, in units of log(length) (attention models; see "
+        "training.module.attention_entropy): less weight where the model has no evidence",
+    )
     scaling: Scaling = Field(
         "znorm",
         description="znorm: each series to mean 0, std 1; znorm_level: znorm, plus "
@@ -288,6 +294,7 @@ class Recipe(TypedDict, total=False):
     lr_schedule: Literal["constant", "onecycle", "cosine"]
     grad_clip: float
     attention_smoothing: float
+    attention_entropy: float
     scaling: Scaling
     scaling_gain: float
     scaling_clip: float

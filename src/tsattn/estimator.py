@@ -56,9 +56,12 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     ensemble_below : int, optional
         Train ``ensemble`` networks only on fewer training series than this;
         from this many, one network (0: always). ``None`` takes the recipe's.
-    max_epochs, batch_size, lr, patience, scaling, scaling_gain, attention_smoothing, val_fraction : optional
+    max_epochs, batch_size, lr, patience, scaling, scaling_gain, attention_smoothing, attention_entropy : optional
         Training settings; ``None`` takes the model's recipe
         (``tsattn.training.recipes``), as ``tsattn train`` does.
+    val_fraction : float, optional
+        Sets the validation part that early stopping watches (see :meth:`fit`);
+        ``None`` takes the recipe's.
     scaling_clip : float, optional
         Limit the scaled input to +-``scaling_clip`` standard deviations (0:
         off). ``None`` takes the recipe's, unless ``scaling`` is given: then 0.
@@ -113,6 +116,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         scaling_gain: float | None = None,
         scaling_clip: float | None = None,
         attention_smoothing: float | None = None,
+        attention_entropy: float | None = None,
         val_fraction: float | None = None,
         model_params: dict[str, Any] | None = None,
         nan_policy: str = "error",
@@ -131,6 +135,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.scaling_gain = scaling_gain
         self.scaling_clip = scaling_clip
         self.attention_smoothing = attention_smoothing
+        self.attention_entropy = attention_entropy
         self.val_fraction = val_fraction
         self.model_params = model_params
         self.nan_policy = nan_policy
@@ -175,6 +180,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "scaling_gain": self.scaling_gain,
             "scaling_clip": self.scaling_clip,
             "attention_smoothing": self.attention_smoothing,
+            "attention_entropy": self.attention_entropy,
             "val_fraction": self.val_fraction,
             "seed": int(self.random_state),
             "model_params": hyper,

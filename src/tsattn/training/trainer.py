@@ -420,6 +420,7 @@ def fit(
         weight_decay=config.weight_decay,
         lr_schedule=config.lr_schedule,
         attention_smoothing=config.attention_smoothing,
+        attention_entropy=config.attention_entropy,
     )
     keeper = _BestAndHistory(result, run_dir / "history.csv" if run_dir else None, config_digest)
     ckpt_path = None
