@@ -112,9 +112,10 @@ def test_the_attention_penalty_is_its_own_history_column_and_padding_keeps_zero_
     assert abs(first["train_loss"] - base["train_loss"]) < 0.05, (first, base)
 
 
-def test_a_clipped_scaler_limits_the_input_to_clip_times_gain_and_its_torch_form_agrees():
+def test_a_clipped_scaler_limits_the_input_to_clip_times_gain_and_its_torch_form_agrees(monkeypatch):
     import torch
 
+    from tsattn.training import recipes
     from tsattn.training.pipeline import resolve_train_config
     from tsattn.training.scaling import Scaler
 
@@ -133,7 +134,9 @@ def test_a_clipped_scaler_limits_the_input_to_clip_times_gain_and_its_torch_form
     np.testing.assert_allclose(torch_out.numpy(), out, atol=1e-5)
     assert Scaler.from_dict(scaler.to_dict()).clip == 1.5
     assert Scaler.from_dict({"method": "diff", "gain": 4.0}).clip == 0.0  # a run saved before the clip existed
-    # the recipe's clip belongs to its scaling: an explicit scaling turns it off unless it is given too
+    # a recipe's clip belongs to its scaling: an explicit scaling turns it off unless it is given too
+    monkeypatch.setitem(recipes.RECIPES, "lstm_attention", {**recipes.SEED_TASK_RECIPE, "scaling_clip": 1.5})
+    assert resolve_train_config("lstm_attention").scaling_clip == 1.5
     assert resolve_train_config("lstm_attention", {"scaling": "znorm"}).scaling_clip == 0.0
     assert resolve_train_config("lstm_attention", {"scaling": "znorm", "scaling_clip": 2.0}).scaling_clip == 2.0
 

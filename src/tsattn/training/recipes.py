@@ -21,7 +21,6 @@ SEED_TASK_RECIPE: Recipe = {
     "grad_clip": 1.0,
     "scaling": "diff",
     "scaling_gain": 4.0,
-    "scaling_clip": 1.5,
 }
 
 # min_steps keeps the optimiser-step count of the seed task on small datasets (UCR sets of 20-500
