@@ -26,7 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import git_commit
+from localization import append_row, read_rows, write_result
 
 SEED_CONFIG = HERE.parent.parent / "shared" / "seed" / "default_dataset.json"
 TARGETS = (
@@ -86,7 +86,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "demo_scaling.json")
     args = ap.parse_args()
     log = args.out.with_suffix(".jsonl")
-    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
+    rows = read_rows(log)
     for seed in args.seeds:
         for scaling in args.scalings:
             key = (scaling, seed, args.smoothing, args.clip, args.extra)
@@ -98,16 +98,14 @@ def main() -> None:
                 continue
             row = run(scaling, seed, args.config, args.smoothing, args.clip, args.extra)
             rows.append(row)
-            with log.open("a") as fh:
-                fh.write(json.dumps(row) + "\n")
-            print(json.dumps(row), flush=True)
-    result = {
-        "benchmark": "demo_scaling",
-        "command": "python benchmarks/demo_scaling.py " + " ".join(sys.argv[1:]),
-        "commit": git_commit(),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "targets": TARGETS,
-        "runs": sorted(
+            append_row(log, row)
+    write_result(
+        args.out,
+        "demo_scaling",
+        "demo_scaling.py",
+        sys.argv[1:],
+        targets=TARGETS,
+        runs=sorted(
             rows,
             key=lambda r: (
                 r["scaling"],
@@ -117,9 +115,7 @@ def main() -> None:
                 r["seed"],
             ),
         ),
-    }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import git_commit
+from localization import write_result
 
 CASES = [  # (model, ensemble, channels, length)
     ("inception_attention", 3, 1, 500),
@@ -62,16 +62,14 @@ def main() -> None:
         row["default_over_1024"] = round(rates[default] / rates[1024], 2)
         rows.append(row)
         print(json.dumps(row), flush=True)
-    result = {
-        "benchmark": "inference_batch",
-        "command": "python benchmarks/inference_batch.py " + " ".join(sys.argv[1:]),
-        "commit": git_commit(),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "torch_threads": torch.get_num_threads(),
-        "rows": rows,
-    }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(
+        args.out,
+        "inference_batch",
+        "inference_batch.py",
+        sys.argv[1:],
+        torch_threads=torch.get_num_threads(),
+        rows=rows,
+    )
 
 
 if __name__ == "__main__":

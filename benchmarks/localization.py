@@ -42,6 +42,31 @@ def git_commit() -> str:
     return r.stdout.strip() or "unknown"
 
 
+def read_rows(log: Path) -> list[dict]:
+    """The rows a benchmark's ``.jsonl`` log holds (one finished run each), or none before its first run."""
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
+
+
+def append_row(log: Path, row: dict) -> None:
+    """Append one finished run to the ``.jsonl`` log, so a stop loses nothing, and print it."""
+    with log.open("a") as fh:
+        fh.write(json.dumps(row) + "\n")
+    print(json.dumps(row), flush=True)
+
+
+def write_result(out: Path, benchmark: str, script: str, argv: list[str], **fields: object) -> None:
+    """Write a benchmark's results file: its name, the command that made it, the commit and date, then ``fields``."""
+    result = {
+        "benchmark": benchmark,
+        "command": f"python benchmarks/{script} " + " ".join(argv),
+        "commit": git_commit(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        **fields,
+    }
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=Path, required=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import git_commit
+from localization import append_row, read_rows, write_result
 
 SEED_CONFIG = HERE.parent.parent / "shared" / "seed" / "default_dataset.json"
 
@@ -67,26 +67,22 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "seed_budget.json")
     args = ap.parse_args()
     log = args.out.with_suffix(".jsonl")
-    rows = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+    rows = read_rows(log)
     for steps in args.max_steps:
         key = (steps, args.seed, args.overrides)
         if any((r["max_steps"], r["seed"], r.get("overrides", {})) == key for r in rows):
             continue
         row = run(steps, args.seed, args.config, args.overrides)
         rows.append(row)
-        with log.open("a") as fh:
-            fh.write(json.dumps(row) + "\n")
-        print(json.dumps(row), flush=True)
-    result = {
-        "benchmark": "seed_budget",
-        "command": "python benchmarks/seed_budget.py " + " ".join(sys.argv[1:]),
-        "commit": git_commit(),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "target": "seed config: accuracy >= 0.999 in <= 120 s (issue 27)",
-        "runs": sorted(rows, key=lambda r: (json.dumps(r.get("overrides", {})), r["seed"], -r["max_steps"])),
-    }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+        append_row(log, row)
+    write_result(
+        args.out,
+        "seed_budget",
+        "seed_budget.py",
+        sys.argv[1:],
+        target="seed config: accuracy >= 0.999 in <= 120 s (issue 27)",
+        runs=sorted(rows, key=lambda r: (json.dumps(r.get("overrides", {})), r["seed"], -r["max_steps"])),
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import git_commit
+from localization import append_row, read_rows, write_result
 
 SEED_CONFIG = HERE.parent.parent / "shared" / "seed" / "default_dataset.json"
 
@@ -51,25 +51,21 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "seed_config_wall.json")
     args = ap.parse_args()
     log = args.out.with_suffix(".jsonl")
-    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
+    rows = read_rows(log)
     for seed in args.seeds:
         if any(r["seed"] == seed for r in rows):
             continue
         row = run(seed, args.config)
         rows.append(row)
-        with log.open("a") as fh:
-            fh.write(json.dumps(row) + "\n")
-        print(json.dumps(row), flush=True)
-    result = {
-        "benchmark": "seed_config_wall",
-        "command": "python benchmarks/seed_config_wall.py " + " ".join(sys.argv[1:]),
-        "commit": git_commit(),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "target": "tsattn train --config <seed config>, defaults: accuracy >= 0.999 in <= 120 s (issue 27)",
-        "runs": sorted(rows, key=lambda r: r["seed"]),
-    }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+        append_row(log, row)
+    write_result(
+        args.out,
+        "seed_config_wall",
+        "seed_config_wall.py",
+        sys.argv[1:],
+        target="tsattn train --config <seed config>, defaults: accuracy >= 0.999 in <= 120 s (issue 27)",
+        runs=sorted(rows, key=lambda r: r["seed"]),
+    )
 
 
 if __name__ == "__main__":

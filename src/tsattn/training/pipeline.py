@@ -35,6 +35,15 @@ __all__ = ["Prepared", "for_training_size", "prepare", "resolve_train_config", "
 Batch = Callable[[np.ndarray], np.ndarray]
 
 
+#: A setting given explicitly turns off the recipe's rules that would change it, unless they are given too: the
+#: step bounds change the epoch budget, the training-size rule the ensemble, and a clip belongs to its scaling.
+EXPLICIT_TURNS_OFF: dict[str, dict[str, Any]] = {
+    "max_epochs": {"min_steps": 0, "max_steps": 0},
+    "ensemble": {"ensemble_below": 0},
+    "scaling": {"scaling_clip": 0.0},
+}
+
+
 def resolve_train_config(model: str | type[Any], given: Mapping[str, Any] | None = None) -> TrainConfig:
     """The training settings of ``model``: its recipe, with every setting in ``given`` that is not ``None`` over it.
 
@@ -71,13 +80,9 @@ def resolve_train_config(model: str | type[Any], given: Mapping[str, Any] | None
     values: dict[str, Any] = {**recipe, **given}
     if "model_params" in given:  # a hyperparameter given is set over the recipe's, not instead of all of them
         values["model_params"] = {**recipe.get("model_params", {}), **given["model_params"]}
-    for bound in ("min_steps", "max_steps"):  # an explicit epoch budget is kept as given
-        if "max_epochs" in given and bound not in given:
-            values[bound] = 0
-    if "ensemble" in given and "ensemble_below" not in given:  # so is an explicit ensemble
-        values["ensemble_below"] = 0
-    if "scaling" in given and "scaling_clip" not in given:  # and an explicit scaling: the clip was set for another
-        values["scaling_clip"] = 0.0
+    for setting, recipe_rules in EXPLICIT_TURNS_OFF.items():  # a setting given is kept as given
+        if setting in given:
+            values |= {rule: off for rule, off in recipe_rules.items() if rule not in given}
     values["model"] = name
     return TrainConfig.from_dict(values, source=PARAMETERS)
 
