@@ -220,3 +220,22 @@ def test_install_hints_pin_each_extra_as_constraints_txt_does():
         for p in hint:
             name, version = p.split("==")
             assert pins[name] == version, (extra, p, pins.get(name))
+
+
+def test_a_data_spec_reads_its_file_with_its_reader_options_and_refuses_a_config_beside_a_file(tmp_path):
+    from tsattn.workflows import DataSpec
+
+    rng = np.random.default_rng(0)
+    rows = ["unit,y," + ",".join(f"t{i}" for i in range(8))]
+    values = rng.normal(size=(6, 8))
+    rows += [f"{100 + i},{'ab'[i % 2]}," + ",".join(f"{v:.6f}" for v in values[i]) for i in range(6)]
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join(rows) + "\n")
+    data, test, source = DataSpec(str(path), reader={"id_column": "unit", "label_column": "y"}).resolve(seed=0)
+    assert test is None and data.X.shape == (6, 1, 8)  # the id column is never a time step
+    np.testing.assert_allclose(data.X[:, 0, :], values, atol=1e-6)
+    assert source["kind"] == "file" and source["reader"] == {"id_column": "unit", "label_column": "y"}
+    config = tmp_path / "cfg.json"
+    config.write_text("{}")
+    with pytest.raises(DataError, match=r"^config: give a dataset config or a data file, not both; got "):
+        DataSpec(str(path), config).resolve(seed=0)

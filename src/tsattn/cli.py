@@ -4,6 +4,13 @@ Each command parses its options, calls one workflow and prints what it
 returned. Library errors name Python parameters; :func:`_guard` shows them
 with flag names and exits with code 2, never a traceback.
 
+Every flag is one parameter of its command, as Typer declares flags: the
+signature is the command's surface (each flag's type, default and help), so
+``train`` has one parameter per flag. The command hands the workflow typed
+objects, not the loose flags: the training settings the user gave (a partial
+:class:`~tsattn.config.TrainConfig`, resolved over the model's recipe by the
+workflow) and a :class:`~tsattn.workflows.DataSpec` for the data.
+
 Heavy libraries (torch, Lightning, scikit-learn, matplotlib) are imported
 inside the commands, so ``tsattn --help`` answers at once.
 """
@@ -22,7 +29,7 @@ from ._defaults import DEFAULT_MODEL
 from ._errors import TsattnError, as_flags
 
 if TYPE_CHECKING:
-    from .data import SeriesDataset
+    from .workflows import DataSpec
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -292,40 +299,26 @@ def train(
         "nan_policy": nan_policy,
         "model_params": _model_params(model_param),
     }
+    from .workflows import DataSpec
+
     reader = _reader(label_column, id_column, time_column, value_column, channel_column, variable_length)
-    _train(
-        model, options, out, config=config, data=data, quiet=quiet, test_data=test_data, reader=reader, logger=logger
-    )
+    _train(model, options, out, DataSpec(data, config, test_data, reader), quiet=quiet, logger=logger)
 
 
 def _train(
     model: str,
     given: dict[str, Any],
     out: Path,
+    data: DataSpec,
     *,
-    config: Path | None,
-    data: str | None,
     quiet: bool,
-    test_data: Path | None = None,
-    reader: dict[str, Any] | None = None,
     logger: str = "csv",
     replace: bool = False,
 ) -> dict[str, Any]:
     """:func:`~tsattn.workflows.train.train_command`, and the line that says where the run went."""
     from .workflows import train_command
 
-    m = train_command(
-        model,
-        given,
-        out,
-        config=config,
-        data=data,
-        test_data=test_data,
-        reader=reader,
-        quiet=quiet,
-        logger=logger,
-        replace=replace,
-    )
+    m = train_command(model, given, out, data, quiet=quiet, logger=logger, replace=replace)
     if m:  # --quiet silences progress and the report, never where the run went
         typer.echo(
             f"{'' if quiet else chr(10)}Run saved in {out}/ ({m['epochs_run']} epochs, best epoch "
@@ -470,9 +463,11 @@ def demo(
     """The whole tutorial in one command: generate, train lstm_attention, report, plot attention."""
     import time
 
+    from .workflows import DataSpec
+
     t = time.perf_counter()
     # the seed task's recipe, whole; the tutorial re-runs in place
-    m = _train("lstm_attention", {"seed": seed}, out, config=None, data=None, quiet=quiet, replace=True)
+    m = _train("lstm_attention", {"seed": seed}, out, DataSpec(), quiet=quiet, replace=True)
     typer.echo(
         f"\nDemo done in {time.perf_counter() - t:.1f} s: accuracy {m['accuracy']:.4f}, "
         f"ROC AUC {m['roc_auc']:.4f}.\nLook at {out}/attention.png and {out}/curves.png."
@@ -517,6 +512,7 @@ def benchmark(
     quiet: bool = typer.Option(False, "--quiet", help="status lines only, no progress bars"),
 ) -> None:
     """Train several models on the same split; compare accuracy, speed, memory and size."""
+    from .workflows import DataSpec
     from .workflows.benchmark import check_benchmark, markdown_table, run_benchmark
 
     if config is not None and data is not None:
@@ -527,27 +523,12 @@ def benchmark(
     overrides = {"max_epochs": max_epochs, "ensemble": ensemble, "scaling": scaling}
     check_benchmark(names, seed, overrides)  # unknown models or bad settings fail before any data are made
     reader = _reader(label_column, id_column, time_column, value_column, channel_column, variable_length)
-    ds, test_ds, source = _load(config, data, seed, test_data=test_data, reader=reader)
+    ds, test_ds, source = DataSpec(data, config, test_data, reader).resolve(seed)
     result = run_benchmark(
         ds, names, seed, out, test_data=test_ds, data_source=source, overrides=overrides or None, progress=not quiet
     )
     typer.echo("\n" + markdown_table(result))
     typer.echo(f"Wrote {out}/benchmark.json, benchmark.md and benchmark.png")
-
-
-def _load(
-    config: Path | None,
-    data: str | None,
-    seed: int,
-    *,
-    test_data: Path | None = None,
-    reader: dict[str, Any] | None = None,
-) -> tuple[SeriesDataset, SeriesDataset | None, dict[str, Any]]:
-    from .config import load_dataset_config
-    from .workflows import resolve_data
-
-    cfg = load_dataset_config(config) if config is not None else None
-    return resolve_data(data, cfg, seed, test_data=str(test_data) if test_data else None, **(reader or {}))
 
 
 @app.command(epilog="Example: tsattn predict --run runs/demo --data new.npy --out preds.csv --with-attention")

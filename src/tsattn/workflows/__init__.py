@@ -8,13 +8,14 @@ that name the Python parameter at fault.
 
 from __future__ import annotations
 
-from ._data import load_data, resolve_data
+from ._data import DataSpec, load_data, resolve_data
 from .evaluate import evaluate_run
 from .examples import example_run
 from .explain import explain_run, locate_run, relevance_report
 from .train import resume_run, train_command, train_run
 
 __all__ = [
+    "DataSpec",
     "evaluate_run",
     "example_run",
     "explain_run",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from ..config import DatasetConfig
 from ..data import SeriesDataset, generate
 from ..run import RunConfig
 
-__all__ = ["check_compatible", "data_source", "load_data", "resolve_data", "split_part"]
+__all__ = ["DataSpec", "check_compatible", "data_source", "load_data", "resolve_data", "split_part"]
 
 
 def load_data(
@@ -80,6 +82,37 @@ def resolve_data(
         return ds, test, source
     cfg = dataset_config or DatasetConfig()
     return generate(cfg, seed=seed), None, {"kind": "synthetic", "dataset_config": cfg.model_dump(), "seed": seed}
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where a command's data come from, as the user named them: a file or ``ucr:<Name>`` (``data``), or a
+    dataset config file to generate from (``config``; neither: the seed's config); a separate test file; and
+    the reader's options (CSV/Parquet column names, ``variable_length``).
+
+    Examples
+    --------
+    >>> data, test, source = DataSpec("ucr:GunPoint").resolve(seed=0)
+    >>> data.X.shape, test.X.shape, source
+    ((50, 1, 150), (150, 1, 150), {'kind': 'named', 'name': 'GunPoint'})
+    """
+
+    data: str | None = None
+    config: str | os.PathLike[str] | None = None
+    test_data: str | os.PathLike[str] | None = None
+    reader: Mapping[str, Any] = field(default_factory=dict)
+
+    def resolve(self, seed: int) -> tuple[SeriesDataset, SeriesDataset | None, dict[str, Any]]:
+        """``(data, test data or None, data source record)``, as :func:`resolve_data`."""
+        from ..config import load_dataset_config
+
+        if self.config is not None and self.data is not None:
+            raise DataError(
+                f"config: give a dataset config or a data file, not both; got {self.config!r} and {self.data!r}"
+            )
+        dataset_config = load_dataset_config(self.config) if self.config is not None else None
+        test = os.fspath(self.test_data) if self.test_data else None
+        return resolve_data(self.data, dataset_config, seed, test_data=test, **self.reader)
 
 
 def data_source(config: RunConfig) -> tuple[SeriesDataset, SeriesDataset | None]:

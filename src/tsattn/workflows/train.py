@@ -17,7 +17,7 @@ from ..config import TrainConfig
 from ..data import SeriesDataset
 from ..training.pipeline import Prepared
 from ..training.trainer import FitResult, budget_summary
-from ._data import data_source, split_part
+from ._data import DataSpec, data_source, split_part
 from .evaluate import evaluate_run
 
 __all__ = ["check_new_run", "resume_run", "train_command", "train_run"]
@@ -27,29 +27,22 @@ def train_command(
     model: str,
     given: dict[str, Any],
     out: Path,
+    data: DataSpec,
     *,
-    config: str | os.PathLike[str] | None = None,
-    data: str | None = None,
-    test_data: str | os.PathLike[str] | None = None,
-    reader: dict[str, Any] | None = None,
     quiet: bool = False,
     logger: str | None = "csv",
     replace: bool = False,
 ) -> dict[str, Any]:
     """``tsattn train`` (and ``demo``) from the options as given: the model's recipe with ``given`` over it, the
-    data from a dataset ``config`` file or a ``data`` file, then :func:`train_run`. The CLI parses; this decides.
+    data that ``data`` names, then :func:`train_run`. The CLI parses; this decides.
     """
-    from ..config import load_dataset_config
     from ..training.pipeline import resolve_train_config
     from ..training.trainer import global_rank
-    from ._data import resolve_data
 
     tc = resolve_train_config(model, given)
     if not replace and global_rank() == 0:  # DDP's other ranks start after rank 0 has written the run's config
         check_new_run(out)
-    dataset_config = load_dataset_config(config) if config is not None else None
-    test = os.fspath(test_data) if test_data else None
-    ds, test_ds, source = resolve_data(data, dataset_config, tc.seed, test_data=test, **(reader or {}))
+    ds, test_ds, source = data.resolve(tc.seed)
     return train_run(
         ds,
         tc,
