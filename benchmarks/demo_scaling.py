@@ -12,6 +12,8 @@ One JSON line per finished run goes to the ``.jsonl`` beside ``--out``; a rerun 
 (an explicit ``--scaling`` turns the recipe's clip off, so without ``--clip`` a run is unclipped); rows record
 both. ``--scalings recipe`` passes no ``--scaling``: the seed recipe whole, as ``tsattn demo`` trains; every
 row records the scaler in force. Rows from before the clip existed were unclipped (``scaling_clip`` 0).
+Rows since span rules record the rule chosen on the validation split (``span_rule``) and, beside the span IoU
+under it, the IoU of the same attention under mass windows alone (``span_iou_mass_windows``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import append_row, read_rows, write_result
+from localization import append_row, mass_window_iou, read_rows, write_result
 
 SEED_CONFIG = HERE.parent.parent / "shared" / "seed" / "default_dataset.json"
 TARGETS = (
@@ -54,6 +56,7 @@ def run(
         wall = time.perf_counter() - t
         m = json.loads((out / "metrics.json").read_text())
         scaler = json.loads((out / "config.json").read_text())["scaler"]
+        mass_windows = mass_window_iou(out)
     loc = m.get("localization", {})
     faith = (m.get("faithfulness") or {}).get("attention", {})
     return {
@@ -69,6 +72,8 @@ def run(
         "train_seconds": round(m["train_seconds"], 1),
         "epochs": m.get("epochs_run"),
         "localization": {k: v for k, v in loc.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+        "span_rule": loc.get("span_rule"),
+        "span_iou_mass_windows": mass_windows,  # the same attention under the span rule before span rules
         "attention_deletion_gain": faith.get("deletion_gain"),
         "attention_aopcr_normalized": faith.get("aopcr_normalized"),
         "phases": {k: round(v, 1) for k, v in (m.get("phases") or {}).items() if v is not None},

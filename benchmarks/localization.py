@@ -67,6 +67,34 @@ def write_result(out: Path, benchmark: str, script: str, argv: list[str], **fiel
     print(f"wrote {out}")
 
 
+def mass_window_iou(run: Path) -> float | None:
+    """The test split's mean span IoU of the attention under the span rule before span rules: the shortest window
+    holding a mass of the relevance, the mass chosen on the validation split, no averaging. ``None`` where the
+    run's data have no true segments or its network no attention."""
+    import numpy as np
+
+    from tsattn import run as rundir
+    from tsattn.evaluation.explain import explain
+    from tsattn.evaluation.localization import choose_mass, span_iou, spans_from_mass
+    from tsattn.workflows._data import data_source, split_part
+
+    loaded = rundir.load_run(run)
+    if not getattr(loaded.net, "has_attention", True):
+        return None
+    full, _ = data_source(loaded.config)
+    if not full.has_segments:
+        return None
+    parts = []
+    for part in ("val", "test"):
+        ds = full.subset(split_part(Path(run) / rundir.SPLIT, part))
+        keep = ds.extras["segment_start"] >= 0
+        R = explain(loaded, np.asarray(ds.X[keep], np.float32), method="attention")
+        parts.append((R, ds.extras["segment_start"][keep], ds.extras["segment_end"][keep]))
+    (Rv, sv, ev), (Rt, st, et) = parts
+    mass, _ = choose_mass(Rv, sv, ev)
+    return float(np.mean(span_iou(spans_from_mass(Rt, mass), st, et)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=Path, required=True)

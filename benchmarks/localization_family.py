@@ -41,7 +41,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import git_commit
+from localization import git_commit, mass_window_iou
 
 from tsattn.evaluation.faithfulness import GAINS
 from tsattn.evaluation.faithfulness import SCORES as FAITH_SCORES
@@ -170,6 +170,8 @@ def run_one(config: dict, model: str, seed: int, work: Path, max_epochs: int | N
         "T": config["num_points"],
     }
     row |= {k: loc.get(k) for k in LOC_SCORES}
+    row["span_rule"] = loc.get("span_rule")
+    row["span_iou_mass_windows"] = mass_window_iou(out)  # the same attention under the span rule before span rules
     if isinstance(loc.get("class_map"), dict):
         row |= {f"class_map_{k}": loc["class_map"].get(k) for k in LOC_SCORES}
     keys = (*GAINS, *FAITH_SCORES, *(f"random_{k}" for k in FAITH_SCORES), *AOPCR_KEYS)
@@ -186,7 +188,7 @@ def summarize(rows: list[dict]) -> dict:
         mine = [r for r in rows if r["model"] == model]
         s: dict = {"runs": len(mine)}
         for prefix in ("", "class_map_"):
-            for key in ("accuracy", "pointing_game", "mass_inside", "span_iou"):
+            for key in ("accuracy", "pointing_game", "mass_inside", "span_iou", "span_iou_mass_windows"):
                 vals = [r[prefix + key] for r in mine if r.get(prefix + key) is not None]
                 if vals and (prefix == "" or key != "accuracy"):
                     s[prefix + key] = {"median": float(np.median(vals)), "worst": float(min(vals))}

@@ -438,16 +438,21 @@ def locate(
     out: Path = typer.Option(..., "--out", help="output CSV: one predicted span per series"),
     method: str = typer.Option("attention", "--method", help=METHOD_HELP),
     mass: float | None = typer.Option(
-        None, "--mass", help="share of relevance a span holds [default: chosen on the run's validation split]"
+        None,
+        "--mass",
+        help="each span is the shortest window holding this share of the relevance [default: the span rule chosen "
+        "on the run's validation split where it has true segments, else 0.9]",
     ),
 ) -> None:
     """Turn relevance into anomaly spans (start, end) per series: a localizer trained on labels alone."""
     from .workflows import locate_run
 
     s = locate_run(run, data, out, method=method, mass=mass)
+    from .evaluation.localization import SpanRule
+
     typer.echo(
-        f"Wrote {s['n_series']} spans to {out} ({s['method']}; each the shortest window holding "
-        f"{s['mass']:.0%} of the relevance, {s['mass_source']})"
+        f"Wrote {s['n_series']} spans to {out} ({s['method']}; each {SpanRule.from_dict(s['rule']).describe()}, "
+        f"{s['rule_source']})"
     )
     if "mean_iou" in s:
         typer.echo(f"Mean IoU with the true segments: {s['mean_iou']:.4f} over {s['n_with_segment']} anomalous series")

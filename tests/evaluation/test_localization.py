@@ -1,14 +1,22 @@
+import re
+
 import numpy as np
 import pytest
 
 from tsattn.evaluation.localization import (
+    SpanRule,
     choose_mass,
+    choose_span_rule,
+    format_localization,
     localization_scores,
     mass_inside,
     pointing_game,
     shift,
+    smooth_relevance,
     span_iou,
+    span_rule_of,
     spans_from_mass,
+    spans_from_peak,
 )
 
 T = 100
@@ -66,7 +74,7 @@ def test_pointing_game_tolerance_is_one_percent_of_T_each_side():
 
 
 def test_no_segment_gives_nan():
-    s = localization_scores(np.ones((2, T)), np.array([-1, -1]), np.array([-1, -1]), span_mass=0.9)
+    s = localization_scores(np.ones((2, T)), np.array([-1, -1]), np.array([-1, -1]), span_rule=SpanRule("mass", 0.9))
     assert s["n_series"] == 0
     assert np.isnan(s["pointing_game"]) and np.isnan(s["mass_inside"]) and np.isnan(s["shift_median"])
 
@@ -111,3 +119,60 @@ def test_randomization_sanity_check_on_a_tiny_model(tmp_path):
         assert trained["mass_inside"] > trained["uniform_mass"] + margin, method
         assert randomized["mass_inside"] < trained["mass_inside"] - margin, method
     assert report["n_series"] > 20
+
+
+def test_a_peak_span_is_the_run_of_steps_above_the_level_that_holds_the_peak():
+    R = np.zeros((2, T))
+    R[0, 10:20] = 0.6  # a strong stretch cut off from the peak by a gap
+    R[0, 30:45] = 0.5
+    R[0, 37] = 1.0
+    R[1, 70:80] = 1.0  # a plateau: its first step is the peak
+    np.testing.assert_array_equal(spans_from_peak(R, 0.4), [[30, 45], [70, 80]])
+    np.testing.assert_array_equal(spans_from_peak(R, 0.55), [[37, 38], [70, 80]])
+    np.testing.assert_array_equal(spans_from_peak(np.ones((1, T)), 1.0), [[0, T]])
+
+
+def test_smoothing_is_a_centred_moving_average_over_the_steps_there_are():
+    rng = np.random.default_rng(0)
+    R = rng.random((3, T))
+    np.testing.assert_array_equal(smooth_relevance(R, 1), R)
+    S = smooth_relevance(R, 5)
+    np.testing.assert_allclose(S[:, 10], R[:, 8:13].mean(1))
+    np.testing.assert_allclose(S[:, 0], R[:, 0:3].mean(1))  # at the start: the three steps there are
+    np.testing.assert_allclose(S[:, -1], R[:, -3:].mean(1))
+    np.testing.assert_allclose(smooth_relevance(R, 4)[:, 10], R[:, 8:12].mean(1))  # even: one more step before
+
+
+def test_the_span_rule_is_chosen_by_iou_and_the_simpler_rule_wins_a_tie():
+    start, end = np.array([40]), np.array([60])
+    ends = np.zeros((1, T))
+    ends[0, 40] = ends[0, 59] = 0.5  # relevance at the segment's two ends: only a mass window spans both
+    rule, iou = choose_span_rule(ends, start, end)
+    assert (rule.kind, rule.width, iou) == ("mass", 1, pytest.approx(1.0))
+    stray = np.zeros((1, T))
+    stray[0, 40:60] = 1.0
+    stray[0, :30] = 0.8  # more relevance outside the segment than inside, all of it lower than inside
+    rule, iou = choose_span_rule(stray, start, end)
+    assert rule.kind == "peak" and iou == pytest.approx(1.0)
+    assert choose_mass(stray, start, end)[1] < 0.8  # what mass windows alone reach
+    noisy = np.zeros((1, T))
+    noisy[0, 40:60:2] = 1.0  # every other step: averaging over 3 steps closes the gaps
+    rule, iou = choose_span_rule(noisy, start, end)
+    assert iou > 0.9
+    np.testing.assert_array_equal(SpanRule.from_dict(rule.to_dict()).spans(noisy), rule.spans(noisy))
+
+
+def test_a_span_rule_refuses_bad_settings_in_one_line_and_old_metrics_blocks_still_read():
+    from tsattn import ConfigError
+
+    for kwargs, message in [
+        ({"kind": "window"}, "kind: must be one of mass, peak; got 'window'"),
+        ({"level": 0.0}, "level: must be in (0, 1]; got 0.0"),
+        ({"width": 0}, "width: must be a whole number of steps, at least 1; got 0"),
+    ]:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            SpanRule(**kwargs)
+    assert span_rule_of({"span_mass": 0.8, "span_mass_chosen_on": "validation data"}) == SpanRule("mass", 0.8, 1)
+    block = localization_scores(np.eye(T)[:2], np.array([0, 1]), np.array([5, 6]), span_rule=SpanRule("peak", 0.5, 3))
+    assert span_rule_of(block) == SpanRule("peak", 0.5, 3) and block["span_rule_chosen_on"] == "validation data"
+    assert "after averaging over 3 steps" in format_localization(block)

@@ -196,14 +196,13 @@ def _plot(
         plot_confusion_matrix(m["confusion_matrix"], loaded.class_names, dest / "confusion_matrix.png")
     if att is None:
         return
-    from ..evaluation.localization import spans_from_mass
+    from ..evaluation.localization import span_rule_of
     from ..evaluation.plots import plot_attention_examples, plot_gallery
 
     pred = proba.argmax(1)
     seg: dict[str, Any] = {"segment_start": ds.extras.get("segment_start"), "segment_end": ds.extras.get("segment_end")}
     plot_attention_examples(ds.X, att, ds.y, pred, loaded.class_names, dest / "attention.png", ids=ids, **seg)
-    span_mass = m.get("localization", {}).get("span_mass", 0.9)
-    spans = spans_from_mass(att, span_mass)
+    spans = span_rule_of(m.get("localization")).spans(att)
     plot_gallery(ds.X, att, ds.y, pred, loaded.class_names, dest / "gallery.png", spans=spans, ids=ids, **seg)
 
 
@@ -399,20 +398,20 @@ def _chunked_proba(
 def _localization(
     loaded: rundir.LoadedRun, att: np.ndarray, ds: SeriesDataset, val_ds: SeriesDataset | None
 ) -> dict[str, Any]:
-    """Score the attention (and a conjunctive model's class map) against the true segments; each map's span mass
-    comes from validation data."""
+    """Score the attention (and a conjunctive model's class map) against the true segments; each map's span rule
+    is chosen on validation data."""
     from ..evaluation.explain import explain, has_class_map
-    from ..evaluation.localization import choose_mass, localization_scores
+    from ..evaluation.localization import choose_span_rule, localization_scores
 
     has_val = val_ds is not None and val_ds.has_segments and (val_ds.extras["segment_start"] >= 0).any()
 
     def scored(method: str, R: np.ndarray) -> dict[str, Any]:
-        span_mass = None
+        span_rule = None
         if has_val:
             assert val_ds is not None
             R_val = explain(loaded, np.asarray(val_ds.X, np.float32), method=method, lengths=val_ds.lengths)
-            span_mass, _ = choose_mass(R_val, val_ds.extras["segment_start"], val_ds.extras["segment_end"])
-        return localization_scores(R, ds.extras["segment_start"], ds.extras["segment_end"], span_mass=span_mass)
+            span_rule, _ = choose_span_rule(R_val, val_ds.extras["segment_start"], val_ds.extras["segment_end"])
+        return localization_scores(R, ds.extras["segment_start"], ds.extras["segment_end"], span_rule=span_rule)
 
     scores = scored("attention", att)
     scores["relevance"] = "attention"

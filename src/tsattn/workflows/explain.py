@@ -112,24 +112,26 @@ def locate_run(
 ) -> dict[str, Any]:
     """Turn relevance into one predicted anomaly span per series and write them as CSV.
 
-    A span is the shortest window holding ``mass`` of the series' relevance;
-    ``mass`` is chosen on the run's validation split when that has true
-    segments, else 0.9, unless given. Returns a summary with the mass and,
-    where ``data`` has true segments, the mean IoU over its anomalous series.
+    The span rule (:class:`~tsattn.evaluation.localization.SpanRule`) is chosen
+    on the run's validation split when that has true segments; else, or when
+    ``mass`` is given, a span is the shortest window holding ``mass`` (by
+    default 0.9) of the series' relevance. Returns a summary with the rule
+    and, where ``data`` has true segments, the mean IoU over its anomalous
+    series.
 
     Examples
     --------
     >>> from tsattn.workflows import example_run
     >>> run = example_run()  # a small finished run in a temporary directory (cnn_attention, one epoch)
     >>> summary = locate_run(run, run.parent / "series.npz", run / "spans.csv")
-    >>> summary["n_series"], summary["mass_source"]
+    >>> summary["n_series"], summary["rule_source"]
     (60, 'validation split')
     """
     import csv
     import io
 
     from ..evaluation.explain import explain
-    from ..evaluation.localization import choose_mass, span_iou, spans_from_mass
+    from ..evaluation.localization import SpanRule, choose_span_rule, span_iou
 
     loaded = rundir.load_run(run)
     ds = read_with_contract(data, loaded.config.data.to_json(), require_labels=False)
@@ -137,9 +139,11 @@ def locate_run(
     if ds.lengths is not None:
         raise DataError("data: locate takes series of one length")
     check_finite(ds.X, what="data")
-    source = "given"
+    if mass is not None and not 0 < mass <= 1:
+        raise DataError(f"mass: must be in (0, 1] (the share of relevance a span holds); got {mass}")
+    rule, source = SpanRule("mass", 0.9 if mass is None else mass), "given"
     if mass is None:
-        mass, source = 0.9, "default"
+        source = "default"
         split_path = Path(run) / rundir.SPLIT
         if loaded.config.data.kind in ("synthetic", "file") and split_path.is_file():
             try:
@@ -152,12 +156,10 @@ def locate_run(
                 keep = vds.extras["segment_start"] >= 0
                 if keep.any():
                     R = explain(loaded, vds.X[keep], method=method)
-                    mass, _ = choose_mass(R, vds.extras["segment_start"][keep], vds.extras["segment_end"][keep])
+                    rule, _ = choose_span_rule(R, vds.extras["segment_start"][keep], vds.extras["segment_end"][keep])
                     source = "validation split"
-    elif not 0 < mass <= 1:
-        raise DataError(f"mass: must be in (0, 1] (the share of relevance a span holds); got {mass}")
     R = explain(loaded, ds.X, method=method)
-    spans = spans_from_mass(R, mass)
+    spans = rule.spans(R)
     proba = loaded.predict_proba(ds.X)
     pred = proba.argmax(1)
     buf = io.StringIO()
@@ -178,7 +180,7 @@ def locate_run(
             k += s >= 0
         w.writerow(row)
     atomic_write_text(out, buf.getvalue())
-    summary = {"mass": float(mass), "mass_source": source, "method": method, "n_series": len(ds)}
+    summary = {"rule": rule.to_dict(), "rule_source": source, "method": method, "n_series": len(ds)}
     if truth and len(ious):
         summary["mean_iou"] = float(np.mean(ious))
         summary["n_with_segment"] = len(ious)
@@ -197,7 +199,7 @@ def relevance_report(
 
     With ``sanity``, each method is scored again after the network's weights
     are randomized (Adebayo et al., 2018): an explanation that keeps its scores
-    then is not explaining the model. Span masses come from the validation split.
+    then is not explaining the model. Span rules are chosen on the validation split.
 
     Examples
     --------
@@ -208,7 +210,7 @@ def relevance_report(
     ['auprc', 'mass_inside', 'n_series']
     """
     from ..evaluation.explain import explain, randomized_copy
-    from ..evaluation.localization import choose_mass, localization_scores
+    from ..evaluation.localization import choose_span_rule, localization_scores
     from ..run import LoadedRun
 
     loaded = rundir.load_run(run)
@@ -233,6 +235,8 @@ def relevance_report(
             continue
         report["methods"][method] = {}
         for label, m in models.items():
-            q, _ = choose_mass(explain(m, Xv, method=method), sv, ev)
-            report["methods"][method][label] = localization_scores(explain(m, Xt, method=method), st, et, span_mass=q)
+            rule, _ = choose_span_rule(explain(m, Xv, method=method), sv, ev)
+            report["methods"][method][label] = localization_scores(
+                explain(m, Xt, method=method), st, et, span_rule=rule
+            )
     return report
