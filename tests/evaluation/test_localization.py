@@ -156,7 +156,7 @@ def test_the_span_rule_is_chosen_by_iou_and_the_simpler_rule_wins_a_tie():
     assert rule.kind == "peak" and iou == pytest.approx(1.0)
     assert choose_mass(stray, start, end)[1] < 0.8  # what mass windows alone reach
     noisy = np.zeros((1, T))
-    noisy[0, 40:60:2] = 1.0  # every other step: averaging over 3 steps closes the gaps
+    noisy[0, 40:60:2] = 1.0  # every other step: the peak run alone would be one step
     rule, iou = choose_span_rule(noisy, start, end)
     assert iou > 0.9
     np.testing.assert_array_equal(SpanRule.from_dict(rule.to_dict()).spans(noisy), rule.spans(noisy))

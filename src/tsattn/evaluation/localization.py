@@ -179,7 +179,13 @@ def smooth_relevance(R: np.ndarray, width: int) -> np.ndarray:
 #: How a span is taken: ``mass``, the shortest window holding ``level`` of the relevance
 #: (:func:`spans_from_mass`); ``peak``, the steps around the peak at ``level`` x the peak or more
 #: (:func:`spans_from_peak`).
-SPAN_KINDS = ("mass", "peak")
+SPANS = {"mass": spans_from_mass, "peak": spans_from_peak}
+SPAN_KINDS = tuple(SPANS)
+#: The levels :func:`choose_span_rule` tries for each kind (:func:`choose_mass`: the mass levels).
+LEVELS = {
+    "mass": [round(float(q), 3) for q in np.linspace(0.5, 0.99, 15)],
+    "peak": [0.01, 0.02, *(round(0.05 * k, 2) for k in range(1, 19))],
+}
 
 
 @dataclass(frozen=True)
@@ -212,8 +218,7 @@ class SpanRule:
 
     def spans(self, R: np.ndarray) -> np.ndarray:
         """``(n, 2)`` spans ``[start, end)`` of the relevance ``R`` ``(n, T)``."""
-        S = smooth_relevance(R, int(self.width))
-        return spans_from_mass(S, self.level) if self.kind == "mass" else spans_from_peak(S, self.level)
+        return SPANS[self.kind](smooth_relevance(R, int(self.width)), self.level)
 
     def describe(self) -> str:
         what = (
@@ -251,7 +256,7 @@ def choose_mass(
     R: np.ndarray, start: np.ndarray, end: np.ndarray, grid: np.ndarray | None = None
 ) -> tuple[float, float]:
     """The relevance mass for :func:`spans_from_mass` with the best mean span IoU, and that IoU."""
-    grid = np.round(np.linspace(0.5, 0.99, 15), 3) if grid is None else grid
+    grid = np.asarray(LEVELS["mass"]) if grid is None else grid
     best = max((float(np.mean(span_iou(spans_from_mass(R, q), start, end))), float(q)) for q in grid)
     return best[1], best[0]
 
@@ -273,17 +278,12 @@ def choose_span_rule(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple
     R = np.asarray(R, dtype=np.float64)
     T = R.shape[1]
     widths = sorted({1, *(max(1, round(f * T)) | 1 for f in (0.01, 0.02, 0.05, 0.1))})
-    levels = {
-        "mass": [round(float(q), 3) for q in np.linspace(0.5, 0.99, 15)],
-        "peak": [0.01, 0.02, *(round(0.05 * k, 2) for k in range(1, 19))],
-    }
     best, best_iou = SpanRule(), -1.0
     for width in widths:
-        S = smooth_relevance(R, width)
-        for kind in SPAN_KINDS:
-            for level in levels[kind]:
-                spans = spans_from_mass(S, level) if kind == "mass" else spans_from_peak(S, level)
-                iou = float(np.mean(span_iou(spans, start, end)))
+        S = smooth_relevance(R, width)  # once per width, for every kind and level
+        for kind, spans_of in SPANS.items():
+            for level in LEVELS[kind]:
+                iou = float(np.mean(span_iou(spans_of(S, level), start, end)))
                 if iou > best_iou + 1e-12:
                     best, best_iou = SpanRule(kind, level, int(width)), iou
     return best, best_iou

@@ -139,11 +139,12 @@ def locate_run(
     if ds.lengths is not None:
         raise DataError("data: locate takes series of one length")
     check_finite(ds.X, what="data")
-    if mass is not None and not 0 < mass <= 1:
-        raise DataError(f"mass: must be in (0, 1] (the share of relevance a span holds); got {mass}")
-    rule, source = SpanRule("mass", 0.9 if mass is None else mass), "given"
-    if mass is None:
-        source = "default"
+    if mass is not None:
+        if not 0 < mass <= 1:
+            raise DataError(f"mass: must be in (0, 1] (the share of relevance a span holds); got {mass}")
+        rule, source = SpanRule("mass", mass), "given"
+    else:
+        rule, source = SpanRule(), "default"  # the shortest window with 90 % of the relevance
         split_path = Path(run) / rundir.SPLIT
         if loaded.config.data.kind in ("synthetic", "file") and split_path.is_file():
             try:
