@@ -10,7 +10,7 @@ all runs: do the scores that need no ground truth rank runs as the ground
 truth does? Writes benchmarks/results/localization_family.json.
 
     python benchmarks/localization_family.py [--models cnn_attention,transformer] [--seeds 0 1 2]
-        [--configs all] [--dataset-size 2000] [--max-epochs N] [--jobs 1] [--out FILE]
+        [--configs all] [--dataset-size 2000] [--max-epochs N] [--jobs 1] [--out FILE] [--keep DIR]
 
 A model may carry hyperparameters after a colon, joined by `+`, each passed as `--model-param`:
 `--models inception_attention,inception_attention:pooling=conjunctive`
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -230,6 +231,7 @@ def main() -> None:
     ap.add_argument("--max-epochs", type=int, default=None, help="quick checks only; not the recipe's figures")
     ap.add_argument("--jobs", type=int, default=1, help="trainings run at once")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "localization_family.json")
+    ap.add_argument("--keep", type=Path, default=None, help="copy each run directory to KEEP/CONFIG_MODEL_sSEED")
     args = ap.parse_args()
     names = list(FAMILY) if args.configs == "all" else args.configs.split(",")
     log = args.out.with_suffix(".jsonl")
@@ -249,9 +251,13 @@ def main() -> None:
         name, seed, model = job
         config = BASE | FAMILY[name] | {"dataset_size": args.dataset_size}
         with tempfile.TemporaryDirectory() as tmp:
-            return {"config": name, "seed": seed, "model": model} | run_one(
+            row = {"config": name, "seed": seed, "model": model} | run_one(
                 config, model, seed, Path(tmp), args.max_epochs
             )
+            if args.keep is not None:  # the run and the config it was generated from, for a later look
+                kept = args.keep / f"{name}_{model.replace(':', '_')}_s{seed}"
+                shutil.copytree(Path(tmp), kept, dirs_exist_ok=True)
+            return row
 
     from concurrent.futures import ThreadPoolExecutor
 

@@ -1,4 +1,6 @@
-"""The training objective: the attention-smoothing penalty."""
+"""The training objective: the attention penalties and label smoothing."""
+
+import re
 
 import numpy as np
 import pytest
@@ -185,3 +187,34 @@ def test_the_entropy_penalty_is_zero_on_one_step_one_when_uniform_and_sharpens_t
     h_plain = attention_entropy(torch.from_numpy(plain.explain(X))).item()
     h_sharp = attention_entropy(torch.from_numpy(sharp.explain(X))).item()
     assert h_sharp < h_plain - 0.05, (h_plain, h_sharp)
+
+
+def test_label_smoothing_changes_what_is_fitted_and_not_what_is_logged():
+    """The objective is cross-entropy against smoothed targets; the logged loss stays plain cross-entropy."""
+    from tsattn.models import create_network
+    from tsattn.models._base import classification_loss
+    from tsattn.training.module import LitClassifier
+
+    torch.manual_seed(0)
+    net = create_network("cnn_attention", n_channels=1, n_classes=3, seq_len=16)
+    x, y = torch.randn(8, 1, 16), torch.arange(8) % 3
+    logged: dict[str, float] = {}
+    for smoothing in (0.0, 0.3):
+        lit = LitClassifier(net, label_smoothing=smoothing)
+        # no Trainer here: keep what is logged
+        lit.log = lambda name, value, **kw: logged.__setitem__(name, torch.as_tensor(value).detach().item())
+        objective = lit.training_step((x, y, None), 0)
+        logits = net(x)[0]
+        # cross-entropy against targets 1 - 0.3 + 0.1 and 0.1, written out
+        target = torch.nn.functional.one_hot(y, 3) * (1 - smoothing) + smoothing / 3
+        expected = -(target * torch.log_softmax(logits, -1)).sum(-1).mean()
+        assert objective.item() == pytest.approx(expected.item(), rel=1e-5)
+        assert logged["train_loss"] == pytest.approx(classification_loss(logits, y).item(), rel=1e-5)
+    binary = torch.tensor([[2.0], [-1.0]])
+    by_hand = -(0.9 * torch.nn.functional.logsigmoid(binary[0]) + 0.1 * torch.nn.functional.logsigmoid(-binary[0]))
+    by_hand += -(0.1 * torch.nn.functional.logsigmoid(binary[1]) + 0.9 * torch.nn.functional.logsigmoid(-binary[1]))
+    got = classification_loss(binary, torch.tensor([1, 0]), smoothing=0.2)
+    assert got.item() == pytest.approx(by_hand.item() / 2, rel=1e-6)
+    assert AttentionClassifier("cnn_attention", label_smoothing=0.2)._train_config().label_smoothing == 0.2
+    with pytest.raises(ConfigError, match=re.escape("'label_smoothing' input should be less than 1; got 1.0")):
+        TrainConfig.from_dict({"label_smoothing": 1.0})

@@ -231,6 +231,13 @@ class TrainConfig(_Strict):
         "models; see training.module.attention_variation): spreads attention evenly over an "
         "anomalous stretch instead of piling it on its sharpest edge",
     )
+    label_smoothing: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="train towards targets of 1 - e + e/k for the true class and e/k for the others (k classes), "
+        "so that the loss has a finite optimum; the logged losses stay plain cross-entropy",
+    )
     attention_entropy: float = Field(
         0.0,
         ge=0,
@@ -295,6 +302,7 @@ class Recipe(TypedDict, total=False):
     grad_clip: float
     attention_smoothing: float
     attention_entropy: float
+    label_smoothing: float
     scaling: Scaling
     scaling_gain: float
     scaling_clip: float

@@ -59,6 +59,9 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     max_epochs, batch_size, lr, patience, scaling, scaling_gain, attention_smoothing, attention_entropy : optional
         Training settings; ``None`` takes the model's recipe
         (``tsattn.training.recipes``), as ``tsattn train`` does.
+    label_smoothing : float, optional
+        Fit towards smoothed targets (``TrainConfig.label_smoothing``); ``None``
+        takes the recipe's (0 in every recipe).
     val_fraction : float, optional
         Sets the validation part that early stopping watches (see :meth:`fit`);
         ``None`` takes the recipe's.
@@ -117,6 +120,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         scaling_clip: float | None = None,
         attention_smoothing: float | None = None,
         attention_entropy: float | None = None,
+        label_smoothing: float | None = None,
         val_fraction: float | None = None,
         model_params: dict[str, Any] | None = None,
         nan_policy: str = "error",
@@ -136,6 +140,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.scaling_clip = scaling_clip
         self.attention_smoothing = attention_smoothing
         self.attention_entropy = attention_entropy
+        self.label_smoothing = label_smoothing
         self.val_fraction = val_fraction
         self.model_params = model_params
         self.nan_policy = nan_policy
@@ -181,6 +186,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "scaling_clip": self.scaling_clip,
             "attention_smoothing": self.attention_smoothing,
             "attention_entropy": self.attention_entropy,
+            "label_smoothing": self.label_smoothing,
             "val_fraction": self.val_fraction,
             "seed": int(self.random_state),
             "model_params": hyper,

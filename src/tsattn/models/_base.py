@@ -87,8 +87,17 @@ def logits_to_proba(logits: torch.Tensor) -> torch.Tensor:
     return torch.softmax(logits, dim=-1)
 
 
-def classification_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """BCE-with-logits for one output column, softmax cross-entropy otherwise."""
+def classification_loss(logits: torch.Tensor, y: torch.Tensor, smoothing: float = 0.0) -> torch.Tensor:
+    """BCE-with-logits for one output column, softmax cross-entropy otherwise; ``smoothing`` e moves the targets
+    to 1 - e/2 and e/2 (one column) or spreads e over the k classes (``label_smoothing`` of cross-entropy).
+
+    Examples
+    --------
+    >>> logits, y = torch.tensor([[30.0]]), torch.tensor([1])
+    >>> classification_loss(logits, y).item() < 1e-6, round(classification_loss(logits, y, smoothing=0.2).item(), 2)
+    (True, 3.0)
+    """
     if logits.shape[-1] == 1:
-        return nn.functional.binary_cross_entropy_with_logits(logits.squeeze(-1), y.float())
-    return nn.functional.cross_entropy(logits, y)
+        target = y.float() * (1 - smoothing) + smoothing / 2
+        return nn.functional.binary_cross_entropy_with_logits(logits.squeeze(-1), target)
+    return nn.functional.cross_entropy(logits, y, label_smoothing=smoothing)

@@ -59,12 +59,14 @@ class LitClassifier(L.LightningModule):
         lr_schedule: str = "onecycle",
         attention_smoothing: float = 0.0,
         attention_entropy: float = 0.0,
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         self.net = net
         self.lr, self.weight_decay = lr, weight_decay
         self.attention_smoothing = attention_smoothing
         self.attention_entropy = attention_entropy
+        self.label_smoothing = label_smoothing
         self.lr_schedule = lr_schedule
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
@@ -80,8 +82,13 @@ class LitClassifier(L.LightningModule):
             net: Any = self.net
             outputs = net.member_outputs(x, mask) if hasattr(net, "member_outputs") else [net(x, mask)]
             losses = [classification_loss(lg, y) for lg, _ in outputs]
+            fitted = (
+                [classification_loss(lg, y, smoothing=self.label_smoothing) for lg, _ in outputs]
+                if self.label_smoothing
+                else losses
+            )
             penalties = [self._penalty(a, mask) for _, a in outputs]
-            objective = torch.stack([lo + p for lo, p in zip(losses, penalties, strict=True)]).mean()
+            objective = torch.stack([lo + p for lo, p in zip(fitted, penalties, strict=True)]).mean()
             penalty = sum(penalties) / len(penalties)
             # what is logged: the plain loss of the whole network (of the ensemble's mean, for an ensemble)
             logits = net.combine(outputs)[0] if len(outputs) > 1 else outputs[0][0]

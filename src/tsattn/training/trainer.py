@@ -421,6 +421,7 @@ def fit(
         lr_schedule=config.lr_schedule,
         attention_smoothing=config.attention_smoothing,
         attention_entropy=config.attention_entropy,
+        label_smoothing=config.label_smoothing,
     )
     keeper = _BestAndHistory(result, run_dir / "history.csv" if run_dir else None, config_digest)
     ckpt_path = None
