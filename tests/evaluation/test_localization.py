@@ -157,8 +157,10 @@ def test_the_span_rule_is_chosen_by_iou_and_the_simpler_rule_wins_a_tie():
     assert choose_mass(stray, start, end)[1] < 0.8  # what mass windows alone reach
     noisy = np.zeros((1, T))
     noisy[0, 40:60:2] = 1.0  # every other step: the peak run alone would be one step
+    noisy[0, :30] = 0.35  # more relevance outside than inside, so no mass window of 0.5 or more stays inside
     rule, iou = choose_span_rule(noisy, start, end)
-    assert iou > 0.9
+    assert (rule.kind, rule.width > 1, iou) == ("peak", True, pytest.approx(20 / 21))  # averaged, then the peak run
+    assert choose_mass(noisy, start, end)[1] < 0.6
     np.testing.assert_array_equal(SpanRule.from_dict(rule.to_dict()).spans(noisy), rule.spans(noisy))
 
 

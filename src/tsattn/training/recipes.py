@@ -12,7 +12,7 @@ from ..config import Recipe, TrainConfig
 
 #: The seed task (default config, 10,000 x 500) with lstm_attention: what `tsattn demo` trains.
 SEED_TASK_RECIPE: Recipe = {
-    "max_epochs": 16,
+    "max_epochs": 12,
     "min_steps": 800,
     "patience": 5,
     "batch_size": 32,
