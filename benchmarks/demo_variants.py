@@ -27,9 +27,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from demo_scaling import SEED_CONFIG
 from localization import append_row, read_rows, write_result
-
-SEED_CONFIG = HERE.parent.parent / "shared" / "seed" / "default_dataset.json"
 
 
 def run(given: dict[str, Any], seed: int, config: Path) -> dict[str, Any]:
