@@ -5,6 +5,7 @@ import pytest
 
 from tsattn.evaluation.localization import (
     SpanRule,
+    average_precision,
     choose_mass,
     choose_span_rule,
     format_localization,
@@ -51,6 +52,18 @@ def test_uniform_map_scores_chance():
     assert s["auprc"] == pytest.approx(np.mean([0.2, 0.1, 0.3]))  # AP of a constant score is the prevalence
     # centre of mass 49.5 against segment centres 19.5, 44.5, 84.5
     assert s["shift_median"] == pytest.approx(5.0)
+
+
+def test_average_precision_is_scikit_learns_row_by_row_ties_included():
+    from sklearn.metrics import average_precision_score
+
+    rng = np.random.default_rng(0)
+    score = np.round(rng.random((40, 30)) * 4) / 4  # five distinct values: many ties
+    y = rng.random((40, 30)) < 0.3
+    y[:, 0] = True
+    expected = [average_precision_score(t, s) for t, s in zip(y, score, strict=True)]
+    np.testing.assert_allclose(average_precision(y, score), expected, rtol=0, atol=1e-12)
+    assert average_precision(np.zeros((1, 4), bool), np.ones((1, 4))).tolist() == [0.0]  # no positive
 
 
 @pytest.mark.parametrize("k", [3, -4])

@@ -196,8 +196,9 @@ def perturbation_curves(
     target: np.ndarray | None = None,
     baseline: str = "interpolation",
     seed: int = 0,
+    kinds: Sequence[str] = ("deletion", "insertion"),
 ) -> dict[str, np.ndarray]:
-    """Deletion and insertion curves of one relevance map, per series.
+    """Deletion and insertion curves of one relevance map, per series (``kinds``: which of the two to compute).
 
     ``predict(X, lengths)`` returns class probabilities for raw series
     ``X`` ``(b, C, T)``. ``target`` is the class each series' probability is
@@ -221,6 +222,8 @@ def perturbation_curves(
     >>> curves["deletion"].round(3).tolist(), curves["insertion"].round(3).tolist()
     ([[0.982, 0.731, 0.731]], [[0.731, 0.982, 0.982]])
     """
+    if unknown := set(kinds) - {"deletion", "insertion"}:
+        raise ValueError(f"kinds: each must be deletion or insertion; got {sorted(unknown)}")
     X = np.asarray(X, dtype=np.float32)
     n, _, T = X.shape
     lengths = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
@@ -229,14 +232,13 @@ def perturbation_curves(
     ranks = _ranks(np.asarray(relevance, dtype=np.float64), lengths, np.random.default_rng(seed))
     counts = np.rint(np.asarray(fractions, dtype=np.float64)[None, :] * lengths[:, None]).astype(np.int64)  # (n, F)
     out = {}
-    for kind in ("deletion", "insertion"):
+    for kind in kinds:
         chosen = ranks[:, None, :] < counts[:, :, None]  # (n, F, T): the top-k steps
         Xp, Lp = perturb(X, chosen if kind == "deletion" else ~chosen, lengths, baseline)
         proba = predict(Xp, None if Lp.min() == T else Lp)
         out[kind] = proba[np.arange(len(proba)), np.repeat(target, counts.shape[1])].reshape(n, -1).astype(np.float64)
     return {
-        "deletion": out["deletion"],
-        "insertion": out["insertion"],
+        **out,
         "target": target,
         "full": full[np.arange(n), target].astype(np.float64),
         "n_classes": int(full.shape[1]),
@@ -472,6 +474,14 @@ def _aopc(
     T = X.shape[2]
     target = logits(X, None if lengths.min() == T else lengths).argmax(1)
     curves = perturbation_curves(
-        logits, X, relevance, lengths=lengths, fractions=AOPCR_FRACTIONS, target=target, baseline=baseline, seed=seed
+        logits,
+        X,
+        relevance,
+        lengths=lengths,
+        fractions=AOPCR_FRACTIONS,
+        target=target,
+        baseline=baseline,
+        seed=seed,
+        kinds=("deletion",),
     )
     return float((curves["full"][:, None] - curves["deletion"]).mean())

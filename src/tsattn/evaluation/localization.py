@@ -7,6 +7,7 @@ series with a segment (``start >= 0``) are scored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 __all__ = [
     "SpanRule",
     "auprc",
+    "average_precision",
     "choose_mass",
     "choose_span_rule",
     "format_localization",
@@ -99,13 +101,38 @@ def shift(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[float, flo
 
 def auprc(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> float:
     """Mean over series of the average precision of relevance as a per-step score of the segment mask."""
-    from sklearn.metrics import average_precision_score
-
     R, start, end = _rows(R, start, end)
     if len(R) == 0:
         return float("nan")
-    inside = _inside(R.shape[1], start, end)
-    return float(np.mean([average_precision_score(m, r) for m, r in zip(inside, R, strict=False)]))
+    return float(np.mean(average_precision(_inside(R.shape[1], start, end), R)))
+
+
+def average_precision(y: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Row-wise average precision of ``score`` ``(n, T)`` for the boolean targets ``y`` ``(n, T)``, as
+    scikit-learn's ``average_precision_score`` gives for each row: precision at each distinct score, weighted
+    by the recall gained there (tied scores enter together). A row without a positive scores 0.
+
+    Examples
+    --------
+    >>> average_precision(np.array([[1, 0, 1, 0]], bool), np.array([[0.9, 0.8, 0.3, 0.1]])).tolist()
+    [0.8333333333333333]
+    >>> average_precision(np.array([[1, 0, 1, 0]], bool), np.array([[0.5, 0.5, 0.5, 0.1]])).tolist()  # one tie
+    [0.6666666666666666]
+    """
+    y = np.asarray(y, dtype=bool)
+    score = np.asarray(score, dtype=np.float64)
+    n, T = score.shape
+    order = np.argsort(-score, axis=1, kind="stable")
+    s = np.take_along_axis(score, order, axis=1)
+    hit = np.take_along_axis(y, order, axis=1)
+    tp = np.cumsum(hit, axis=1)
+    last = np.ones((n, T), dtype=bool)  # the last step of each run of tied scores
+    last[:, :-1] = s[:, 1:] != s[:, :-1]
+    ends = np.where(last, np.arange(T), T)
+    group_end = np.minimum.accumulate(ends[:, ::-1], axis=1)[:, ::-1]  # for each step, its tie group's last step
+    precision = np.take_along_axis(tp, group_end, axis=1) / (group_end + 1)
+    positives = hit.sum(1)
+    return np.asarray((hit * precision).sum(1) / np.maximum(positives, 1))
 
 
 def spans_from_mass(R: np.ndarray, mass: float) -> np.ndarray:
@@ -122,17 +149,25 @@ def spans_from_mass(R: np.ndarray, mass: float) -> np.ndarray:
     >>> spans_from_mass(R, 0.95).tolist()
     [[1, 4]]
     """
+    return np.asarray(_mass_windows(R, [mass])[0])
+
+
+def _mass_windows(R: np.ndarray, masses: Sequence[float] | np.ndarray) -> np.ndarray:
+    """:func:`spans_from_mass` at each of ``masses``, ``(len(masses), n, 2)``: one pass over the rows for all."""
     R = np.clip(np.asarray(R, dtype=np.float64), 0, None)
     n, T = R.shape
+    goal = np.asarray(masses, dtype=np.float64)[:, None] - 1e-12  # (M, 1)
     total = R.sum(1, keepdims=True)
     C = np.concatenate([np.zeros((n, 1)), np.cumsum(R / np.where(total > 0, total, 1), axis=1)], axis=1)  # (n, T+1)
-    spans = np.empty((n, 2), int)
+    spans = np.empty((len(goal), n, 2), int)
+    levels = np.arange(len(goal))
     for i in range(n):
         # for every start a, the first end b with C[b] - C[a] >= mass
-        b = np.searchsorted(C[i], C[i, :-1] + mass - 1e-12, side="left")
+        b = np.searchsorted(C[i], C[i, :-1][None, :] + goal, side="left")  # (M, T)
         length = np.where(b <= T, b - np.arange(T), T + 1)
-        a = int(np.argmin(length))
-        spans[i] = (a, min(int(b[a]), T))
+        a = np.argmin(length, axis=1)
+        spans[:, i, 0] = a
+        spans[:, i, 1] = np.minimum(b[levels, a], T)
     return spans
 
 
@@ -257,7 +292,8 @@ def choose_mass(
 ) -> tuple[float, float]:
     """The relevance mass for :func:`spans_from_mass` with the best mean span IoU, and that IoU."""
     grid = np.asarray(LEVELS["mass"]) if grid is None else grid
-    best = max((float(np.mean(span_iou(spans_from_mass(R, q), start, end))), float(q)) for q in grid)
+    windows = _mass_windows(R, grid)
+    best = max((float(np.mean(span_iou(w, start, end))), float(q)) for w, q in zip(windows, grid, strict=True))
     return best[1], best[0]
 
 
@@ -281,9 +317,11 @@ def choose_span_rule(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple
     best, best_iou = SpanRule(), -1.0
     for width in widths:
         S = smooth_relevance(R, width)  # once per width, for every kind and level
-        for kind, spans_of in SPANS.items():
-            for level in LEVELS[kind]:
-                iou = float(np.mean(span_iou(spans_of(S, level), start, end)))
+        windows = _mass_windows(S, LEVELS["mass"])  # every mass level in one pass
+        for kind in SPAN_KINDS:
+            for j, level in enumerate(LEVELS[kind]):
+                spans = windows[j] if kind == "mass" else spans_from_peak(S, level)
+                iou = float(np.mean(span_iou(spans, start, end)))
                 if iou > best_iou + 1e-12:
                     best, best_iou = SpanRule(kind, level, int(width)), iou
     return best, best_iou
