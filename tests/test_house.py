@@ -64,6 +64,30 @@ def test_run_config_round_trips_and_a_legacy_run_loads(tmp_path):
     assert json.loads((tmp_path / "new" / "config.json").read_text())["format_version"] == rundir.FORMAT_VERSION
 
 
+def test_an_inception_attention_run_of_format_2_keeps_its_16_filters(tmp_path):
+    from tsattn import run as rundir
+    from tsattn.config import DatasetConfig, TrainConfig
+    from tsattn.data import generate
+    from tsattn.models.inception_attention import InceptionAttention
+    from tsattn.workflows import train_run
+
+    data = generate(DatasetConfig(num_points=32, dataset_size=40), seed=0)
+    config = TrainConfig(model="inception_attention", max_epochs=1, model_params={"filters": 16, "depth": 1})
+    train_run(data, config, tmp_path / "r", progress=False, verbose=False, logger=None, plots=False)
+    path = tmp_path / "r" / "config.json"
+    raw = json.loads(path.read_text())
+    assert raw["format_version"] == rundir.FORMAT_VERSION == 3
+    for holder in (raw, raw["train"]):  # as format 2 wrote it: the width left to the default, then 16
+        holder["model_params"] = {"depth": 1}
+    path.write_text(json.dumps(raw | {"format_version": 2}))
+    net = rundir.load_run(tmp_path / "r").net
+    assert [m.filters for m in net.modules() if isinstance(m, InceptionAttention)] == [16]
+    assert rundir.read_config(tmp_path / "r").train.model_params == {"depth": 1, "filters": 16}
+    path.write_text(json.dumps(raw))  # format 3 without the key: 32 steps take the full width, not these weights
+    with pytest.raises(RunError):
+        rundir.load_run(tmp_path / "r")
+
+
 def test_a_run_from_a_newer_format_or_an_edited_config_fails_in_one_line(tmp_path):
     from tsattn import run as rundir
 

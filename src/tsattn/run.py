@@ -160,7 +160,8 @@ def load_weights(net: Module, path: Path) -> None:
 
 
 #: The run format this release writes. 1: the format before it was versioned (no ``format_version`` key).
-FORMAT_VERSION = 2
+#: 3: inception_attention's width follows the series' length; a run of an older format was 16 filters wide.
+FORMAT_VERSION = 3
 
 
 class DataSource(BaseModel):
@@ -320,7 +321,8 @@ def write_config(run_dir: Path, config: RunConfig) -> None:
 
 
 def read_config(run_dir: str | os.PathLike[str]) -> RunConfig:
-    """Read and validate ``config.json``; runs of format 1 (before versioning) read as they are.
+    """Read and validate ``config.json``; runs of format 1 (before versioning) read as they are, and an
+    inception_attention run of format 1 or 2 keeps the 16 filters it was trained with.
 
     Examples
     --------
@@ -328,7 +330,7 @@ def read_config(run_dir: str | os.PathLike[str]) -> RunConfig:
     >>> run = example_run()  # a small finished run in a temporary directory (cnn_attention, one epoch)
     >>> config = read_config(run)
     >>> config.format_version, config.train.max_epochs, config.data.kind
-    (2, 1, 'synthetic')
+    (3, 1, 'synthetic')
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -351,6 +353,8 @@ def read_config(run_dir: str | os.PathLike[str]) -> RunConfig:
             f"run: {path} has run format {version!r}, newer than this tsattn reads ({FORMAT_VERSION}); "
             "upgrade tsattn (pip install -U tsattn) to load it"
         )
+    if version < 3 and raw.get("model") == "inception_attention":
+        _keep_old_width(raw)
     try:
         return RunConfig.model_validate(raw)
     except ValidationError as exc:
@@ -360,6 +364,15 @@ def read_config(run_dir: str | os.PathLike[str]) -> RunConfig:
             f"run: {path} is not a valid run config: '{where}' {err['msg'].lower()}; it was edited, "
             "or written by another tool; train the run again"
         ) from None
+
+
+def _keep_old_width(raw: dict[str, Any]) -> None:
+    """Before format 3, inception_attention was 16 filters wide on every series: say so where a run left it out."""
+    train = raw.get("train")
+    for holder in (raw, train if isinstance(train, dict) else {}):
+        params = holder.setdefault("model_params", {})
+        if isinstance(params, dict):
+            params.setdefault("filters", 16)
 
 
 def load_run(run_dir: str | os.PathLike[str], *, require_done: bool = True) -> LoadedRun:

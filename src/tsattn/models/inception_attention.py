@@ -39,6 +39,24 @@ class _Inception(nn.Module):
 
 #: InceptionTime's kernel lengths (40, 20, 10), made odd so that each step stays centred.
 INCEPTION_KERNELS = (39, 19, 9)
+#: InceptionTime's width: the filters of each branch.
+INCEPTION_FILTERS = 32
+#: The longest (pooled) series that keeps InceptionTime's width; longer ones get half of it, for CPU time.
+FULL_WIDTH_STEPS = 64
+
+
+def fitted_filters(length: int) -> int:
+    """InceptionTime's 32 filters per branch on series of at most 64 (pooled) steps, half that on longer ones.
+
+    The full width is kept where it is cheap: on 2 CPU cores it trained 16-64 steps in 1.1-1.6x the half
+    width's time, 100 steps in 1.6x and 214 steps would take about 2.4x (``benchmarks/results/design_choices.md``).
+
+    Examples
+    --------
+    >>> fitted_filters(29), fitted_filters(64), fitted_filters(65)
+    (32, 32, 16)
+    """
+    return INCEPTION_FILTERS if length <= FULL_WIDTH_STEPS else INCEPTION_FILTERS // 2
 
 
 def fitted_kernels(length: int, reference: tuple[int, ...] = INCEPTION_KERNELS) -> tuple[int, ...]:
@@ -71,7 +89,9 @@ class InceptionAttention(PooledOverTime):
     ``kernels=None`` (the default) takes InceptionTime's lengths, scaled down
     by :func:`fitted_kernels` on series under 78 (pooled) steps so that no
     kernel is wider than half the series
-    (``benchmarks/results/kernels_rule.json``).
+    (``benchmarks/results/kernels_rule.json``). ``filters=None`` (the
+    default) takes InceptionTime's 32 filters on series of at most 64
+    (pooled) steps and 16 on longer ones (:func:`fitted_filters`).
 
     ``pool`` > 1 shortens the input by that factor first; ``pool=0`` (the
     default) picks the smallest factor that leaves at most ``max_length``
@@ -82,8 +102,7 @@ class InceptionAttention(PooledOverTime):
     attention is spread back onto the input's ``T`` steps either way, each
     window's weight shared equally among its steps.
 
-    The defaults are half InceptionTime's width (16 filters, not 32), for CPU
-    speed; the attention's scoring layer starts at zero weights, so the
+    The attention's scoring layer starts at zero weights, so the
     attention starts uniform (InceptionTime's average pooling).
     ``pooling="conjunctive"`` pools with MILLET's class-specific gate instead
     (:mod:`tsattn.models._pooling`; ``positional_encoding`` adds its fixed
@@ -94,8 +113,8 @@ class InceptionAttention(PooledOverTime):
     Examples
     --------
     >>> net = InceptionAttention(n_channels=3, n_classes=4, seq_len=600)
-    >>> net.pool  # 600 steps pooled by 3, to at most 256
-    3
+    >>> net.pool, net.filters  # 600 steps pooled by 3, to at most 256; longer than 64, so half the width
+    (3, 16)
     >>> logits, attention = net(torch.zeros(2, 3, 600))
     >>> tuple(logits.shape), tuple(attention.shape)
     ((2, 4), (2, 600))
@@ -110,7 +129,7 @@ class InceptionAttention(PooledOverTime):
         n_classes: int,
         seq_len: int,
         *,
-        filters: int = 16,
+        filters: int | None = None,
         depth: int = 6,
         kernels: tuple[int, ...] | None = None,
         bottleneck: int = 16,
@@ -122,12 +141,15 @@ class InceptionAttention(PooledOverTime):
         positional_encoding: bool = True,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
-        if depth < 1 or filters < 1:
+        if depth < 1 or (filters is not None and filters < 1):
             raise ValueError(f"depth and filters must be >= 1; got {depth} and {filters}")
         if downsample not in ("mean", "fold"):
             raise ValueError(f"downsample must be 'mean' or 'fold'; got {downsample!r}")
         self.pool = pool if pool > 0 else max(1, -(-seq_len // max_length))
-        kernels = fitted_kernels(-(-seq_len // self.pool)) if kernels is None else tuple(kernels)
+        pooled = -(-seq_len // self.pool)
+        kernels = fitted_kernels(pooled) if kernels is None else tuple(kernels)
+        filters = fitted_filters(pooled) if filters is None else filters
+        self.filters = filters
         if any(k % 2 == 0 or k < 1 for k in kernels):
             raise ValueError(f"kernels must be odd and >= 1 (to keep every step centred); got {kernels}")
         self.kernels = kernels
