@@ -48,8 +48,8 @@ FULL_WIDTH_STEPS = 64
 def fitted_filters(length: int) -> int:
     """InceptionTime's 32 filters per branch on series of at most 64 (pooled) steps, half that on longer ones.
 
-    The full width is kept where it is cheap: on 2 CPU cores it trained 16-64 steps in 1.1-1.6x the half
-    width's time, 100 steps in 1.6x and 214 steps would take about 2.4x (``benchmarks/results/design_choices.md``).
+    The full width is kept where it is cheap: on 2 CPU cores it trained series of 16-64 steps in 1.1-1.6x the
+    half width's time, and already 1.6x on 100 steps (``benchmarks/results/design_choices.md``).
 
     Examples
     --------
