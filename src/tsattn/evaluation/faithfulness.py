@@ -471,15 +471,12 @@ def _aopc(
     logits: Predict, X: np.ndarray, relevance: np.ndarray, lengths: np.ndarray, baseline: str, seed: int
 ) -> float:
     """The mean drop of the predicted class's logit with the top 5-50 % of the steps removed."""
-    T = X.shape[2]
-    target = logits(X, None if lengths.min() == T else lengths).argmax(1)
-    curves = perturbation_curves(
+    curves = perturbation_curves(  # the target: the class of the largest logit on the intact series
         logits,
         X,
         relevance,
         lengths=lengths,
         fractions=AOPCR_FRACTIONS,
-        target=target,
         baseline=baseline,
         seed=seed,
         kinds=("deletion",),
