@@ -73,3 +73,29 @@ def test_kernels_by_rule_are_never_wider_than_half_the_series_the_convolutions_r
 def test_explicit_kernels_must_be_odd():
     with pytest.raises(ValueError, match=r"kernels must be odd and >= 1 .*got \(40, 20, 10\)"):
         InceptionAttention(n_channels=1, n_classes=2, seq_len=100, kernels=(40, 20, 10))
+
+
+def test_attention_depth_scores_the_features_of_that_many_modules_and_pools_the_last():
+    torch.manual_seed(0)
+    net = InceptionAttention(n_channels=1, n_classes=3, seq_len=120, depth=6, attention_depth=2).eval()
+    torch.nn.init.normal_(net.attention.score.weight)  # non-uniform attention (it starts uniform)
+    x = torch.randn(2, 1, 120)
+    x2 = x.clone()
+    x2[:, :, 100:] += 5.0  # a change 100 steps in: modules 1-2 see about 2 x 19 steps each side, module 6 all
+    _, a, _ = net._pooled(x, None)
+    _, a2, _ = net._pooled(x2, None)
+    # the weights far from the change are moved only through the softmax's normalisation: their ratios hold
+    ratio, ratio2 = a[:, :40] / a[:, :40].sum(1, keepdim=True), a2[:, :40] / a2[:, :40].sum(1, keepdim=True)
+    assert torch.allclose(ratio, ratio2, atol=1e-6)
+    deep = InceptionAttention(n_channels=1, n_classes=3, seq_len=120, depth=6).eval()
+    torch.nn.init.normal_(deep.attention.score.weight)  # non-uniform, so that a change can move its ratios
+    _, d, _ = deep._pooled(x, None)
+    _, d2, _ = deep._pooled(x2, None)
+    assert not torch.allclose(d[:, :40] / d[:, :40].sum(1, keepdim=True), d2[:, :40] / d2[:, :40].sum(1, keepdim=True))
+
+
+def test_attention_depth_is_checked():
+    with pytest.raises(ValueError, match=r"attention_depth must be in \[1, depth=6\] or None; got 7"):
+        InceptionAttention(n_channels=1, n_classes=2, seq_len=50, attention_depth=7)
+    with pytest.raises(ValueError, match="attention_depth applies to pooling='attention' only"):
+        InceptionAttention(n_channels=1, n_classes=2, seq_len=50, attention_depth=2, pooling="conjunctive")

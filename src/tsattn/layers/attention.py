@@ -37,9 +37,15 @@ class AdditiveAttention(nn.Module):
         self.proj = nn.Linear(in_dim, attn_dim)
         self.score = nn.Linear(attn_dim, 1)
 
-    def forward(self, h: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Pool ``h`` of shape ``(B, T, D)``; return the context ``(B, D)`` and weights ``(B, T)``."""
-        scores = self.score(torch.tanh(self.proj(h))).squeeze(-1)  # (B, T)
+    def forward(
+        self, h: torch.Tensor, mask: torch.Tensor | None = None, keys: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pool ``h`` of shape ``(B, T, D)``; return the context ``(B, D)`` and weights ``(B, T)``.
+
+        ``keys`` ``(B, T, D)``, when given, are scored in place of ``h`` (features of a smaller receptive field,
+        say); the context still pools ``h``.
+        """
+        scores = self.score(torch.tanh(self.proj(h if keys is None else keys))).squeeze(-1)  # (B, T)
         alpha = masked_softmax(scores, mask)  # (B, T), rows sum to 1
         context = torch.bmm(alpha.unsqueeze(1), h).squeeze(1)  # (B, 1, T) @ (B, T, D) -> (B, D)
         return context, alpha

@@ -47,12 +47,16 @@ def pool_over_time(
     T: int,
     mask: torch.Tensor | None,
     pool: int,
+    keys: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """``(logits, attention (B, T), class_map (B, K, T) or None)`` from features ``h`` ``(B, F, T / pool)``."""
+    """``(logits, attention (B, T), class_map (B, K, T) or None)`` from features ``h`` ``(B, F, T / pool)``;
+    additive attention scores ``keys`` (as ``h``) where given."""
     if head is None:
         logits, alpha, class_map = attention(h.transpose(1, 2), coarse_mask)
         return logits, upsample_attention(alpha, T, mask, pool=pool), upsample_class_map(class_map, T, mask, pool=pool)
-    context, alpha = attention(h.transpose(1, 2), coarse_mask)  # (B, F), (B, T')
+    context, alpha = attention(
+        h.transpose(1, 2), coarse_mask, None if keys is None else keys.transpose(1, 2)
+    )  # (B, F), (B, T')
     return head(context), upsample_attention(alpha, T, mask, pool=pool), None
 
 

@@ -139,10 +139,16 @@ class InceptionAttention(PooledOverTime):
         downsample: str = "fold",
         pooling: str = "attention",
         positional_encoding: bool = True,
+        attention_depth: int | None = None,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         if depth < 1 or (filters is not None and filters < 1):
             raise ValueError(f"depth and filters must be >= 1; got {depth} and {filters}")
+        if attention_depth is not None and not 1 <= attention_depth <= depth:
+            raise ValueError(f"attention_depth must be in [1, depth={depth}] or None; got {attention_depth}")
+        if attention_depth is not None and pooling != "attention":
+            raise ValueError(f"attention_depth applies to pooling='attention' only; got pooling={pooling!r}")
+        self.attention_depth = depth if attention_depth is None else attention_depth
         if downsample not in ("mean", "fold"):
             raise ValueError(f"downsample must be 'mean' or 'fold'; got {downsample!r}")
         self.pool = pool if pool > 0 else max(1, -(-seq_len // max_length))
@@ -183,10 +189,13 @@ class InceptionAttention(PooledOverTime):
         else:
             h, coarse_mask = pool_time(apply_mask(x, mask), mask, self.pool)  # (B, C, T/pool)
         residual = h
+        keys = None
         for i, block in enumerate(self.blocks):
             h = block(h, coarse_mask)
             if str(i) in self.shortcuts:
                 shortcut: Any = self.shortcuts[str(i)]  # (a 1x1 convolution, its batch norm)
                 h = apply_mask(torch.relu(h + shortcut[1](shortcut[0](residual), coarse_mask)), coarse_mask)
                 residual = h
-        return pool_over_time(self.attention, self.head, h, coarse_mask, x.shape[-1], mask, self.pool)
+            if i + 1 == self.attention_depth < len(self.blocks):
+                keys = h  # the attention scores what these modules see: their smaller receptive field
+        return pool_over_time(self.attention, self.head, h, coarse_mask, x.shape[-1], mask, self.pool, keys)
