@@ -188,14 +188,13 @@ class InceptionAttention(PooledOverTime):
             h, coarse_mask = fold_time(apply_mask(x, mask), mask, self.pool)  # (B, C * pool, T/pool)
         else:
             h, coarse_mask = pool_time(apply_mask(x, mask), mask, self.pool)  # (B, C, T/pool)
-        residual = h
-        keys = None
+        residual = keys = h
         for i, block in enumerate(self.blocks):
             h = block(h, coarse_mask)
             if str(i) in self.shortcuts:
                 shortcut: Any = self.shortcuts[str(i)]  # (a 1x1 convolution, its batch norm)
                 h = apply_mask(torch.relu(h + shortcut[1](shortcut[0](residual), coarse_mask)), coarse_mask)
                 residual = h
-            if i + 1 == self.attention_depth < len(self.blocks):
-                keys = h  # the attention scores what these modules see: their smaller receptive field
+            if i + 1 == self.attention_depth:
+                keys = h  # the attention scores what these modules see (the last module's, by default)
         return pool_over_time(self.attention, self.head, h, coarse_mask, x.shape[-1], mask, self.pool, keys)
