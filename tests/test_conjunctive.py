@@ -1,4 +1,5 @@
-"""Class-specific MIL pooling (MILLET's conjunctive pooling): the contract, the class map, and where it points."""
+"""Poolings with a class map (MILLET's conjunctive pooling; average pooling and its CAM): the contract, the class
+map, and where it points."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import torch
 from typer.testing import CliRunner
 
 from tsattn.cli import app
-from tsattn.layers import ConjunctivePooling
+from tsattn.layers import AveragePooling, ConjunctivePooling
 
 runner = CliRunner()
 
@@ -34,12 +35,28 @@ def test_the_logits_are_the_mean_over_real_steps_of_gate_times_step_logits():
     torch.testing.assert_close(attention.sum(-1), torch.ones(2))
 
 
+def test_average_pooling_is_a_linear_head_on_the_mean_of_the_real_steps_and_its_cam_sums_to_it():
+    torch.manual_seed(0)
+    pool = AveragePooling(in_dim=5, n_outputs=3).eval()
+    h = torch.randn(2, 7, 5)
+    mask = torch.tensor([[True] * 7, [True] * 4 + [False] * 3])
+    logits, attention, class_map = pool(h, mask)
+    for b, n in enumerate((7, 4)):  # independently: the head on the mean feature vector
+        torch.testing.assert_close(logits[b], pool.classifier(h[b, :n].mean(0)))
+        torch.testing.assert_close(attention[b, :n], torch.full((n,), 1 / n))
+        step_logits = h[b, :n] @ pool.classifier.weight.T + pool.classifier.bias  # (n, 3)
+        torch.testing.assert_close(class_map[b, :, :n], step_logits.T / n)
+    assert torch.all(attention[1, 4:] == 0) and torch.all(class_map[1, :, 4:] == 0)  # padding: exactly zero
+    torch.testing.assert_close(class_map.sum(-1), logits)
+
+
+@pytest.mark.parametrize("pooling", ["conjunctive", "average"])
 @pytest.mark.parametrize("model", ["cnn_attention", "inception_attention"])
-def test_a_conjunctive_model_keeps_the_attention_contract_and_its_class_map_sums_to_its_logits(model):
+def test_a_class_map_model_keeps_the_attention_contract_and_its_class_map_sums_to_its_logits(model, pooling):
     from tsattn.models import create_model
 
     torch.manual_seed(0)
-    net = create_model(model, n_channels=2, n_classes=3, seq_len=60, pooling="conjunctive").eval()
+    net = create_model(model, n_channels=2, n_classes=3, seq_len=60, pooling=pooling).eval()
     x = torch.randn(3, 2, 60)
     mask = torch.arange(60)[None, :] < torch.tensor([[60], [45], [31]])
     with torch.no_grad():
@@ -56,7 +73,7 @@ def test_an_unknown_pooling_is_refused_in_one_line():
     from tsattn._errors import ConfigError
     from tsattn.models import create_model
 
-    with pytest.raises(ConfigError, match=r"^pooling: must be one of attention, conjunctive; got 'max'$"):
+    with pytest.raises(ConfigError, match=r"^pooling: must be one of attention, conjunctive, average; got 'max'$"):
         create_model("cnn_attention", 1, 2, 30, pooling="max")
 
 
@@ -71,7 +88,8 @@ def test_an_ensemble_class_map_is_the_mean_of_its_members():
         torch.testing.assert_close(net.class_relevance(x), (maps[0] + maps[1]) / 2)
 
 
-def test_where_only_one_step_carries_the_class_the_class_map_peaks_there():
+@pytest.mark.parametrize("pooling", ["conjunctive", "average"])
+def test_where_only_one_step_carries_the_class_the_class_map_peaks_there(pooling):
     from tsattn.evaluation.explain import explain
     from tsattn.models import create_model
 
@@ -81,12 +99,10 @@ def test_where_only_one_step_carries_the_class_the_class_map_peaks_there():
     X = rng.normal(scale=0.3, size=(n, 1, T)).astype(np.float32)
     X[:, 0, where] = np.where(y == 1, 2.0, -2.0)
     torch.manual_seed(0)
-    net = create_model(
-        "cnn_attention", 1, 2, T, pooling="conjunctive", channels=(8,), dilations=(1,), kernel_size=3, pool=1
-    )
+    net = create_model("cnn_attention", 1, 2, T, pooling=pooling, channels=(8,), dilations=(1,), kernel_size=3, pool=1)
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     xt, yt = torch.from_numpy(X), torch.from_numpy(y).float()
-    for _ in range(150):
+    for _ in range(150 if pooling == "conjunctive" else 300):  # an average dilutes the one step 40 times
         loss = torch.nn.functional.binary_cross_entropy_with_logits(net(xt)[0][:, 0], yt)
         opt.zero_grad()
         loss.backward()
@@ -97,7 +113,8 @@ def test_where_only_one_step_carries_the_class_the_class_map_peaks_there():
     assert np.mean(np.abs(R.argmax(1) - where) <= 1) >= 0.95  # a kernel of 3 sees the step from its neighbours
 
 
-def test_train_takes_model_params_and_explains_and_scores_the_class_map(tmp_path):
+@pytest.mark.parametrize("pooling", ["conjunctive", "average"])
+def test_train_takes_model_params_and_explains_and_scores_the_class_map(tmp_path, pooling):
     cfg = {
         "num_points": 64,
         "dataset_size": 160,
@@ -118,10 +135,10 @@ def test_train_takes_model_params_and_explains_and_scores_the_class_map(tmp_path
     (tmp_path / "c.json").write_text(json.dumps(cfg))
     run = tmp_path / "run"
     args = ["train", "--config", str(tmp_path / "c.json"), "--out", str(run), "--model", "cnn_attention"]
-    r = runner.invoke(app, [*args, "--max-epochs", "2", "--model-param", "pooling=conjunctive", "--quiet"])
+    r = runner.invoke(app, [*args, "--max-epochs", "2", "--model-param", f"pooling={pooling}", "--quiet"])
     assert r.exit_code == 0, r.output
     config = json.loads((run / "config.json").read_text())
-    assert config["model_params"] == {"pooling": "conjunctive"}
+    assert config["model_params"] == {"pooling": pooling}
     m = json.loads((run / "metrics.json").read_text())
     assert {"pointing_game", "span_iou"} <= set(m["localization"]["class_map"])
     assert "class_map" in m["faithfulness"]
@@ -164,11 +181,12 @@ def test_bad_model_params_fail_in_one_line_without_a_traceback(tmp_path):
     assert r.exit_code != 0 and "--model-param: must be KEY=VALUE; got 'pooling'" in r.output
     assert "Traceback" not in r.output
     r = runner.invoke(app, [*base, "--model-param", "pooling=max"])
-    assert r.exit_code != 0 and "pooling: must be one of attention, conjunctive; got 'max'" in r.output
+    assert r.exit_code != 0 and "pooling: must be one of attention, conjunctive, average; got 'max'" in r.output
     assert not (tmp_path / "r" / "weights.safetensors").exists()
 
 
-def test_onnx_export_gives_the_class_map_and_matches_the_network(tmp_path):
+@pytest.mark.parametrize("pooling", ["conjunctive", "average"])
+def test_onnx_export_gives_the_class_map_and_matches_the_network(tmp_path, pooling):
     pytest.importorskip("onnxruntime")
     from tsattn.estimator import AttentionClassifier
     from tsattn.workflows.export import export_onnx
@@ -177,7 +195,7 @@ def test_onnx_export_gives_the_class_map_and_matches_the_network(tmp_path):
     X = rng.normal(size=(40, 2, 24)).astype(np.float32)
     y = np.arange(40) % 3
     X[y == 1, 0, 5:9] += 2
-    clf = AttentionClassifier(model="cnn_attention", max_epochs=1, model_params={"pooling": "conjunctive"}).fit(X, y)
+    clf = AttentionClassifier(model="cnn_attention", max_epochs=1, model_params={"pooling": pooling}).fit(X, y)
     clf.save(tmp_path / "run")
     report = export_onnx(tmp_path / "run", tmp_path / "m.onnx")
     assert report["outputs"] == ["probabilities", "attention", "class_map"]

@@ -253,7 +253,8 @@ def train(
         None,
         "--model-param",
         help="a hyperparameter of the model as KEY=VALUE (VALUE read as JSON, else as text), repeatable; e.g. "
-        "--model-param pooling=conjunctive (class-specific MIL pooling) for cnn_attention and inception_attention",
+        "--model-param pooling=conjunctive (class-specific MIL pooling) or pooling=average (global average "
+        "pooling with its class activation map) for cnn_attention and inception_attention",
     ),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar or report"),
 ) -> None:
@@ -382,7 +383,8 @@ def evaluate(
 
 
 METHOD_HELP = (
-    "attention | class_map (models with conjunctive pooling) | attention_x_gradient | integrated_gradients (any model)"
+    "attention | class_map (models with conjunctive or average pooling) | attention_x_gradient | "
+    "integrated_gradients (any model)"
 )
 
 

@@ -15,7 +15,8 @@ METHODS = ("attention", "class_map", "attention_x_gradient", "integrated_gradien
 
 
 def has_class_map(net: Any) -> bool:
-    """Does ``net`` build its logits step by step, so that ``method="class_map"`` applies (conjunctive pooling)?"""
+    """Does ``net`` build its logits step by step, so that ``method="class_map"`` applies (conjunctive or average
+    pooling)?"""
     import torch
 
     if not hasattr(net, "class_relevance") or not hasattr(net, "n_channels"):
@@ -94,8 +95,9 @@ def explain(
     X : ndarray of shape (n, C, T) or (n, T)
     method : {"attention", "class_map", "attention_x_gradient", "integrated_gradients"}
         ``attention``: the model's own attention weights. ``class_map``: for a
-        model with conjunctive pooling, each step's share of the predicted
-        class's logit (``gate x step logit``), its negative part set to 0.
+        model with conjunctive or average pooling, each step's share of the
+        predicted class's logit (``gate x step logit``; the class activation
+        map under average pooling), its negative part set to 0.
         ``attention_x_gradient``:
         attention times the magnitude of input x gradient of the predicted
         logit. ``integrated_gradients``: captum's Integrated Gradients against
@@ -128,7 +130,8 @@ def explain(
         raise ConfigError(f"method: {net.name} has no attention; use `method` integrated_gradients for this model")
     if method == "class_map" and not has_class_map(net):
         raise ConfigError(
-            f"method: class_map needs a model with conjunctive pooling (model_params pooling='conjunctive'); "
+            f"method: class_map needs a model with conjunctive or average pooling (model_params pooling='conjunctive' "
+            f"or 'average'); "
             f"{net.name} pools otherwise"
         )
     net.eval()

@@ -370,7 +370,7 @@ def localization_scores(
 
 
 def format_localization(s: dict[str, Any]) -> str:
-    """The ``localization`` block as a few readable lines (and the class map's, for conjunctive pooling)."""
+    """The ``localization`` block as a few readable lines (and the class map's, for conjunctive or average pooling)."""
     lines = [
         f"Localization ({s.get('relevance', 'relevance')} vs. true segments, {s['n_series']} series):",
         (

@@ -1,6 +1,6 @@
 """Building blocks shared by the models."""
 
-from .attention import AdditiveAttention, ConjunctivePooling, masked_softmax, positional_encoding
+from .attention import AdditiveAttention, AveragePooling, ConjunctivePooling, masked_softmax, positional_encoding
 from .length import LengthLogits
 from .level import LevelLogits
 from .masking import (
@@ -15,6 +15,7 @@ from .masking import (
 
 __all__ = [
     "AdditiveAttention",
+    "AveragePooling",
     "ConjunctivePooling",
     "LengthLogits",
     "LevelLogits",

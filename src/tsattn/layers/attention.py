@@ -123,3 +123,47 @@ class ConjunctivePooling(nn.Module):
         class_map = (gate[:, :, None] * step_logits).transpose(1, 2) / n_real[:, None, None]  # (B, K, T)
         attention = gate / gate.sum(-1, keepdim=True).clamp_min(torch.finfo(h.dtype).tiny)
         return class_map.sum(-1), attention, class_map
+
+
+class AveragePooling(nn.Module):
+    """Global average pooling and a linear head, with the class activation map that decomposes its logits.
+
+    InceptionTime's and FCN's pooling: the series' logits are ``V mean_t(h_t) + c``,
+    which equals the mean over its real steps of the per-step logits
+    ``y_t = V h_t + c``. So ``y_t[k]`` divided by the number of real steps is
+    exactly step ``t``'s share of class ``k``'s logit: the class activation map
+    (CAM; Zhou et al. 2016, on time series Wang et al. 2017). Nothing is
+    learnt about where to look; the map says which steps the classifier's
+    features favour each class at.
+
+    Returns ``(logits (B, K), attention (B, T), class_map (B, K, T))`` as
+    :class:`ConjunctivePooling` does: the attention is uniform over the real
+    steps (the weights this pooling gives them: the attention contract holds,
+    and it says nothing about where the evidence is); the class map sums over
+    time to the logits. Padding gets exactly 0 in both.
+
+    Examples
+    --------
+    >>> pool = AveragePooling(in_dim=6, n_outputs=3)
+    >>> mask = torch.tensor([[True] * 4, [True, True, False, False]])
+    >>> logits, attention, class_map = pool(torch.randn(2, 4, 6), mask)
+    >>> attention.tolist()
+    [[0.25, 0.25, 0.25, 0.25], [0.5, 0.5, 0.0, 0.0]]
+    >>> torch.allclose(class_map.sum(-1), logits)
+    True
+    """
+
+    def __init__(self, in_dim: int, n_outputs: int) -> None:
+        super().__init__()
+        self.classifier = nn.Linear(in_dim, n_outputs)
+
+    def forward(
+        self, h: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Pool ``h`` of shape ``(B, T, D)``."""
+        B, T, _ = h.shape
+        real = torch.ones(B, T, dtype=h.dtype, device=h.device) if mask is None else mask.to(h.dtype)
+        n_real = real.sum(-1, keepdim=True).clamp_min(1.0)  # (B, 1)
+        attention = real / n_real
+        class_map = (self.classifier(h) * attention[:, :, None]).transpose(1, 2)  # (B, K, T)
+        return class_map.sum(-1), attention, class_map

@@ -59,7 +59,8 @@ class TSClassifierNet(nn.Module):
 
     def class_relevance(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
         """Each step's signed share of each output column's logit, ``(B, n_outputs, T)``, for a network whose
-        pooling builds its logits step by step (``pooling="conjunctive"``); ``None`` for any other network."""
+        pooling builds its logits step by step (``pooling="conjunctive"`` or ``"average"``); ``None`` for any
+        other network."""
         return None
 
     def member_outputs(

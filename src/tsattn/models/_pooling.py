@@ -6,6 +6,9 @@
   (:class:`~tsattn.layers.ConjunctivePooling`): a sigmoid gate times
   per-step class logits, averaged over time. Its class map is the model's
   :meth:`~tsattn.models.TSClassifierNet.class_relevance`.
+* ``"average"``: global average pooling and a linear head (InceptionTime's
+  and FCN's own pooling, :class:`~tsattn.layers.AveragePooling`): the
+  attention is uniform, and the class map is the class activation map (CAM).
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ import torch
 from torch import nn
 
 from .._errors import ConfigError
-from ..layers import AdditiveAttention, ConjunctivePooling, upsample_attention, upsample_class_map
+from ..layers import AdditiveAttention, AveragePooling, ConjunctivePooling, upsample_attention, upsample_class_map
 from ._base import TSClassifierNet
 
 #: The poolings a convolutional attention model takes, the default first.
-POOLINGS = ("attention", "conjunctive")
+POOLINGS = ("attention", "conjunctive", "average")
 
 
 def check_pooling(pooling: str) -> str:
@@ -36,6 +39,8 @@ def build_pooling(
     ``positional_encoding`` applies to conjunctive pooling (MILLET adds one)."""
     if check_pooling(pooling) == "conjunctive":
         return ConjunctivePooling(width, n_outputs, attn_dim, positional=positional_encoding), None
+    if pooling == "average":
+        return AveragePooling(width, n_outputs), None
     return AdditiveAttention(width, attn_dim), nn.Linear(width, n_outputs)
 
 

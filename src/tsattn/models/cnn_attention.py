@@ -38,7 +38,8 @@ class CNNAttention(PooledOverTime):
     ``pooling="conjunctive"`` pools with MILLET's class-specific gate instead
     (:mod:`tsattn.models._pooling`; ``positional_encoding`` adds its fixed
     position encoding), and :meth:`class_relevance` gives each step's share
-    of each class's logit.
+    of each class's logit. ``pooling="average"`` pools with global average
+    pooling (FCN's), its class map the class activation map.
     """
 
     name = "cnn_attention"

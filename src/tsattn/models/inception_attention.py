@@ -107,7 +107,8 @@ class InceptionAttention(PooledOverTime):
     ``pooling="conjunctive"`` pools with MILLET's class-specific gate instead
     (:mod:`tsattn.models._pooling`; ``positional_encoding`` adds its fixed
     position encoding), and :meth:`class_relevance` gives each step's share
-    of each class's logit. Why these
+    of each class's logit; ``pooling="average"`` is InceptionTime's own global
+    average pooling, its class map the class activation map. Why these
     settings: ``benchmarks/results/design_choices.md``.
 
     Examples
@@ -180,8 +181,9 @@ class InceptionAttention(PooledOverTime):
         )
         # Every step scores the same at the start, so the network begins as InceptionTime (global average
         # pooling) and its attention departs from uniform only as far as the loss asks.
-        score: Any = self.attention.score
-        nn.init.zeros_(score.weight)
+        score: Any = getattr(self.attention, "score", None)  # average pooling has no scores
+        if score is not None:
+            nn.init.zeros_(score.weight)
 
     def _pooled(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, Any, Any]:
         if self.downsample == "fold":

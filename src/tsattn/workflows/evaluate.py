@@ -398,8 +398,8 @@ def _chunked_proba(
 def _localization(
     loaded: rundir.LoadedRun, att: np.ndarray, ds: SeriesDataset, val_ds: SeriesDataset | None
 ) -> dict[str, Any]:
-    """Score the attention (and a conjunctive model's class map) against the true segments; each map's span rule
-    is chosen on validation data."""
+    """Score the attention (and a class map, where the pooling gives one) against the true segments; each map's
+    span rule is chosen on validation data."""
     from ..evaluation.explain import explain, has_class_map
     from ..evaluation.localization import choose_span_rule, localization_scores
 
@@ -415,7 +415,7 @@ def _localization(
 
     scores = scored("attention", att)
     scores["relevance"] = "attention"
-    if has_class_map(loaded.net):  # conjunctive pooling: its class map is scored the same way, beside the gate
+    if has_class_map(loaded.net):  # conjunctive or average pooling: its class map is scored beside the attention
         class_map = explain(loaded, np.asarray(ds.X, np.float32), method="class_map", lengths=ds.lengths)
         scores["class_map"] = scored("class_map", class_map)
     return scores

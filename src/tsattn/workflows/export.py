@@ -60,7 +60,7 @@ def _graph_class() -> Any:
             logits, att = self.net(scaled, mask)
             proba = logits_to_proba(logits)
             out: tuple[torch.Tensor, ...] = (proba, att) if att is not None else (proba,)
-            if self.class_map:  # conjunctive pooling: each step's share of each logit column
+            if self.class_map:  # conjunctive or average pooling: each step's share of each logit column
                 net: Any = self.net
                 out += (net.class_relevance(scaled, mask),)
             return out
@@ -83,8 +83,8 @@ def export_onnx(
     values and, for a variable-length run (or with ``lengths=True``),
     ``lengths`` ``(batch,)`` int64. Its outputs are ``probabilities``
     ``(batch, n_classes)`` and, for attention models, ``attention``
-    ``(batch, time)``, exactly 0 on padding; a model with conjunctive pooling
-    adds ``class_map`` ``(batch, logit columns, time)``, each step's share of
+    ``(batch, time)``, exactly 0 on padding; a model with conjunctive or average
+    pooling adds ``class_map`` ``(batch, logit columns, time)``, each step's share of
     each logit (0 on padding). Batch is dynamic, and time too
     except for ``mlp`` (one weight per step) and ``transformer`` (its patch
     padding is frozen by tracing).
