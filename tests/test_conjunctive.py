@@ -166,6 +166,10 @@ def test_train_takes_model_params_and_explains_and_scores_the_class_map(tmp_path
     )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "e.png").stat().st_size > 0
+    # without --method: the attention, except under average pooling, whose attention is uniform by construction
+    r = runner.invoke(app, ["explain", "--run", str(run), "--data", str(data), "--out", str(tmp_path / "d.png")])
+    assert r.exit_code == 0, r.output
+    assert f"Faithfulness of {'class_map' if pooling == 'average' else 'attention'} here" in r.output
     r = runner.invoke(app, ["report", str(run)])
     assert r.exit_code == 0, r.output
     assert "class map: pointing game" in (run / "report.html").read_text()

@@ -384,7 +384,8 @@ def evaluate(
 
 METHOD_HELP = (
     "attention | class_map (models with conjunctive or average pooling) | attention_x_gradient | "
-    "integrated_gradients (any model)"
+    "integrated_gradients (any model) [default: attention; class_map under average pooling, whose attention is "
+    "uniform]"
 )
 
 
@@ -400,12 +401,13 @@ def explain(
     ),
     index: int = typer.Option(0, "--index", help="which series of the file"),
     out: Path = typer.Option(..., "--out", help="output image (.png, .svg or .pdf)"),
-    method: str = typer.Option("attention", "--method", help=METHOD_HELP),
+    method: str | None = typer.Option(None, "--method", help=METHOD_HELP),
 ) -> None:
     """Plot one series with the model's relevance (attention by default) over it."""
     from .workflows import explain_run
 
     info = explain_run(run, data, index, out, method=method)
+    method = info["method"]
     typer.echo(f"Series {index}: predicted {info['predicted']} (true {info['true']}); plot written to {out}")
     from .evaluation.faithfulness import CAVEAT
 
@@ -438,7 +440,7 @@ def locate(
         help="series to locate anomalies in: any supported file (labels optional) or ucr:<Name> (its test split)",
     ),
     out: Path = typer.Option(..., "--out", help="output CSV: one predicted span per series"),
-    method: str = typer.Option("attention", "--method", help=METHOD_HELP),
+    method: str | None = typer.Option(None, "--method", help=METHOD_HELP),
     mass: float | None = typer.Option(
         None,
         "--mass",

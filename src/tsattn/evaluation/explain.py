@@ -9,7 +9,7 @@ import numpy as np
 if TYPE_CHECKING:
     from torch.nn import Module
 
-__all__ = ["METHODS", "explain", "has_class_map", "randomized_copy"]
+__all__ = ["METHODS", "default_method", "explain", "has_class_map", "randomized_copy"]
 
 METHODS = ("attention", "class_map", "attention_x_gradient", "integrated_gradients")
 
@@ -29,6 +29,16 @@ def has_class_map(net: Any) -> bool:
             return net.class_relevance(probe) is not None
     finally:
         net.train(was_training)
+
+
+def default_method(model: Any) -> str:
+    """The relevance that explains ``model`` (a loaded run or a network) unless told otherwise: its class map where
+    its attention is uniform by construction (``pooling="average"``), else its attention."""
+    from ..layers import AveragePooling
+
+    net = getattr(model, "net", model)
+    uniform = hasattr(net, "modules") and any(isinstance(m, AveragePooling) for m in net.modules())
+    return "class_map" if uniform else "attention"
 
 
 def _predicted_class_map(net: Any, x: Any, mask: Any) -> Any:

@@ -88,8 +88,10 @@ def plot_attention_examples(
     segment_end: np.ndarray | None = None,
     indices: list[int] | None = None,
     ids: np.ndarray | None = None,
+    label: str = "attention",
 ) -> list[int]:
-    """Plot attention over the signal for one series of each class (the article's two plots).
+    """Plot attention (or the relevance ``label`` names) over the signal for one series of each class (the
+    article's two plots).
 
     Titles name each series by ``ids`` (the file's ids), else by its position. Returns the indices plotted.
     """
@@ -102,7 +104,8 @@ def plot_attention_examples(
         if segment_start is not None and segment_end is not None:
             seg = (int(segment_start[i]), int(segment_end[i]))
         title = f"series {_name(ids, i)}: true {class_names[y[i]]}, predicted {class_names[pred[i]]}"
-        plot_attention(ax, X[i], attention[i] if attention is not None else None, segment=seg, title=title)
+        relevance = attention[i] if attention is not None else None
+        plot_attention(ax, X[i], relevance, segment=seg, title=title, label=label)
     fig.tight_layout()
     save_figure(fig, path)
     return indices

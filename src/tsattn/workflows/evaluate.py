@@ -189,21 +189,28 @@ def _plot(
     m: dict[str, Any],
     ids: np.ndarray,
 ) -> None:
-    """The confusion matrix (more than two classes), the attention examples and the gallery."""
+    """The confusion matrix (more than two classes), the attention examples and the gallery (the class map's in
+    place of the attention where that is uniform by construction: average pooling)."""
     if len(loaded.class_names) > 2:
         from ..evaluation.plots import plot_confusion_matrix
 
         plot_confusion_matrix(m["confusion_matrix"], loaded.class_names, dest / "confusion_matrix.png")
     if att is None:
         return
+    from ..evaluation.explain import default_method, explain
     from ..evaluation.localization import span_rule_of
     from ..evaluation.plots import plot_attention_examples, plot_gallery
 
     pred = proba.argmax(1)
     seg: dict[str, Any] = {"segment_start": ds.extras.get("segment_start"), "segment_end": ds.extras.get("segment_end")}
-    plot_attention_examples(ds.X, att, ds.y, pred, loaded.class_names, dest / "attention.png", ids=ids, **seg)
-    spans = span_rule_of(m.get("localization")).spans(att)
-    plot_gallery(ds.X, att, ds.y, pred, loaded.class_names, dest / "gallery.png", spans=spans, ids=ids, **seg)
+    loc, label = m.get("localization"), "attention"
+    if default_method(loaded) == "class_map":
+        att = explain(loaded, np.asarray(ds.X, np.float32), method="class_map", lengths=ds.lengths)
+        loc, label = (loc or {}).get("class_map"), "class map"
+    names = loaded.class_names
+    plot_attention_examples(ds.X, att, ds.y, pred, names, dest / "attention.png", ids=ids, label=label, **seg)
+    spans = span_rule_of(loc).spans(att)
+    plot_gallery(ds.X, att, ds.y, pred, names, dest / "gallery.png", spans=spans, ids=ids, label=label, **seg)
 
 
 def _positive(loaded: rundir.LoadedRun, positive_class: str | None) -> str | None:

@@ -23,9 +23,13 @@ def explain_run(
     data: str | os.PathLike[str],
     index: int,
     out: str | os.PathLike[str],
-    method: str = "attention",
+    method: str | None = None,
 ) -> dict[str, Any]:
     """Plot series ``index`` of ``data`` with the run's relevance over it; return its prediction and faithfulness.
+
+    ``method`` (:data:`~tsattn.evaluation.explain.METHODS`) defaults to the
+    run's attention, or its class map where the attention is uniform by
+    construction (average pooling); the returned ``method`` says which.
 
     Beside the series, the figure draws its deletion and insertion curves
     (:mod:`tsattn.evaluation.faithfulness`): how the predicted class's
@@ -43,12 +47,13 @@ def explain_run(
     >>> sorted(info["faithfulness"])[:3]
     ['comprehensiveness', 'comprehensiveness_gain', 'comprehensiveness_gain_of_room']
     """
-    from ..evaluation.explain import explain
+    from ..evaluation.explain import default_method, explain
     from ..evaluation.faithfulness import GAINS, SCORES, faithfulness_scores
     from ..evaluation.plots import _pyplot, plot_attention, save_figure
     from ..training.missing import apply_nan_policy
 
     loaded = rundir.load_run(run)
+    method = default_method(loaded) if method is None else method
     ds = read_with_contract(data, loaded.config.data.to_json(), require_labels=False)
     ds = check_compatible(ds, loaded.config)
     if not 0 <= index < len(ds):
@@ -99,7 +104,14 @@ def explain_run(
     save_figure(fig, out)
     keep = (*SCORES, *(f"random_{k}" for k in SCORES), *GAINS, *(f"{g}_of_room" for g in GAINS), "uninformative_series")
     scores = {k: faith[k] for k in keep}
-    return {"index": index, "predicted": names[pred], "proba": proba[0].tolist(), "true": true, "faithfulness": scores}
+    return {
+        "index": index,
+        "predicted": names[pred],
+        "proba": proba[0].tolist(),
+        "true": true,
+        "method": method,
+        "faithfulness": scores,
+    }
 
 
 def locate_run(
@@ -107,10 +119,12 @@ def locate_run(
     data: str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
-    method: str = "attention",
+    method: str | None = None,
     mass: float | None = None,
 ) -> dict[str, Any]:
     """Turn relevance into one predicted anomaly span per series and write them as CSV.
+
+    ``method`` defaults as in :func:`explain_run`.
 
     The span rule (:class:`~tsattn.evaluation.localization.SpanRule`) is chosen
     on the run's validation split when that has true segments; else, or when
@@ -130,10 +144,11 @@ def locate_run(
     import csv
     import io
 
-    from ..evaluation.explain import explain
+    from ..evaluation.explain import default_method, explain
     from ..evaluation.localization import SpanRule, choose_span_rule, span_iou
 
     loaded = rundir.load_run(run)
+    method = default_method(loaded) if method is None else method
     ds = read_with_contract(data, loaded.config.data.to_json(), require_labels=False)
     ds = check_compatible(ds, loaded.config)
     if ds.lengths is not None:
