@@ -210,3 +210,30 @@ def test_onnx_export_gives_the_class_map_and_matches_the_network(tmp_path, pooli
     proba, attention, class_map = sess.run(None, {"series": X[:5]})
     assert class_map.shape == (5, 3, 24) and np.allclose(attention.sum(1), 1, atol=1e-5)
     assert np.allclose(proba.sum(1), 1, atol=1e-5)
+
+
+def test_an_attention_floor_mixes_in_average_pooling_and_keeps_the_attention_contract():
+    from tsattn._errors import ConfigError
+    from tsattn.layers import AdditiveAttention
+    from tsattn.models import create_model
+
+    torch.manual_seed(0)
+    plain = AdditiveAttention(5, 4).eval()
+    floored = AdditiveAttention(5, 4, floor=0.25).eval()
+    floored.load_state_dict(plain.state_dict())
+    h = torch.randn(2, 6, 5)
+    mask = torch.tensor([[True] * 6, [True] * 4 + [False] * 2])
+    (_, a0), (c1, a1) = plain(h, mask), floored(h, mask)
+    uniform = mask.float() / mask.float().sum(-1, keepdim=True)
+    torch.testing.assert_close(a1, 0.75 * a0 + 0.25 * uniform)  # independently: the mix
+    torch.testing.assert_close(c1, torch.bmm(a1[:, None], h)[:, 0])  # the context pools with the mix
+    torch.testing.assert_close(a1.sum(-1), torch.ones(2))
+    assert torch.all(a1[1, 4:] == 0) and torch.all(a1[mask] >= 0.25 / 6 - 1e-7)
+    net = create_model("inception_attention", 1, 2, 50, attention_floor=0.5).eval()
+    with torch.no_grad():
+        _, attention = net(torch.randn(3, 1, 50))
+    assert float(attention.min()) >= 0.5 / 50 - 1e-7
+    with pytest.raises(ConfigError, match=r"^attention_floor: must be in \[0, 1\); got 1.0$"):
+        create_model("cnn_attention", 1, 2, 30, attention_floor=1.0)
+    with pytest.raises(ConfigError, match=r"^attention_floor: applies to pooling='attention' only"):
+        create_model("cnn_attention", 1, 2, 30, attention_floor=0.5, pooling="average")

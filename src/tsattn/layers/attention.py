@@ -30,10 +30,19 @@ class AdditiveAttention(nn.Module):
         Features per time step of the sequence to pool.
     attn_dim : int
         Width of the hidden scoring layer.
+    floor : float
+        Share of the weights spread uniformly over the real steps, in [0, 1):
+        the weights are ``(1 - floor) * softmax + floor / n_real``, so the
+        context is that mix of attention pooling and average pooling. They
+        still sum to 1 with exact zeros on padding, and they are the weights
+        the context is pooled with. 0 (the default) is plain attention.
     """
 
-    def __init__(self, in_dim: int, attn_dim: int = 64) -> None:
+    def __init__(self, in_dim: int, attn_dim: int = 64, *, floor: float = 0.0) -> None:
         super().__init__()
+        if not 0.0 <= floor < 1.0:
+            raise ValueError(f"attention_floor: must be in [0, 1); got {floor}")
+        self.floor = float(floor)
         self.proj = nn.Linear(in_dim, attn_dim)
         self.score = nn.Linear(attn_dim, 1)
 
@@ -47,6 +56,9 @@ class AdditiveAttention(nn.Module):
         """
         scores = self.score(torch.tanh(self.proj(h if keys is None else keys))).squeeze(-1)  # (B, T)
         alpha = masked_softmax(scores, mask)  # (B, T), rows sum to 1
+        if self.floor:
+            real = torch.ones_like(alpha) if mask is None else mask.to(alpha.dtype)
+            alpha = (1 - self.floor) * alpha + self.floor * real / real.sum(-1, keepdim=True).clamp_min(1.0)
         context = torch.bmm(alpha.unsqueeze(1), h).squeeze(1)  # (B, 1, T) @ (B, T, D) -> (B, D)
         return context, alpha
 

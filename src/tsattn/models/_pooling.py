@@ -33,15 +33,26 @@ def check_pooling(pooling: str) -> str:
 
 
 def build_pooling(
-    pooling: str, width: int, n_outputs: int, attn_dim: int, *, positional_encoding: bool = True
+    pooling: str,
+    width: int,
+    n_outputs: int,
+    attn_dim: int,
+    *,
+    positional_encoding: bool = True,
+    attention_floor: float = 0.0,
 ) -> tuple[nn.Module, nn.Linear | None]:
     """``(attention, head)`` for features ``width`` wide: the head is ``None`` where the pooling gives logits.
-    ``positional_encoding`` applies to conjunctive pooling (MILLET adds one)."""
+    ``positional_encoding`` applies to conjunctive pooling (MILLET adds one), ``attention_floor`` (the share of
+    the weights spread uniformly) to additive attention."""
+    if not 0.0 <= attention_floor < 1.0:
+        raise ConfigError(f"attention_floor: must be in [0, 1); got {attention_floor}")
+    if attention_floor and check_pooling(pooling) != "attention":
+        raise ConfigError(f"attention_floor: applies to pooling='attention' only; got pooling={pooling!r}")
     if check_pooling(pooling) == "conjunctive":
         return ConjunctivePooling(width, n_outputs, attn_dim, positional=positional_encoding), None
     if pooling == "average":
         return AveragePooling(width, n_outputs), None
-    return AdditiveAttention(width, attn_dim), nn.Linear(width, n_outputs)
+    return AdditiveAttention(width, attn_dim, floor=attention_floor), nn.Linear(width, n_outputs)
 
 
 def pool_over_time(

@@ -58,6 +58,7 @@ class CNNAttention(PooledOverTime):
         pool: int = 2,
         pooling: str = "attention",
         positional_encoding: bool = True,
+        attention_floor: float = 0.0,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         if len(channels) != len(dilations):
@@ -73,7 +74,12 @@ class CNNAttention(PooledOverTime):
         )
         self.pooling = pooling
         self.attention, self.head = build_pooling(
-            pooling, channels[-1], self.n_outputs, attn_dim, positional_encoding=positional_encoding
+            pooling,
+            channels[-1],
+            self.n_outputs,
+            attn_dim,
+            positional_encoding=positional_encoding,
+            attention_floor=attention_floor,
         )
 
     def _pooled(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, Any, Any]:

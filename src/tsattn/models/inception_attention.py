@@ -108,7 +108,10 @@ class InceptionAttention(PooledOverTime):
     (:mod:`tsattn.models._pooling`; ``positional_encoding`` adds its fixed
     position encoding), and :meth:`class_relevance` gives each step's share
     of each class's logit; ``pooling="average"`` is InceptionTime's own global
-    average pooling, its class map the class activation map. Why these
+    average pooling, its class map the class activation map.
+    ``attention_floor`` spreads that share of the attention uniformly (a mix
+    of attention and average pooling; the attention returned is the mix the
+    features are pooled with). Why these
     settings: ``benchmarks/results/design_choices.md``.
 
     Examples
@@ -141,6 +144,7 @@ class InceptionAttention(PooledOverTime):
         pooling: str = "attention",
         positional_encoding: bool = True,
         attention_depth: int | None = None,
+        attention_floor: float = 0.0,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         if depth < 1 or (filters is not None and filters < 1):
@@ -177,7 +181,12 @@ class InceptionAttention(PooledOverTime):
         )
         self.pooling = pooling
         self.attention, self.head = build_pooling(
-            pooling, width, self.n_outputs, attn_dim, positional_encoding=positional_encoding
+            pooling,
+            width,
+            self.n_outputs,
+            attn_dim,
+            positional_encoding=positional_encoding,
+            attention_floor=attention_floor,
         )
         # Every step scores the same at the start, so the network begins as InceptionTime (global average
         # pooling) and its attention departs from uniform only as far as the loss asks.
