@@ -7,6 +7,14 @@ import math
 import torch
 from torch import nn
 
+from .._errors import ConfigError
+
+
+def _uniform_over_real(like: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Weights ``(B, T)`` (as ``like``) spread evenly over each row's real steps: 1 / n_real there, 0 on padding."""
+    real = torch.ones_like(like) if mask is None else mask.to(like.dtype)
+    return real / real.sum(-1, keepdim=True).clamp_min(1.0)
+
 
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """Softmax over the last axis that gives exactly zero weight where ``mask`` is False."""
@@ -41,7 +49,7 @@ class AdditiveAttention(nn.Module):
     def __init__(self, in_dim: int, attn_dim: int = 64, *, floor: float = 0.0) -> None:
         super().__init__()
         if not 0.0 <= floor < 1.0:
-            raise ValueError(f"attention_floor: must be in [0, 1); got {floor}")
+            raise ConfigError(f"attention_floor: must be in [0, 1); got {floor}")
         self.floor = float(floor)
         self.proj = nn.Linear(in_dim, attn_dim)
         self.score = nn.Linear(attn_dim, 1)
@@ -57,8 +65,7 @@ class AdditiveAttention(nn.Module):
         scores = self.score(torch.tanh(self.proj(h if keys is None else keys))).squeeze(-1)  # (B, T)
         alpha = masked_softmax(scores, mask)  # (B, T), rows sum to 1
         if self.floor:
-            real = torch.ones_like(alpha) if mask is None else mask.to(alpha.dtype)
-            alpha = (1 - self.floor) * alpha + self.floor * real / real.sum(-1, keepdim=True).clamp_min(1.0)
+            alpha = (1 - self.floor) * alpha + self.floor * _uniform_over_real(alpha, mask)
         context = torch.bmm(alpha.unsqueeze(1), h).squeeze(1)  # (B, 1, T) @ (B, T, D) -> (B, D)
         return context, alpha
 
@@ -173,9 +180,6 @@ class AveragePooling(nn.Module):
         self, h: torch.Tensor, mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Pool ``h`` of shape ``(B, T, D)``."""
-        B, T, _ = h.shape
-        real = torch.ones(B, T, dtype=h.dtype, device=h.device) if mask is None else mask.to(h.dtype)
-        n_real = real.sum(-1, keepdim=True).clamp_min(1.0)  # (B, 1)
-        attention = real / n_real
+        attention = _uniform_over_real(h[..., 0], mask)  # (B, T)
         class_map = (self.classifier(h) * attention[:, :, None]).transpose(1, 2)  # (B, K, T)
         return class_map.sum(-1), attention, class_map

@@ -44,8 +44,6 @@ def build_pooling(
     """``(attention, head)`` for features ``width`` wide: the head is ``None`` where the pooling gives logits.
     ``positional_encoding`` applies to conjunctive pooling (MILLET adds one), ``attention_floor`` (the share of
     the weights spread uniformly) to additive attention."""
-    if not 0.0 <= attention_floor < 1.0:
-        raise ConfigError(f"attention_floor: must be in [0, 1); got {attention_floor}")
     if attention_floor and check_pooling(pooling) != "attention":
         raise ConfigError(f"attention_floor: applies to pooling='attention' only; got pooling={pooling!r}")
     if check_pooling(pooling) == "conjunctive":

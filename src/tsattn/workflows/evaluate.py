@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,8 +84,10 @@ def evaluate_run(
     phases = dict(phases or {k: fit_info[k] for k in ("prepare_seconds", "train_seconds") if k in fit_info})
     phases["evaluate_seconds"] = time.perf_counter() - t
     m["phases"] = phases
+    # The class map on these series, computed once whether localization or the plots ask first.
+    class_map = functools.cache(lambda: _explained(loaded, ds, "class_map"))
     if att is not None and ds.has_segments and (ds.extras["segment_start"] >= 0).any():
-        m["localization"] = _localization(loaded, att, ds, target.val_ds)
+        m["localization"] = _localization(loaded, att, ds, target.val_ds, class_map)
     if faithfulness and len(ds) > 0:
         t_f = time.perf_counter()
         m["faithfulness"] = faithfulness_block(loaded, ds, nan_policy)
@@ -109,7 +113,7 @@ def evaluate_run(
         lambda fh: np.savez(fh, y=y_all, proba=proba_all.astype(np.float32), ids=ids),
     )
     if plots:
-        _plot(dest, loaded, ds, proba, att, m, target.all_ids[: len(ds)])
+        _plot(dest, loaded, ds, proba, att, m, target.all_ids[: len(ds)], class_map)
         if dest == run:  # report.html is the run's own page
             from ..report import write_run_report
 
@@ -188,6 +192,7 @@ def _plot(
     att: np.ndarray | None,
     m: dict[str, Any],
     ids: np.ndarray,
+    class_map: Callable[[], np.ndarray],
 ) -> None:
     """The confusion matrix (more than two classes), the attention examples and the gallery (the class map's in
     place of the attention where that is uniform by construction: average pooling)."""
@@ -197,7 +202,7 @@ def _plot(
         plot_confusion_matrix(m["confusion_matrix"], loaded.class_names, dest / "confusion_matrix.png")
     if att is None:
         return
-    from ..evaluation.explain import default_method, explain
+    from ..evaluation.explain import default_method
     from ..evaluation.localization import span_rule_of
     from ..evaluation.plots import plot_attention_examples, plot_gallery
 
@@ -205,7 +210,7 @@ def _plot(
     seg: dict[str, Any] = {"segment_start": ds.extras.get("segment_start"), "segment_end": ds.extras.get("segment_end")}
     loc, label = m.get("localization"), "attention"
     if default_method(loaded) == "class_map":
-        att = explain(loaded, np.asarray(ds.X, np.float32), method="class_map", lengths=ds.lengths)
+        att = class_map()
         loc, label = (loc or {}).get("class_map"), "class map"
     names = loaded.class_names
     plot_attention_examples(ds.X, att, ds.y, pred, names, dest / "attention.png", ids=ids, label=label, **seg)
@@ -402,12 +407,23 @@ def _chunked_proba(
     return np.concatenate(out) if out else np.zeros((0, len(loaded.class_names)), np.float32)
 
 
+def _explained(loaded: rundir.LoadedRun, ds: SeriesDataset, method: str) -> np.ndarray:
+    """``method``'s relevance on every series of ``ds`` (raw; the run's scaler applies)."""
+    from ..evaluation.explain import explain
+
+    return explain(loaded, np.asarray(ds.X, np.float32), method=method, lengths=ds.lengths)
+
+
 def _localization(
-    loaded: rundir.LoadedRun, att: np.ndarray, ds: SeriesDataset, val_ds: SeriesDataset | None
+    loaded: rundir.LoadedRun,
+    att: np.ndarray,
+    ds: SeriesDataset,
+    val_ds: SeriesDataset | None,
+    class_map: Callable[[], np.ndarray],
 ) -> dict[str, Any]:
     """Score the attention (and a class map, where the pooling gives one) against the true segments; each map's
     span rule is chosen on validation data."""
-    from ..evaluation.explain import explain, has_class_map
+    from ..evaluation.explain import has_class_map
     from ..evaluation.localization import choose_span_rule, localization_scores
 
     has_val = val_ds is not None and val_ds.has_segments and (val_ds.extras["segment_start"] >= 0).any()
@@ -416,13 +432,12 @@ def _localization(
         span_rule = None
         if has_val:
             assert val_ds is not None
-            R_val = explain(loaded, np.asarray(val_ds.X, np.float32), method=method, lengths=val_ds.lengths)
+            R_val = _explained(loaded, val_ds, method)
             span_rule, _ = choose_span_rule(R_val, val_ds.extras["segment_start"], val_ds.extras["segment_end"])
         return localization_scores(R, ds.extras["segment_start"], ds.extras["segment_end"], span_rule=span_rule)
 
     scores = scored("attention", att)
     scores["relevance"] = "attention"
     if has_class_map(loaded.net):  # conjunctive or average pooling: its class map is scored beside the attention
-        class_map = explain(loaded, np.asarray(ds.X, np.float32), method="class_map", lengths=ds.lengths)
-        scores["class_map"] = scored("class_map", class_map)
+        scores["class_map"] = scored("class_map", class_map())
     return scores
