@@ -11,7 +11,7 @@ import torch
 from typer.testing import CliRunner
 
 from tsattn.cli import app
-from tsattn.layers import AveragePooling, ConjunctivePooling
+from tsattn.layers import AttentionAveragePooling, AveragePooling, ConjunctivePooling
 
 runner = CliRunner()
 
@@ -50,7 +50,35 @@ def test_average_pooling_is_a_linear_head_on_the_mean_of_the_real_steps_and_its_
     torch.testing.assert_close(class_map.sum(-1), logits)
 
 
-@pytest.mark.parametrize("pooling", ["conjunctive", "average"])
+def test_attention_and_average_pooling_add_two_heads_and_their_class_map_splits_the_logits():
+    torch.manual_seed(0)
+    pool = AttentionAveragePooling(in_dim=5, n_outputs=3, attn_dim=4).eval()
+    torch.nn.init.normal_(pool.score.weight)  # attention that is not uniform
+    h = torch.randn(2, 7, 5)
+    mask = torch.tensor([[True] * 7, [True] * 4 + [False] * 3])
+    logits, attention, class_map = pool(h, mask)
+    att = pool.attention
+    for b, n in enumerate((7, 4)):  # independently: softmax of the scores, two heads, their sum
+        scores = torch.tanh(h[b, :n] @ att.proj.weight.T + att.proj.bias) @ att.score.weight.T + att.score.bias
+        a = torch.softmax(scores[:, 0], 0)
+        torch.testing.assert_close(attention[b, :n], a)
+        expected = pool.head(a @ h[b, :n]) + h[b, :n].mean(0) @ pool.average.weight.T
+        torch.testing.assert_close(logits[b], expected)
+    assert not torch.allclose(attention[0], torch.full((7,), 1 / 7))
+    assert torch.all(attention[1, 4:] == 0) and torch.all(class_map[1, :, 4:] == 0)  # padding: exactly zero
+    torch.testing.assert_close(class_map.sum(-1), logits)
+    torch.testing.assert_close(attention.sum(-1), torch.ones(2))
+    from tsattn.models import create_model
+
+    net = create_model("inception_attention", 1, 2, 50, pooling="attention_average").eval()
+    with (
+        torch.no_grad()
+    ):  # the default model starts its attention uniform (InceptionTime's pooling), as under "attention"
+        _, start = net(torch.randn(3, 1, 50))
+    torch.testing.assert_close(start, torch.full((3, 50), 1 / 50))
+
+
+@pytest.mark.parametrize("pooling", ["conjunctive", "average", "attention_average"])
 @pytest.mark.parametrize("model", ["cnn_attention", "inception_attention"])
 def test_a_class_map_model_keeps_the_attention_contract_and_its_class_map_sums_to_its_logits(model, pooling):
     from tsattn.models import create_model
@@ -73,7 +101,9 @@ def test_an_unknown_pooling_is_refused_in_one_line():
     from tsattn._errors import ConfigError
     from tsattn.models import create_model
 
-    with pytest.raises(ConfigError, match=r"^pooling: must be one of attention, conjunctive, average; got 'max'$"):
+    with pytest.raises(
+        ConfigError, match=r"^pooling: must be one of attention, conjunctive, average, attention_average; got 'max'$"
+    ):
         create_model("cnn_attention", 1, 2, 30, pooling="max")
 
 
@@ -88,7 +118,7 @@ def test_an_ensemble_class_map_is_the_mean_of_its_members():
         torch.testing.assert_close(net.class_relevance(x), (maps[0] + maps[1]) / 2)
 
 
-@pytest.mark.parametrize("pooling", ["conjunctive", "average"])
+@pytest.mark.parametrize("pooling", ["conjunctive", "average", "attention_average"])
 def test_where_only_one_step_carries_the_class_the_class_map_peaks_there(pooling):
     from tsattn.evaluation.explain import explain
     from tsattn.models import create_model
@@ -113,7 +143,7 @@ def test_where_only_one_step_carries_the_class_the_class_map_peaks_there(pooling
     assert np.mean(np.abs(R.argmax(1) - where) <= 1) >= 0.95  # a kernel of 3 sees the step from its neighbours
 
 
-@pytest.mark.parametrize("pooling", ["conjunctive", "average"])
+@pytest.mark.parametrize("pooling", ["conjunctive", "average", "attention_average"])
 def test_train_takes_model_params_and_explains_and_scores_the_class_map(tmp_path, pooling):
     cfg = {
         "num_points": 64,
@@ -185,11 +215,14 @@ def test_bad_model_params_fail_in_one_line_without_a_traceback(tmp_path):
     assert r.exit_code != 0 and "--model-param: must be KEY=VALUE; got 'pooling'" in r.output
     assert "Traceback" not in r.output
     r = runner.invoke(app, [*base, "--model-param", "pooling=max"])
-    assert r.exit_code != 0 and "pooling: must be one of attention, conjunctive, average; got 'max'" in r.output
+    assert (
+        r.exit_code != 0
+        and "pooling: must be one of attention, conjunctive, average, attention_average; got 'max'" in r.output
+    )
     assert not (tmp_path / "r" / "weights.safetensors").exists()
 
 
-@pytest.mark.parametrize("pooling", ["conjunctive", "average"])
+@pytest.mark.parametrize("pooling", ["conjunctive", "average", "attention_average"])
 def test_onnx_export_gives_the_class_map_and_matches_the_network(tmp_path, pooling):
     pytest.importorskip("onnxruntime")
     from tsattn.estimator import AttentionClassifier

@@ -1,6 +1,13 @@
 """Building blocks shared by the models."""
 
-from .attention import AdditiveAttention, AveragePooling, ConjunctivePooling, masked_softmax, positional_encoding
+from .attention import (
+    AdditiveAttention,
+    AttentionAveragePooling,
+    AveragePooling,
+    ConjunctivePooling,
+    masked_softmax,
+    positional_encoding,
+)
 from .length import LengthLogits
 from .level import LevelLogits
 from .masking import (
@@ -15,6 +22,7 @@ from .masking import (
 
 __all__ = [
     "AdditiveAttention",
+    "AttentionAveragePooling",
     "AveragePooling",
     "ConjunctivePooling",
     "LengthLogits",

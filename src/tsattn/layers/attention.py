@@ -183,3 +183,53 @@ class AveragePooling(nn.Module):
         attention = _uniform_over_real(h[..., 0], mask)  # (B, T)
         class_map = (self.classifier(h) * attention[:, :, None]).transpose(1, 2)  # (B, K, T)
         return class_map.sum(-1), attention, class_map
+
+
+class AttentionAveragePooling(nn.Module):
+    """Additive attention pooling and global average pooling side by side, each with its own linear head.
+
+    The series' logits are ``U sum_t(a_t h_t) + b + V mean_t(h_t)``: the attention's
+    context through one head plus the mean of the real steps through another
+    (concatenating the two pooled vectors before one linear layer is the same
+    thing). The average carries what is spread over the whole series; the
+    attention is free to look where the evidence is concentrated.
+
+    Both terms are sums over steps, so the logits decompose exactly: step
+    ``t``'s share of class ``k``'s logit is ``a_t (U h_t + b)[k] + (V h_t)[k] / n``
+    (``n`` real steps). That is the class map; it sums over time to the logits.
+
+    Returns ``(logits (B, K), attention (B, T), class_map (B, K, T))`` as
+    :class:`AveragePooling` does; the attention is the softmax the context is
+    pooled with (learnt, not uniform). Padding gets exactly 0 in both.
+
+    Examples
+    --------
+    >>> pool = AttentionAveragePooling(in_dim=6, n_outputs=3)
+    >>> mask = torch.tensor([[True] * 4, [True, True, False, False]])
+    >>> logits, attention, class_map = pool(torch.randn(2, 4, 6), mask)
+    >>> attention.sum(-1).tolist(), attention[1, 2:].tolist()
+    ([1.0, 1.0], [0.0, 0.0])
+    >>> torch.allclose(class_map.sum(-1), logits, atol=1e-6)
+    True
+    """
+
+    def __init__(self, in_dim: int, n_outputs: int, attn_dim: int = 64) -> None:
+        super().__init__()
+        self.attention = AdditiveAttention(in_dim, attn_dim)
+        self.head = nn.Linear(in_dim, n_outputs)
+        self.average = nn.Linear(in_dim, n_outputs, bias=False)  # one bias is enough: the attention head's
+
+    @property
+    def score(self) -> nn.Linear:
+        """The attention's scoring layer (a model may start it at zero: uniform attention)."""
+        return self.attention.score
+
+    def forward(
+        self, h: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Pool ``h`` of shape ``(B, T, D)``."""
+        _, alpha = self.attention(h, mask)  # (B, T)
+        uniform = _uniform_over_real(alpha, mask)
+        per_step = alpha[:, :, None] * self.head(h) + uniform[:, :, None] * self.average(h)  # (B, T, K)
+        class_map = per_step.transpose(1, 2)  # (B, K, T)
+        return class_map.sum(-1), alpha, class_map

@@ -9,6 +9,10 @@
 * ``"average"``: global average pooling and a linear head (InceptionTime's
   and FCN's own pooling, :class:`~tsattn.layers.AveragePooling`): the
   attention is uniform, and the class map is the class activation map (CAM).
+* ``"attention_average"``: both side by side, each with its own linear head,
+  the logits their sum (:class:`~tsattn.layers.AttentionAveragePooling`): the
+  attention is learnt as under ``"attention"``, and the class map splits the
+  logits over the steps exactly.
 """
 
 from __future__ import annotations
@@ -19,11 +23,18 @@ import torch
 from torch import nn
 
 from .._errors import ConfigError
-from ..layers import AdditiveAttention, AveragePooling, ConjunctivePooling, upsample_attention, upsample_class_map
+from ..layers import (
+    AdditiveAttention,
+    AttentionAveragePooling,
+    AveragePooling,
+    ConjunctivePooling,
+    upsample_attention,
+    upsample_class_map,
+)
 from ._base import TSClassifierNet
 
 #: The poolings a convolutional attention model takes, the default first.
-POOLINGS = ("attention", "conjunctive", "average")
+POOLINGS = ("attention", "conjunctive", "average", "attention_average")
 
 
 def check_pooling(pooling: str) -> str:
@@ -50,6 +61,8 @@ def build_pooling(
         return ConjunctivePooling(width, n_outputs, attn_dim, positional=positional_encoding), None
     if pooling == "average":
         return AveragePooling(width, n_outputs), None
+    if pooling == "attention_average":
+        return AttentionAveragePooling(width, n_outputs, attn_dim), None
     return AdditiveAttention(width, attn_dim, floor=attention_floor), nn.Linear(width, n_outputs)
 
 

@@ -39,7 +39,8 @@ class CNNAttention(PooledOverTime):
     (:mod:`tsattn.models._pooling`; ``positional_encoding`` adds its fixed
     position encoding), and :meth:`class_relevance` gives each step's share
     of each class's logit. ``pooling="average"`` pools with global average
-    pooling (FCN's), its class map the class activation map.
+    pooling (FCN's), its class map the class activation map;
+    ``pooling="attention_average"`` adds the logits of both poolings.
     """
 
     name = "cnn_attention"

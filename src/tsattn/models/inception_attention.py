@@ -108,7 +108,9 @@ class InceptionAttention(PooledOverTime):
     (:mod:`tsattn.models._pooling`; ``positional_encoding`` adds its fixed
     position encoding), and :meth:`class_relevance` gives each step's share
     of each class's logit; ``pooling="average"`` is InceptionTime's own global
-    average pooling, its class map the class activation map.
+    average pooling, its class map the class activation map;
+    ``pooling="attention_average"`` adds the two poolings' logits, each through
+    its own head (its attention learnt, its class map their exact split).
     ``attention_floor`` spreads that share of the attention uniformly (a mix
     of attention and average pooling; the attention returned is the mix the
     features are pooled with). Why these
