@@ -297,3 +297,47 @@ def test_under_a_scaler_the_kept_steps_reach_the_network_exactly_as_scaled(tmp_p
             removed = int(np.rint(grid[f] * L))
             assert same >= (L - removed if deletion else removed)  # every kept step, exactly as scaled
     assert 0 < deletions < len(curves)
+
+
+def _linear_logits(X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+    z = 3.0 * X[:, 0, STEP].astype(np.float64)  # logit of class 1; the classes' logits are -z/2 and z/2
+    return np.stack([-z / 2, z / 2], axis=1)
+
+
+def test_occlusion_finds_the_one_step_a_linear_model_reads_and_scores_maps_against_it():
+    from tsattn.evaluation.faithfulness import OCCLUSION_KEYS, occlusion_drops, occlusion_scores
+
+    X = _series(6)
+    occ = occlusion_drops(_linear_logits, X)
+    # windows of 1 step (5 % of 20): the one holding STEP drops the logit from 3 to 0 (interpolated between zeros)
+    assert occ["windows"].shape == (6, 20, 20) and occ["valid"].all()
+    np.testing.assert_allclose(occ["drops"][:, STEP], 3.0)
+    np.testing.assert_allclose(np.delete(occ["drops"], STEP, axis=1), 0.0)
+    perfect = np.tile(np.eye(T)[STEP], (6, 1))
+    good = occlusion_scores(perfect + 0.01 * np.arange(T), occ)  # the peak at STEP, the rest a slope
+    assert good["occlusion_pointing"] == 1.0 and good["occlusion_pointing_weighted"] == 1.0
+    assert good["random_occlusion_pointing"] == pytest.approx(1 / T)
+    assert good["occlusion_pointing_gain"] == pytest.approx(1 - 1 / T)
+    assert good["occlusion_correlation"] > 0.3  # only the top window's drop differs: ranks tie elsewhere
+    wrong = occlusion_scores(np.tile(np.eye(T)[3], (6, 1)), occ)
+    assert wrong["occlusion_pointing"] == 0.0 and wrong["occlusion_pointing_weighted"] == 0.0
+    assert set(OCCLUSION_KEYS) <= set(faithfulness_scores(one_step_model, X, perfect, logits=_linear_logits))
+
+
+def test_occlusion_windows_cover_each_series_to_its_own_length_and_ties_go_by_the_seed():
+    from tsattn.evaluation.faithfulness import occlusion_drops, occlusion_scores
+
+    X = np.zeros((300, 1, 40), np.float32)
+    X[:, 0, STEP] = 2.0
+    lengths = np.where(np.arange(300) % 2 == 0, 40, 20)
+    occ = occlusion_drops(_linear_logits, X, lengths=lengths)
+    # 40 steps: windows of 2 every step (39); 20 steps: windows of 1 every step (20); none reaches the padding
+    assert occ["valid"][0].sum() == 39 and occ["valid"][1].sum() == 20
+    assert not occ["windows"][1][:, 20:].any() and np.isnan(occ["drops"][1, 20:]).all()
+    flat = np.ones((300, 40))  # every step tied: the peak is drawn at random among the real steps
+    a, b, c = (occlusion_scores(flat, occ, lengths=lengths, seed=s) for s in (1, 1, 2))
+    assert a == b and a != c
+    # the top windows: the two of 2 steps that hold STEP (3 steps of 40), or the one of 1 step (1 of 20)
+    assert a["random_occlusion_pointing"] == pytest.approx((3 / 40 + 1 / 20) / 2)
+    assert 0.01 < a["occlusion_pointing"] < 0.12
+    assert a["occlusion_correlation"] is None  # a constant map correlates with nothing

@@ -40,6 +40,20 @@ is the map's AOPC minus that of random rankings, and ``aopcr_normalized``
 divides it by ``|AOPC| + |random AOPC|``, so that runs whose logits differ
 in scale can be ranked together (-1 to 1; above 0: better than chance).
 
+**Occlusion agreement** asks the pointing game's question of the model
+instead of the ground truth: each series is covered by windows of 5 % of its
+length (half-overlapping), each window is removed in turn, and the window
+whose removal drops the predicted class's logit the most is where the model's
+evidence is. ``occlusion_pointing`` is the share of series whose map peaks
+inside that window (``random_occlusion_pointing``: the share a random peak
+would reach, the window's share of the series; ``occlusion_pointing_gain``
+the difference); ``occlusion_pointing_weighted`` weighs each series by how
+much its top window stands out (largest drop minus the median drop), so a
+series whose evidence is nowhere in particular counts little; and
+``occlusion_correlation`` is the mean over series of the Spearman correlation
+between each window's share of the map and its drop (Bhatt et al. 2020's
+faithfulness correlation, over windows). Needs ``logits``, as AOPCR does.
+
 What a removed step becomes (``baseline``) should not create evidence:
 
 * ``"interpolation"`` (the default): the line between the nearest kept steps
@@ -72,9 +86,13 @@ __all__ = [
     "FRACTIONS",
     "GAINS",
     "N_RANDOM",
+    "OCCLUSION_KEYS",
+    "OCCLUSION_WINDOW",
     "SCORES",
     "aopcr_scores",
     "faithfulness_scores",
+    "occlusion_drops",
+    "occlusion_scores",
     "perturbation_curves",
     "random_reference",
 ]
@@ -99,6 +117,16 @@ AOPCR_FRACTIONS = tuple(round(0.05 * k, 2) for k in range(1, 11))
 BASELINES = ("interpolation", "removal", "blur", "mean")
 #: Random rankings each score is compared with, everywhere (metrics.json, ``tsattn explain``, benchmarks).
 N_RANDOM = 4
+#: Occlusion windows' width, as a share of each series' real steps (at least 1 step); they overlap by half.
+OCCLUSION_WINDOW = 0.05
+#: The occlusion agreement scores of a map (:func:`occlusion_scores`).
+OCCLUSION_KEYS = (
+    "occlusion_pointing",
+    "random_occlusion_pointing",
+    "occlusion_pointing_gain",
+    "occlusion_pointing_weighted",
+    "occlusion_correlation",
+)
 
 Predict = Callable[[np.ndarray, "np.ndarray | None"], np.ndarray]
 
@@ -284,6 +312,7 @@ def random_reference(
     reference: dict[str, Any] = {"curves": curves, "key": (n, T, max(n_random, 1), seed, baseline)}
     if logits is not None:
         reference["aopc"] = _random_aopc(logits, X, lengths_, baseline, n_random, seed)
+        reference["occlusion"] = occlusion_drops(logits, X, lengths=lengths_, baseline=baseline)
     return reference
 
 
@@ -310,7 +339,8 @@ def faithfulness_scores(
     random rankings for each map of the same series. ``deletion_gain`` and ``insertion_gain`` are the map's advantage
     over random (above 0: better than chance), ``comprehensiveness_gain`` and
     ``sufficiency_gain`` likewise (the map's comprehensiveness minus random's;
-    random's sufficiency minus the map's).
+    random's sufficiency minus the map's). With ``logits`` it adds the
+    occlusion agreement too (:func:`occlusion_scores`).
 
     Examples
     --------
@@ -403,6 +433,16 @@ def faithfulness_scores(
             if logits is not None
             else {}
         ),
+        **(
+            occlusion_scores(
+                relevance,
+                reference.get("occlusion") or occlusion_drops(logits, X, lengths=lengths_, baseline=baseline),
+                lengths=lengths_,
+                seed=seed,
+            )
+            if logits is not None
+            else {}
+        ),
     }
 
 
@@ -482,3 +522,120 @@ def _aopc(
         kinds=("deletion",),
     )
     return float((curves["full"][:, None] - curves["deletion"]).mean())
+
+
+def occlusion_drops(
+    logits: Predict,
+    X: np.ndarray,
+    *,
+    lengths: np.ndarray | None = None,
+    window: float = OCCLUSION_WINDOW,
+    baseline: str = "interpolation",
+) -> dict[str, np.ndarray]:
+    """How far the predicted class's logit drops when each window of a series is removed: the model's own map.
+
+    Each series is covered by windows of ``window`` of its real steps (at
+    least 1), starting every half window, the last one flush with its end.
+    Returns ``{"windows": (n, W, T) bool, "valid": (n, W) bool, "drops": (n, W)}``
+    (series with fewer windows than ``W`` have invalid ones, whose drop is
+    NaN). It does not depend on any map: one serves every map of the same series.
+
+    Examples
+    --------
+    A model that reads the third of 20 steps: only the window holding it drops the logit.
+
+    >>> w = np.zeros(20); w[2] = 4.0
+    >>> def logits(X, lengths=None):
+    ...     z = X[:, 0] @ w
+    ...     return np.stack([-z / 2, z / 2], axis=1)
+    >>> X = np.zeros((1, 1, 20), np.float32); X[0, 0, 2] = 1.0
+    >>> occ = occlusion_drops(logits, X, baseline="mean")
+    >>> occ["drops"][0].round(2).tolist()[:4]
+    [0.0, 0.0, 1.9, 0.0]
+    """
+    X = np.asarray(X, dtype=np.float32)
+    n, _, T = X.shape
+    lengths_ = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
+    starts: list[list[int]] = []
+    widths: list[int] = []
+    for L in lengths_.tolist():
+        w = max(1, round(window * L))
+        s = list(range(0, max(L - w, 0) + 1, max(1, w // 2)))
+        if s[-1] != max(L - w, 0):
+            s.append(max(L - w, 0))
+        starts.append(s)
+        widths.append(w)
+    W = max(len(s) for s in starts)
+    windows = np.zeros((n, W, T), dtype=bool)
+    valid = np.zeros((n, W), dtype=bool)
+    for i, (s, w) in enumerate(zip(starts, widths, strict=True)):
+        for j, a in enumerate(s):
+            windows[i, j, a : a + w] = True
+        valid[i, : len(s)] = True
+    full = np.asarray(logits(X, None if lengths_.min() == T else lengths_), dtype=np.float64)
+    target = full.argmax(1)
+    Xp, Lp = perturb(X, windows, lengths_, baseline)
+    out = np.asarray(logits(Xp, None if Lp.min() == T else Lp), dtype=np.float64)
+    kept = out[np.arange(len(out)), np.repeat(target, W)].reshape(n, W)
+    drops = np.where(valid, full[np.arange(n), target][:, None] - kept, np.nan)
+    return {"windows": windows, "valid": valid, "drops": drops}
+
+
+def occlusion_scores(
+    relevance: np.ndarray,
+    occlusion: dict[str, np.ndarray],
+    *,
+    lengths: np.ndarray | None = None,
+    seed: int = 0,
+) -> dict[str, float | None]:
+    """Does a map peak where removing the series hurts the model most? Its agreement with :func:`occlusion_drops`.
+
+    Returns :data:`OCCLUSION_KEYS`: ``occlusion_pointing`` (the share of
+    series whose map peaks inside a window of the largest drop),
+    ``random_occlusion_pointing`` (the share a random peak reaches: those
+    windows' share of the real steps), ``occlusion_pointing_gain`` (the
+    difference), ``occlusion_pointing_weighted`` (each series weighted by its
+    largest drop minus its median drop; ``None`` where no window drops more than
+    another) and ``occlusion_correlation`` (the mean over series of the Spearman
+    correlation between each window's sum of the map and its drop; series where
+    either is constant are left out, ``None`` if all are). Ties in the map are
+    broken at random, seeded.
+
+    Examples
+    --------
+    >>> w = np.zeros(20); w[2] = 4.0
+    >>> def logits(X, lengths=None):
+    ...     z = X[:, 0] @ w
+    ...     return np.stack([-z / 2, z / 2], axis=1)
+    >>> X = np.zeros((1, 1, 20), np.float32); X[0, 0, 2] = 1.0
+    >>> occ = occlusion_drops(logits, X, baseline="mean")
+    >>> [occlusion_scores(np.eye(20)[[k]], occ)["occlusion_pointing"] for k in (2, 9)]
+    [1.0, 0.0]
+    """
+    from scipy.stats import rankdata
+
+    relevance = np.asarray(relevance, dtype=np.float64)
+    n, T = relevance.shape
+    lengths_ = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
+    peak = _ranks(relevance, lengths_, np.random.default_rng(seed)).argmin(1)  # rank 0: the map's peak
+    windows, valid, drops = occlusion["windows"], occlusion["valid"], occlusion["drops"]
+    hits, chances, contrasts, rhos = [], [], [], []
+    for i in range(n):
+        d = drops[i, valid[i]]
+        win = windows[i, valid[i]]  # (w, T)
+        top = d >= d.max() - 1e-6 * max(1.0, abs(float(d.max())))
+        hits.append(bool(win[top, peak[i]].any()))
+        chances.append(float(win[top].any(0).sum()) / max(int(lengths_[i]), 1))
+        contrasts.append(float(d.max() - np.median(d)))
+        mass = win.astype(np.float64) @ relevance[i]
+        if len(d) > 2 and np.ptp(mass) > 0 and np.ptp(d) > 0:
+            rhos.append(float(np.corrcoef(rankdata(mass), rankdata(d))[0, 1]))
+    weight = float(np.sum(contrasts))
+    pointing = float(np.mean(hits))
+    return {
+        "occlusion_pointing": pointing,
+        "random_occlusion_pointing": float(np.mean(chances)),
+        "occlusion_pointing_gain": pointing - float(np.mean(chances)),
+        "occlusion_pointing_weighted": float(np.dot(contrasts, hits) / weight) if weight > 0 else None,
+        "occlusion_correlation": float(np.mean(rhos)) if rhos else None,
+    }
