@@ -120,6 +120,8 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_family(tmp_path):
             "1",
             "--out",
             str(out),
+            "--keep",
+            str(tmp_path / "kept"),
         ],
         capture_output=True,
         text=True,
@@ -131,5 +133,32 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_family(tmp_path):
     assert all(
         set(r["faithfulness"]) == {"attention", "attention_x_gradient", "integrated_gradients"} for r in result["runs"]
     )
+    assert all(0 <= r["faithfulness"]["attention"]["occlusion_pointing"] <= 1 for r in result["runs"])
     assert result["summary"]["per_model"]["cnn_attention"]["runs"] == 4
     assert result["summary"]["rank_correlation_with_pointing_game"]["n_runs"] == 4
+    assert "attention_occlusion_pointing" in result["summary"]["rank_correlation_with_pointing_game"]
+    # the kept runs rescored offline under every occlusion window and baseline
+    variants = tmp_path / "variants.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "rescore_occlusion.py"),
+            "--keep",
+            str(tmp_path / "kept"),
+            "--series",
+            "8",
+            "--out",
+            str(variants),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    records = [json.loads(line) for line in variants.with_suffix(".jsonl").read_text().splitlines()]
+    assert len(records) == 4 and all(r["n_series"] == 8 for r in records)
+    scores = records[0]["maps"]["attention"]
+    assert {"0.05_interpolation", "0.2_blur", "pointing_game", "pointing_game_on_these_series"} <= set(scores)
+    assert 0 <= scores["0.1_interpolation"]["occlusion_pointing"] <= 1
+    corr = json.loads(variants.read_text())["rank_correlation_with_pointing_game"]
+    assert corr["n_maps"] == 4 and "0.05_interpolation_occlusion_pointing" in corr
