@@ -603,14 +603,14 @@ def occlusion_scores(
 
     Examples
     --------
-    >>> w = np.zeros(20); w[2] = 4.0
-    >>> def logits(X, lengths=None):
-    ...     z = X[:, 0] @ w
-    ...     return np.stack([-z / 2, z / 2], axis=1)
-    >>> X = np.zeros((1, 1, 20), np.float32); X[0, 0, 2] = 1.0
-    >>> occ = occlusion_drops(logits, X, baseline="mean")
-    >>> [occlusion_scores(np.eye(20)[[k]], occ)["occlusion_pointing"] for k in (2, 9)]
+    One series of 4 steps, a window on each, the third's removal dropping the logit most:
+
+    >>> occ = {"windows": np.eye(4, dtype=bool)[None], "valid": np.ones((1, 4), dtype=bool),
+    ...        "drops": np.array([[0.0, 0.2, 1.5, 0.1]])}
+    >>> [occlusion_scores(np.eye(4)[[k]], occ)["occlusion_pointing"] for k in (2, 0)]
     [1.0, 0.0]
+    >>> round(occlusion_scores(np.array([[0.1, 0.2, 0.4, 0.3]]), occ)["occlusion_correlation"], 3)
+    0.8
     """
     from scipy.stats import rankdata
 
