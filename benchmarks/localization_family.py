@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from localization import git_commit, mass_window_iou
 
-from tsattn.evaluation.faithfulness import GAINS, OCCLUSION_KEYS
+from tsattn.evaluation.faithfulness import GAINS
 from tsattn.evaluation.faithfulness import SCORES as FAITH_SCORES
 
 BASE = {
@@ -175,7 +175,7 @@ def run_one(config: dict, model: str, seed: int, work: Path, max_epochs: int | N
     row["span_iou_mass_windows"] = mass_window_iou(out)  # the same attention under the span rule before span rules
     if isinstance(loc.get("class_map"), dict):
         row |= {f"class_map_{k}": loc["class_map"].get(k) for k in LOC_SCORES}
-    keys = (*GAINS, *FAITH_SCORES, *(f"random_{k}" for k in FAITH_SCORES), *AOPCR_KEYS, *OCCLUSION_KEYS)
+    keys = (*GAINS, *FAITH_SCORES, *(f"random_{k}" for k in FAITH_SCORES), *AOPCR_KEYS)
     row["faithfulness"] = {
         method: {k: s[k] for k in keys if k in s} for method, s in faith.items() if isinstance(s, dict)
     }
@@ -211,7 +211,7 @@ def summarize(rows: list[dict]) -> dict:
         if not scored:
             continue
         pg = [r[pointing] for r in scored]
-        for k in (*GAINS, "aopc", "aopcr", "aopcr_normalized", *OCCLUSION_KEYS):
+        for k in (*GAINS, "aopc", "aopcr", "aopcr_normalized"):
             pairs = [(r["faithfulness"][method].get(k), p) for r, p in zip(scored, pg, strict=True)]
             pairs = [(a, b) for a, b in pairs if a is not None]
             if pairs:

@@ -185,8 +185,6 @@ def _faithfulness_rows(faith: dict[str, Any]) -> list[tuple[str, ...]]:
             _room_share(s, faith.get("n_series")),
             _fmt(s.get("aopcr"), 3),
             _fmt(s.get("aopcr_normalized"), 3),
-            _fmt(s.get("occlusion_pointing"), 3),
-            _fmt(s.get("random_occlusion_pointing"), 3),
         )
         for method, s in faith.items()
         if isinstance(s, dict)

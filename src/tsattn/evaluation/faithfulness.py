@@ -52,7 +52,11 @@ much its top window stands out (largest drop minus the median drop), so a
 series whose evidence is nowhere in particular counts little; and
 ``occlusion_correlation`` is the mean over series of the Spearman correlation
 between each window's share of the map and its drop (Bhatt et al. 2020's
-faithfulness correlation, over windows). Needs ``logits``, as AOPCR does.
+faithfulness correlation, over windows). Call :func:`occlusion_drops` then
+:func:`occlusion_scores`; it is not part of :func:`faithfulness_scores` (nor
+of metrics.json): it doubled the block's cost, and on the synthetic family it
+does not rank runs as the ground-truth pointing game does
+(``benchmarks/results/design_choices.md``).
 
 What a removed step becomes (``baseline``) should not create evidence:
 
@@ -312,7 +316,6 @@ def random_reference(
     reference: dict[str, Any] = {"curves": curves, "key": (n, T, max(n_random, 1), seed, baseline)}
     if logits is not None:
         reference["aopc"] = _random_aopc(logits, X, lengths_, baseline, n_random, seed)
-        reference["occlusion"] = occlusion_drops(logits, X, lengths=lengths_, baseline=baseline)
     return reference
 
 
@@ -339,8 +342,7 @@ def faithfulness_scores(
     random rankings for each map of the same series. ``deletion_gain`` and ``insertion_gain`` are the map's advantage
     over random (above 0: better than chance), ``comprehensiveness_gain`` and
     ``sufficiency_gain`` likewise (the map's comprehensiveness minus random's;
-    random's sufficiency minus the map's). With ``logits`` it adds the
-    occlusion agreement too (:func:`occlusion_scores`).
+    random's sufficiency minus the map's).
 
     Examples
     --------
@@ -429,16 +431,6 @@ def faithfulness_scores(
                 seed=seed,
                 baseline=baseline,
                 random_aopc=reference.get("aopc"),
-            )
-            if logits is not None
-            else {}
-        ),
-        **(
-            occlusion_scores(
-                relevance,
-                reference.get("occlusion") or occlusion_drops(logits, X, lengths=lengths_, baseline=baseline),
-                lengths=lengths_,
-                seed=seed,
             )
             if logits is not None
             else {}

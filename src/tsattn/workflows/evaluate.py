@@ -376,11 +376,6 @@ def format_faithfulness(block: dict[str, Any]) -> str:
                 if s.get("aopcr_normalized") is not None
                 else ""
             )
-            + (
-                f"   occlusion pointing {s['occlusion_pointing']:.3f} (random {s['random_occlusion_pointing']:.3f})"
-                if s.get("occlusion_pointing") is not None
-                else ""
-            )
             + (f"   [{s['uninformative_series']} series unmoved]" if s.get("uninformative_series") else "")
         )
     return "\n".join(lines)
