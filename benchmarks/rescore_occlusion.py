@@ -31,13 +31,13 @@ from localization_family import spearman
 from tsattn.config import DatasetConfig
 from tsattn.data import generate
 from tsattn.evaluation.explain import explain, has_class_map
-from tsattn.evaluation.faithfulness import occlusion_drops, occlusion_scores
+from tsattn.evaluation.faithfulness import OCCLUSION_KEYS, occlusion_drops, occlusion_scores
 from tsattn.evaluation.localization import pointing_game
 from tsattn.run import load_run
 
 WINDOWS = (0.05, 0.1, 0.2)
 BASELINES = ("interpolation", "blur")
-SCORES = ("occlusion_pointing", "occlusion_pointing_gain", "occlusion_pointing_weighted", "occlusion_correlation")
+SCORES = tuple(k for k in OCCLUSION_KEYS if not k.startswith("random_"))  # the chance level is no score
 
 
 def rescore(kept: Path, n_series: int) -> dict:
