@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from tsattn.evaluation.localization import (
+    LEVELS,
     SpanRule,
     average_precision,
     choose_mass,
@@ -16,6 +17,7 @@ from tsattn.evaluation.localization import (
     smooth_relevance,
     span_iou,
     span_rule_of,
+    spans_from_contrast,
     spans_from_mass,
     spans_from_peak,
 )
@@ -145,6 +147,40 @@ def test_a_peak_span_is_the_run_of_steps_above_the_level_that_holds_the_peak():
     np.testing.assert_array_equal(spans_from_peak(np.ones((1, T)), 1.0), [[0, T]])
 
 
+def _plateaus(backgrounds, start=40, end=60):
+    """Series on a flat background of their own, a segment at 1.0 inside ``[start, end)`` whose first and last 5
+    steps rise halfway from the background."""
+    R = np.zeros((len(backgrounds), T))
+    for i, b in enumerate(backgrounds):
+        R[i] = b
+        R[i, start:end] = b + 0.5 * (1 - b)
+        R[i, start + 5 : end - 5] = 1.0
+    return R
+
+
+def test_a_contrast_span_is_the_run_above_the_median_by_a_share_of_the_peaks_height_over_it():
+    R = _plateaus([0.3, 0.7])
+    for level in (0.05, 0.5):  # background + level x (peak - background): the whole segment on either background
+        np.testing.assert_array_equal(spans_from_contrast(R, level), [[40, 60], [40, 60]])
+    np.testing.assert_array_equal(spans_from_contrast(R, 0.6), [[45, 55], [45, 55]])  # the core only
+    # a share of the peak itself: 0.5 takes the first series' segment but the whole of the second
+    np.testing.assert_array_equal(spans_from_peak(R, 0.5), [[40, 60], [0, T]])
+    R[0, 10:20] = 1.0  # a bump apart from the peak's run is not joined to it
+    np.testing.assert_array_equal(spans_from_contrast(R, 0.05)[0], [10, 20])  # the first peak is the bump's
+    np.testing.assert_array_equal(spans_from_contrast(np.ones((1, T)), 0.5), [[0, T]])  # flat: all of it
+
+
+def test_the_contrast_rule_is_chosen_where_each_series_has_its_own_background():
+    R = _plateaus([0.3, 0.7, 0.5])
+    start, end = np.full(3, 40), np.full(3, 60)
+    rule, iou = choose_span_rule(R, start, end)
+    assert (rule.kind, iou) == ("contrast", pytest.approx(1.0))
+    # neither a share of the peak nor a mass window finds all three: below 1 by more than rounding
+    peak_ious = [np.mean(span_iou(SpanRule("peak", q, w).spans(R), start, end)) for q in LEVELS["peak"] for w in (1, 3)]
+    assert max(peak_ious) < 0.95 and choose_mass(R, start, end)[1] < 0.95
+    assert "height over the median" in rule.describe()
+
+
 def test_smoothing_is_a_centred_moving_average_over_the_steps_there_are():
     rng = np.random.default_rng(0)
     R = rng.random((3, T))
@@ -181,7 +217,7 @@ def test_a_span_rule_refuses_bad_settings_in_one_line_and_old_metrics_blocks_sti
     from tsattn import ConfigError
 
     for kwargs, message in [
-        ({"kind": "window"}, "kind: must be one of mass, peak; got 'window'"),
+        ({"kind": "window"}, "kind: must be one of mass, peak, contrast; got 'window'"),
         ({"level": 0.0}, "level: must be in (0, 1]; got 0.0"),
         ({"width": 0}, "width: must be a whole number of steps, at least 1; got 0"),
     ]:

@@ -184,13 +184,39 @@ def spans_from_peak(R: np.ndarray, level: float) -> np.ndarray:
     [[2, 6]]
     """
     R = np.asarray(R, dtype=np.float64)
+    return _run_around_peak(R, level * R.max(1, keepdims=True))
+
+
+def _run_around_peak(R: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """``(n, 2)``: the run of consecutive steps at ``threshold`` ``(n, 1)`` or above that holds each row's peak."""
     n, T = R.shape
     rows = np.arange(n)
     peak = R.argmax(1)
-    above = level * R[rows, peak][:, None] <= R
+    above = (threshold <= R) | (np.arange(T)[None, :] == peak[:, None])  # the peak, even where rounding drops it
     run = np.cumsum(~above, axis=1)  # steps of one run of consecutive steps above the level share a number
     inside = above & (run == run[rows, peak][:, None])
     return np.stack([inside.argmax(1), T - inside[:, ::-1].argmax(1)], axis=1)
+
+
+def spans_from_contrast(R: np.ndarray, level: float) -> np.ndarray:
+    """One span per series: the run of consecutive steps around the series' peak that rise above the series'
+    median relevance by at least ``level`` times the peak's height over it.
+
+    Where the relevance has a high background (a plateau over the whole series, as a BiLSTM's saturated
+    attention has), a share of the peak itself cuts the background in at some series and not at others; a share
+    of the height over the median follows each series' own background.
+
+    Examples
+    --------
+    >>> R = np.array([[0.5, 0.5, 0.6, 1.0, 0.9, 0.5, 0.55]])  # background 0.5, peak 1.0
+    >>> spans_from_contrast(R, 0.5).tolist()  # above 0.5 + 0.5 x 0.5 = 0.75
+    [[3, 5]]
+    >>> spans_from_peak(R, 0.5).tolist()  # above 0.5 x 1.0: the whole series
+    [[0, 7]]
+    """
+    R = np.asarray(R, dtype=np.float64)
+    base = np.median(R, axis=1, keepdims=True)
+    return _run_around_peak(R, base + level * (R.max(1, keepdims=True) - base))
 
 
 def smooth_relevance(R: np.ndarray, width: int) -> np.ndarray:
@@ -213,13 +239,15 @@ def smooth_relevance(R: np.ndarray, width: int) -> np.ndarray:
 
 #: How a span is taken: ``mass``, the shortest window holding ``level`` of the relevance
 #: (:func:`spans_from_mass`); ``peak``, the steps around the peak at ``level`` x the peak or more
-#: (:func:`spans_from_peak`).
-SPANS = {"mass": spans_from_mass, "peak": spans_from_peak}
+#: (:func:`spans_from_peak`); ``contrast``, the steps around the peak at the median plus ``level`` x the
+#: peak's height over the median or more (:func:`spans_from_contrast`).
+SPANS = {"mass": spans_from_mass, "peak": spans_from_peak, "contrast": spans_from_contrast}
 SPAN_KINDS = tuple(SPANS)
 #: The levels :func:`choose_span_rule` tries for each kind (:func:`choose_mass`: the mass levels).
 LEVELS = {
     "mass": [round(float(q), 3) for q in np.linspace(0.5, 0.99, 15)],
     "peak": [0.01, 0.02, *(round(0.05 * k, 2) for k in range(1, 19))],
+    "contrast": [0.01, 0.02, *(round(0.05 * k, 2) for k in range(1, 19))],
 }
 
 
@@ -256,11 +284,11 @@ class SpanRule:
         return SPANS[self.kind](smooth_relevance(R, int(self.width)), self.level)
 
     def describe(self) -> str:
-        what = (
-            f"the shortest window with {self.level:.0%} of the relevance"
-            if self.kind == "mass"
-            else f"the steps around the peak at {self.level:.0%} of it or more"
-        )
+        what = {
+            "mass": f"the shortest window with {self.level:.0%} of the relevance",
+            "peak": f"the steps around the peak at {self.level:.0%} of it or more",
+            "contrast": f"the steps around the peak at {self.level:.0%} of its height over the median or more",
+        }[self.kind]
         return what + (f", after averaging over {self.width} steps" if self.width > 1 else "")
 
     def to_dict(self) -> dict[str, Any]:
@@ -301,8 +329,9 @@ def choose_span_rule(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple
     """The :class:`SpanRule` with the best mean span IoU on these series, and that IoU.
 
     Tried: no averaging and averaging over 1, 2, 5 and 10 % of the series' length; for each, mass windows at
-    15 levels from 50 to 99 % and peak runs at 20 levels from 1 to 90 % of the peak. On a tie the simpler rule
-    (mass before peak, less averaging) wins.
+    15 levels from 50 to 99 %, peak runs at 20 levels from 1 to 90 % of the peak, and contrast runs at the same
+    20 levels of the peak's height over the series' median. On a tie the simpler rule (mass, then peak, then
+    contrast; less averaging) wins.
 
     Examples
     --------
@@ -320,7 +349,7 @@ def choose_span_rule(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple
         windows = _mass_windows(S, LEVELS["mass"])  # every mass level in one pass
         for kind in SPAN_KINDS:
             for j, level in enumerate(LEVELS[kind]):
-                spans = windows[j] if kind == "mass" else spans_from_peak(S, level)
+                spans = windows[j] if kind == "mass" else SPANS[kind](S, level)
                 iou = float(np.mean(span_iou(spans, start, end)))
                 if iou > best_iou + 1e-12:
                     best, best_iou = SpanRule(kind, level, int(width)), iou
