@@ -16,9 +16,11 @@ A model may carry hyperparameters after a colon, joined by `+`, each passed as `
 `--models inception_attention,inception_attention:pooling=conjunctive`
 compares the default pooling with MILLET's conjunctive pooling; for such a
 model the class map is scored against the ground truth too (its
-`class_map_*` columns). Each finished run is appended to FILE's `.jsonl`
-beside it, and a rerun skips the runs already there; `--jobs` runs that many
-trainings at once (for a machine with more cores, or a GPU).
+`class_map_*` columns). The keys in TRAIN_KEYS are training settings instead, passed as
+their own options: `inception_attention:attention_smoothing=0.002` is `--attention-smoothing 0.002`.
+Each finished run is appended to FILE's `.jsonl` beside it, and a rerun skips
+the runs already there; `--jobs` runs that many trainings at once (for a
+machine with more cores, or a GPU).
 
 The family (FAMILY below): T from 200 to 1,000, segments from 3 % to 40 % of
 T, noise 0 to 0.1, random phase, every anomaly kind. --dataset-size replaces
@@ -46,6 +48,9 @@ from localization import git_commit, mass_window_iou
 
 from tsattn.evaluation.faithfulness import GAINS
 from tsattn.evaluation.faithfulness import SCORES as FAITH_SCORES
+
+#: Keys of a model spec (`model:key=value+...`) passed to `tsattn train` as training options, not model parameters.
+TRAIN_KEYS = ("attention_smoothing", "ensemble", "lr", "batch_size", "scaling")
 
 BASE = {
     "normal_anomalous_ratio": 0.5,
@@ -154,7 +159,11 @@ def run_one(config: dict, model: str, seed: int, work: Path, max_epochs: int | N
     if max_epochs is not None:
         cmd += ["--max-epochs", str(max_epochs)]
     for pair in filter(None, params.split("+")):
-        cmd += ["--model-param", pair]
+        key, _, value = pair.partition("=")
+        if key in TRAIN_KEYS:  # a training setting, e.g. attention_smoothing=0.002: its own option of `tsattn train`
+            cmd += ["--" + key.replace("_", "-"), value]
+        else:
+            cmd += ["--model-param", pair]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t
