@@ -161,3 +161,22 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_family(tmp_path):
     assert 0 <= scores["0.1_interpolation"]["occlusion_pointing"] <= 1
     corr = json.loads(variants.read_text())["rank_correlation_with_pointing_game"]
     assert corr["n_maps"] == 4 and "0.05_interpolation_occlusion_pointing" in corr
+
+
+def test_a_model_spec_passes_training_settings_as_options_and_the_rest_as_model_parameters(tmp_path, monkeypatch):
+    import localization_family
+
+    seen: list[list[str]] = []
+
+    def fake_run(cmd, **kwargs):  # the command a user would type; nothing trains
+        seen.append(cmd)
+        return subprocess.CompletedProcess(cmd, 3, "", "stopped by the test")
+
+    monkeypatch.setattr(localization_family.subprocess, "run", fake_run)
+    with pytest.raises(SystemExit, match="failed"):
+        spec = "inception_attention:pooling=average+attention_smoothing=0.002"
+        localization_family.run_one(BASE | FAMILY["seed_T500"], spec, 0, tmp_path, None)
+    cmd = seen[0]
+    assert cmd[cmd.index("--model") + 1] == "inception_attention"
+    assert cmd[cmd.index("--attention-smoothing") + 1] == "0.002"
+    assert cmd[cmd.index("--model-param") + 1] == "pooling=average" and cmd.count("--model-param") == 1
