@@ -161,6 +161,25 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_family(tmp_path):
     assert 0 <= scores["0.1_interpolation"]["occlusion_pointing"] <= 1
     corr = json.loads(variants.read_text())["rank_correlation_with_pointing_game"]
     assert corr["n_maps"] == 4 and "0.05_interpolation_occlusion_pointing" in corr
+    # and their spans rescored under the span rules before contrast runs and today's
+    spans = tmp_path / "spans.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "span_rules.py"), "--keep", str(tmp_path / "kept"), "--out", str(spans)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rescored = json.loads(spans.read_text())["runs"]
+    assert len(rescored) == 4
+    for row in rescored:
+        # more kinds to choose from never choose worse on the validation split
+        assert row["mass_peak_contrast"]["val_span_iou"] >= row["mass_peak"]["val_span_iou"] - 1e-12
+        assert row["mass_peak"]["span_rule"]["kind"] in ("mass", "peak")
+        # today's kinds reproduce the IoU that the run's own metrics.json reports
+        config, seed = Path(row["run"]).parent.name.split("_cnn_attention_s")
+        (family_row,) = [r for r in result["runs"] if r["config"] == config and r["seed"] == int(seed)]
+        assert row["mass_peak_contrast"]["span_iou"] == pytest.approx(family_row["span_iou"])
 
 
 def test_a_model_spec_passes_training_settings_as_options_and_the_rest_as_model_parameters(tmp_path, monkeypatch):

@@ -179,6 +179,8 @@ def test_the_contrast_rule_is_chosen_where_each_series_has_its_own_background():
     peak_ious = [np.mean(span_iou(SpanRule("peak", q, w).spans(R), start, end)) for q in LEVELS["peak"] for w in (1, 3)]
     assert max(peak_ious) < 0.95 and choose_mass(R, start, end)[1] < 0.95
     assert "height over the median" in rule.describe()
+    without, iou = choose_span_rule(R, start, end, kinds=("mass", "peak"))  # the choice without contrast runs
+    assert without.kind != "contrast" and iou < 0.95
 
 
 def test_smoothing_is_a_centred_moving_average_over_the_steps_there_are():
@@ -223,6 +225,8 @@ def test_a_span_rule_refuses_bad_settings_in_one_line_and_old_metrics_blocks_sti
     ]:
         with pytest.raises(ConfigError, match=re.escape(message)):
             SpanRule(**kwargs)
+    with pytest.raises(ConfigError, match=re.escape("kinds: must be some of mass, peak, contrast; got ['window']")):
+        choose_span_rule(np.eye(T)[:1], np.array([0]), np.array([5]), kinds=("window",))
     assert span_rule_of({"span_mass": 0.8, "span_mass_chosen_on": "validation data"}) == SpanRule("mass", 0.8, 1)
     block = localization_scores(np.eye(T)[:2], np.array([0, 1]), np.array([5, 6]), span_rule=SpanRule("peak", 0.5, 3))
     assert span_rule_of(block) == SpanRule("peak", 0.5, 3) and block["span_rule_chosen_on"] == "validation data"

@@ -325,13 +325,15 @@ def choose_mass(
     return best[1], best[0]
 
 
-def choose_span_rule(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[SpanRule, float]:
+def choose_span_rule(
+    R: np.ndarray, start: np.ndarray, end: np.ndarray, kinds: Sequence[str] = SPAN_KINDS
+) -> tuple[SpanRule, float]:
     """The :class:`SpanRule` with the best mean span IoU on these series, and that IoU.
 
     Tried: no averaging and averaging over 1, 2, 5 and 10 % of the series' length; for each, mass windows at
     15 levels from 50 to 99 %, peak runs at 20 levels from 1 to 90 % of the peak, and contrast runs at the same
-    20 levels of the peak's height over the series' median. On a tie the simpler rule (mass, then peak, then
-    contrast; less averaging) wins.
+    20 levels of the peak's height over the series' median; ``kinds`` limits the choice to some of them. On a
+    tie the simpler rule (mass, then peak, then contrast; less averaging) wins.
 
     Examples
     --------
@@ -340,16 +342,21 @@ def choose_span_rule(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple
     >>> rule.kind, iou
     ('peak', 1.0)
     """
+    from .._errors import ConfigError
+
+    unknown = sorted(set(kinds) - set(SPAN_KINDS))
+    if unknown or not kinds:
+        raise ConfigError(f"kinds: must be some of {', '.join(SPAN_KINDS)}; got {list(kinds)!r}")
     R = np.asarray(R, dtype=np.float64)
     T = R.shape[1]
     widths = sorted({1, *(max(1, round(f * T)) | 1 for f in (0.01, 0.02, 0.05, 0.1))})
     best, best_iou = SpanRule(), -1.0
     for width in widths:
         S = smooth_relevance(R, width)  # once per width, for every kind and level
-        windows = _mass_windows(S, LEVELS["mass"])  # every mass level in one pass
-        for kind in SPAN_KINDS:
+        windows = _mass_windows(S, LEVELS["mass"]) if "mass" in kinds else None  # every mass level in one pass
+        for kind in (k for k in SPAN_KINDS if k in kinds):
             for j, level in enumerate(LEVELS[kind]):
-                spans = windows[j] if kind == "mass" else SPANS[kind](S, level)
+                spans = windows[j] if windows is not None and kind == "mass" else SPANS[kind](S, level)
                 iou = float(np.mean(span_iou(spans, start, end)))
                 if iou > best_iou + 1e-12:
                     best, best_iou = SpanRule(kind, level, int(width)), iou

@@ -1,0 +1,107 @@
+"""Span rules, old and new, on the same attention: kept runs rescored offline, nothing trained.
+
+For each run directory (a `tsattn train` run whose data have true segments, e.g. the demo's, or the family's
+kept by `localization_family.py --keep DIR`), the attention of the anomalous series of the validation and test
+splits is computed once; then, for each set of span kinds, the span rule is chosen on the validation split
+(`choose_span_rule(..., kinds=...)`, as `metrics.json` does with every kind) and the test split's span IoU is
+scored under it. One JSON line per run goes to the `.jsonl` beside `--out`; a rerun skips what is there.
+
+    python benchmarks/span_rules.py --runs RUN [RUN ...] [--out benchmarks/results/span_rules.json]
+    python benchmarks/span_rules.py --keep DIR  # every DIR/*/run that localization_family.py kept
+
+The kinds compared (KIND_SETS): mass windows and peak runs (the span rules before contrast runs), and those
+with contrast runs (every kind, today's rule).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from localization import append_row, read_rows, write_result
+
+KIND_SETS = {"mass_peak": ("mass", "peak"), "mass_peak_contrast": ("mass", "peak", "contrast")}
+
+
+def rescore(run: Path) -> dict | None:
+    """The test split's span IoU under the rule each kind set chooses on the validation split; None without
+    true segments or attention."""
+    from tsattn import run as rundir
+    from tsattn.evaluation.explain import explain
+    from tsattn.evaluation.localization import SpanRule, choose_span_rule, span_iou
+    from tsattn.workflows._data import data_source, split_part
+
+    loaded = rundir.load_run(run)
+    if not getattr(loaded.net, "has_attention", True):
+        return None
+    full, _ = data_source(loaded.config)
+    if not full.has_segments:
+        return None
+    parts = {}
+    for part in ("val", "test"):
+        ds = full.subset(split_part(run / rundir.SPLIT, part))
+        keep = ds.extras["segment_start"] >= 0
+        lengths = None if ds.lengths is None else np.asarray(ds.lengths)[keep]
+        R = explain(loaded, np.asarray(ds.X[keep], np.float32), method="attention", lengths=lengths)
+        parts[part] = (R, ds.extras["segment_start"][keep], ds.extras["segment_end"][keep])
+    (Rv, sv, ev), (Rt, st, et) = parts["val"], parts["test"]
+    row: dict = {"run": str(run), "n_test": len(st)}
+    for name, kinds in KIND_SETS.items():
+        rule, val_iou = choose_span_rule(Rv, sv, ev, kinds=kinds)
+        row[name] = {
+            "span_iou": float(np.mean(span_iou(SpanRule.from_dict(rule.to_dict()).spans(Rt), st, et))),
+            "val_span_iou": val_iou,
+            "span_rule": rule.to_dict(),
+        }
+    return row
+
+
+def summarize(rows: list[dict]) -> dict:
+    """Mean, median and worst test IoU per kind set, and the change from the first set run by run."""
+    base = next(iter(KIND_SETS))
+    out: dict = {}
+    for name in KIND_SETS:
+        ious = np.array([r[name]["span_iou"] for r in rows])
+        gain = ious - np.array([r[base]["span_iou"] for r in rows])
+        out[name] = {
+            "mean": float(ious.mean()),
+            "median": float(np.median(ious)),
+            "worst": float(ious.min()),
+            "gain_mean": float(gain.mean()),
+            "gain_worst": float(gain.min()),
+            "runs_better": int((gain > 1e-9).sum()),
+            "runs_worse": int((gain < -1e-9).sum()),
+        }
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=Path, nargs="*", default=[])
+    ap.add_argument("--keep", type=Path, default=None, help="a localization_family.py --keep DIR")
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "span_rules.json")
+    args = ap.parse_args()
+    runs = [*args.runs, *(sorted(args.keep.glob("*/run")) if args.keep else [])]
+    if not runs:
+        ap.error("--runs or --keep: give at least one run directory")
+    log = args.out.with_suffix(".jsonl")
+    rows = read_rows(log)
+    done = {r["run"] for r in rows}
+    for run in runs:
+        if str(run) in done:
+            continue
+        row = rescore(run)
+        if row is not None:
+            rows.append(row)
+            append_row(log, row)
+    mine = [r for r in rows if r["run"] in {str(p) for p in runs}]
+    write_result(args.out, "span_rules", "span_rules.py", sys.argv[1:], summary=summarize(mine), runs=mine)
+
+
+if __name__ == "__main__":
+    main()
