@@ -67,15 +67,13 @@ def write_result(out: Path, benchmark: str, script: str, argv: list[str], **fiel
     print(f"wrote {out}")
 
 
-def mass_window_iou(run: Path) -> float | None:
-    """The test split's mean span IoU of the attention under the span rule before span rules: the shortest window
-    holding a mass of the relevance, the mass chosen on the validation split, no averaging. ``None`` where the
-    run's data have no true segments or its network no attention."""
+def segment_attention(run: Path) -> dict | None:
+    """``{"val": (R, start, end), "test": ...}``: the attention of a run's anomalous validation and test series
+    and their true segments; ``None`` where the run's data have no true segments or its network no attention."""
     import numpy as np
 
     from tsattn import run as rundir
     from tsattn.evaluation.explain import explain
-    from tsattn.evaluation.localization import choose_mass, span_iou, spans_from_mass
     from tsattn.workflows._data import data_source, split_part
 
     loaded = rundir.load_run(run)
@@ -84,13 +82,28 @@ def mass_window_iou(run: Path) -> float | None:
     full, _ = data_source(loaded.config)
     if not full.has_segments:
         return None
-    parts = []
+    parts = {}
     for part in ("val", "test"):
         ds = full.subset(split_part(Path(run) / rundir.SPLIT, part))
         keep = ds.extras["segment_start"] >= 0
-        R = explain(loaded, np.asarray(ds.X[keep], np.float32), method="attention")
-        parts.append((R, ds.extras["segment_start"][keep], ds.extras["segment_end"][keep]))
-    (Rv, sv, ev), (Rt, st, et) = parts
+        lengths = None if ds.lengths is None else np.asarray(ds.lengths)[keep]
+        R = explain(loaded, np.asarray(ds.X[keep], np.float32), method="attention", lengths=lengths)
+        parts[part] = (R, ds.extras["segment_start"][keep], ds.extras["segment_end"][keep])
+    return parts
+
+
+def mass_window_iou(run: Path) -> float | None:
+    """The test split's mean span IoU of the attention under the span rule before span rules: the shortest window
+    holding a mass of the relevance, the mass chosen on the validation split, no averaging. ``None`` where the
+    run's data have no true segments or its network no attention."""
+    import numpy as np
+
+    from tsattn.evaluation.localization import choose_mass, span_iou, spans_from_mass
+
+    parts = segment_attention(run)
+    if parts is None:
+        return None
+    (Rv, sv, ev), (Rt, st, et) = parts["val"], parts["test"]
     mass, _ = choose_mass(Rv, sv, ev)
     return float(np.mean(span_iou(spans_from_mass(Rt, mass), st, et)))
 

@@ -23,7 +23,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import append_row, read_rows, write_result
+from localization import append_row, read_rows, segment_attention, write_result
 
 KIND_SETS = {"mass_peak": ("mass", "peak"), "mass_peak_contrast": ("mass", "peak", "contrast")}
 
@@ -31,24 +31,11 @@ KIND_SETS = {"mass_peak": ("mass", "peak"), "mass_peak_contrast": ("mass", "peak
 def rescore(run: Path) -> dict | None:
     """The test split's span IoU under the rule each kind set chooses on the validation split; None without
     true segments or attention."""
-    from tsattn import run as rundir
-    from tsattn.evaluation.explain import explain
     from tsattn.evaluation.localization import SpanRule, choose_span_rule, span_iou
-    from tsattn.workflows._data import data_source, split_part
 
-    loaded = rundir.load_run(run)
-    if not getattr(loaded.net, "has_attention", True):
+    parts = segment_attention(run)
+    if parts is None:
         return None
-    full, _ = data_source(loaded.config)
-    if not full.has_segments:
-        return None
-    parts = {}
-    for part in ("val", "test"):
-        ds = full.subset(split_part(run / rundir.SPLIT, part))
-        keep = ds.extras["segment_start"] >= 0
-        lengths = None if ds.lengths is None else np.asarray(ds.lengths)[keep]
-        R = explain(loaded, np.asarray(ds.X[keep], np.float32), method="attention", lengths=lengths)
-        parts[part] = (R, ds.extras["segment_start"][keep], ds.extras["segment_end"][keep])
     (Rv, sv, ev), (Rt, st, et) = parts["val"], parts["test"]
     row: dict = {"run": str(run), "n_test": len(st)}
     for name, kinds in KIND_SETS.items():
