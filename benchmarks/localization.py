@@ -63,7 +63,9 @@ def write_result(out: Path, benchmark: str, script: str, argv: list[str], **fiel
         "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
         **fields,
     }
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    tmp = out.with_name(out.name + ".tmp")  # a kill mid-write leaves the previous file whole
+    tmp.write_text(json.dumps(result, indent=2) + "\n")
+    tmp.replace(out)
     print(f"wrote {out}")
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import git_commit
+from localization import append_row, read_rows, write_result
 from localization_family import spearman
 
 from tsattn.config import DatasetConfig
@@ -94,26 +94,22 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "occlusion_variants.json")
     args = ap.parse_args()
     log = args.out.with_suffix(".jsonl")
-    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
+    records = read_rows(log)
     done = {r["run"] for r in records}
     for kept in sorted(p for p in args.keep.iterdir() if (p / "run" / "metrics.json").is_file()):
-        if kept.name in done:
-            continue
-        records.append(rescore(kept, args.series))
-        with log.open("a") as fh:  # one line per run: a stop loses nothing
-            fh.write(json.dumps(records[-1]) + "\n")
-        print(kept.name, flush=True)
-    result = {
-        "benchmark": "occlusion agreement variants against the pointing game",
-        "command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        "commit": git_commit(),
-        "runs": len(records),
-        "rank_correlation_with_pointing_game": correlations(records),
-    }
-    tmp = args.out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    tmp.replace(args.out)
-    print(json.dumps(result["rank_correlation_with_pointing_game"], indent=1))
+        if kept.name not in done:
+            records.append(rescore(kept, args.series))
+            append_row(log, records[-1])  # one line per run: a stop loses nothing
+    corr = correlations(records)
+    write_result(
+        args.out,
+        "occlusion agreement variants against the pointing game",
+        "rescore_occlusion.py",
+        sys.argv[1:],
+        runs=len(records),
+        rank_correlation_with_pointing_game=corr,
+    )
+    print(json.dumps(corr, indent=1))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ KIND_SETS = {"mass_peak": ("mass", "peak"), "mass_peak_contrast": ("mass", "peak
 def rescore(run: Path) -> dict | None:
     """The test split's span IoU under the rule each kind set chooses on the validation split; None without
     true segments or attention."""
-    from tsattn.evaluation.localization import SpanRule, choose_span_rule, span_iou
+    from tsattn.evaluation.localization import choose_span_rule, span_iou
 
     parts = segment_attention(run)
     if parts is None:
@@ -41,7 +41,7 @@ def rescore(run: Path) -> dict | None:
     for name, kinds in KIND_SETS.items():
         rule, val_iou = choose_span_rule(Rv, sv, ev, kinds=kinds)
         row[name] = {
-            "span_iou": float(np.mean(span_iou(SpanRule.from_dict(rule.to_dict()).spans(Rt), st, et))),
+            "span_iou": float(np.mean(span_iou(rule.spans(Rt), st, et))),
             "val_span_iou": val_iou,
             "span_rule": rule.to_dict(),
         }

@@ -183,15 +183,16 @@ def spans_from_peak(R: np.ndarray, level: float) -> np.ndarray:
     >>> spans_from_peak(R, 0.1).tolist()
     [[2, 6]]
     """
-    R = np.asarray(R, dtype=np.float64)
-    return _run_around_peak(R, level * R.max(1, keepdims=True))
+    return _run_around_peak(np.asarray(R, dtype=np.float64), level, 0.0)
 
 
-def _run_around_peak(R: np.ndarray, threshold: np.ndarray) -> np.ndarray:
-    """``(n, 2)``: the run of consecutive steps at ``threshold`` ``(n, 1)`` or above that holds each row's peak."""
+def _run_around_peak(R: np.ndarray, level: float, base: np.ndarray | float) -> np.ndarray:
+    """``(n, 2)``: the run of consecutive steps holding each row's peak at ``base + level x (peak - base)`` or
+    above (``base``: 0, or one value per row, ``(n, 1)``)."""
     n, T = R.shape
     rows = np.arange(n)
     peak = R.argmax(1)
+    threshold = base + level * (R[rows, peak][:, None] - base)
     above = (threshold <= R) | (np.arange(T)[None, :] == peak[:, None])  # the peak, even where rounding drops it
     run = np.cumsum(~above, axis=1)  # steps of one run of consecutive steps above the level share a number
     inside = above & (run == run[rows, peak][:, None])
@@ -215,8 +216,7 @@ def spans_from_contrast(R: np.ndarray, level: float) -> np.ndarray:
     [[0, 7]]
     """
     R = np.asarray(R, dtype=np.float64)
-    base = np.median(R, axis=1, keepdims=True)
-    return _run_around_peak(R, base + level * (R.max(1, keepdims=True) - base))
+    return _run_around_peak(R, level, np.median(R, axis=1, keepdims=True))
 
 
 def smooth_relevance(R: np.ndarray, width: int) -> np.ndarray:
@@ -244,11 +244,8 @@ def smooth_relevance(R: np.ndarray, width: int) -> np.ndarray:
 SPANS = {"mass": spans_from_mass, "peak": spans_from_peak, "contrast": spans_from_contrast}
 SPAN_KINDS = tuple(SPANS)
 #: The levels :func:`choose_span_rule` tries for each kind (:func:`choose_mass`: the mass levels).
-LEVELS = {
-    "mass": [round(float(q), 3) for q in np.linspace(0.5, 0.99, 15)],
-    "peak": [0.01, 0.02, *(round(0.05 * k, 2) for k in range(1, 19))],
-    "contrast": [0.01, 0.02, *(round(0.05 * k, 2) for k in range(1, 19))],
-}
+_SHARES = [0.01, 0.02, *(round(0.05 * k, 2) for k in range(1, 19))]
+LEVELS = {"mass": [round(float(q), 3) for q in np.linspace(0.5, 0.99, 15)], "peak": _SHARES, "contrast": _SHARES}
 
 
 @dataclass(frozen=True)
@@ -354,9 +351,14 @@ def choose_span_rule(
     for width in widths:
         S = smooth_relevance(R, width)  # once per width, for every kind and level
         windows = _mass_windows(S, LEVELS["mass"]) if "mass" in kinds else None  # every mass level in one pass
+        # the runs' bases, once per width: 0 for peak runs (spans_from_peak), the median for contrast runs
+        bases = {"peak": 0.0, "contrast": np.median(S, axis=1, keepdims=True) if "contrast" in kinds else 0.0}
         for kind in (k for k in SPAN_KINDS if k in kinds):
             for j, level in enumerate(LEVELS[kind]):
-                spans = windows[j] if windows is not None and kind == "mass" else SPANS[kind](S, level)
+                if kind == "mass" and windows is not None:
+                    spans = windows[j]
+                else:
+                    spans = _run_around_peak(S, level, bases[kind])
                 iou = float(np.mean(span_iou(spans, start, end)))
                 if iou > best_iou + 1e-12:
                     best, best_iou = SpanRule(kind, level, int(width)), iou
