@@ -87,6 +87,88 @@ def test_ensemble_must_be_positive():
         create_network("cnn", 1, 2, 10, ensemble=0)
 
 
+def test_a_mixed_ensemble_pools_as_told_and_attends_with_its_attention_members_only():
+    from tsattn.evaluation.explain import default_method
+    from tsattn.models import create_network
+
+    torch.manual_seed(0)
+    net = create_network("inception_attention", 1, 3, 30, ensemble=3, ensemble_pooling=["attention", "average"]).eval()
+    bodies = [getattr(m, "body", m) for m in net.members]
+    assert [b.pooling for b in bodies] == ["attention", "average", "attention"]  # cycled over the members
+    with torch.no_grad():
+        for pname, p in net.named_parameters():
+            if pname.endswith("attention.score.weight"):
+                p.normal_(0.0, 0.5)
+        x = torch.randn(4, 1, 30)
+        mask = torch.arange(30)[None, :] < torch.tensor([30, 12, 25, 30])[:, None]
+        _, att = net(x, mask)
+        (_, a0), (_, a1), (_, a2) = (m(x, mask) for m in net.members)
+    torch.testing.assert_close(a1[0], torch.full((30,), 1 / 30))  # the average member's attention: uniform
+    torch.testing.assert_close(att, (a0 + a2) / 2)  # ... is left out of the ensemble's
+    assert (att[~mask] == 0).all()
+    assert default_method(net) == "attention"
+    only_average = create_network("inception_attention", 1, 3, 30, ensemble=2, ensemble_pooling=["average"])
+    assert default_method(only_average) == "class_map"
+    # The first member is the single network of the seed, whatever the others pool with.
+    torch.manual_seed(1)
+    single = create_network("inception_attention", 1, 3, 30)
+    torch.manual_seed(1)
+    mixed = create_network("inception_attention", 1, 3, 30, ensemble=3, ensemble_pooling=["attention", "average"])
+    for (k, a), b in zip(single.state_dict().items(), mixed.members[0].state_dict().values(), strict=True):
+        assert torch.equal(a, b), k
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"ensemble_pooling": "average"}, r"^ensemble_pooling: must be a non-empty list of attention, .*'average'$"),
+        ({"ensemble_pooling": []}, r"^ensemble_pooling: must be a non-empty list of .*; got \[\]$"),
+        ({"ensemble_pooling": ["avg"]}, r"^ensemble_pooling: must be a non-empty list of .*; got \['avg'\]$"),
+        (
+            {"ensemble_pooling": ["average"], "pooling": "attention"},
+            r"^ensemble_pooling: set it or pooling, not both; got pooling='attention'$",
+        ),
+    ],
+)
+def test_a_bad_ensemble_pooling_is_named(params, message):
+    from tsattn import ConfigError
+    from tsattn.models import create_network
+
+    with pytest.raises(ConfigError, match=message):
+        create_network("inception_attention", 1, 2, 30, ensemble=2, **params)
+
+
+def test_a_mixed_ensemble_run_trains_saves_and_reloads_through_the_cli(tmp_path):
+    X, y = _tiny(n=60, n_classes=3)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    out = tmp_path / "run"
+    r = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(tmp_path / "d.npz"),
+            "--max-epochs",
+            "2",
+            "--ensemble",
+            "2",
+            "--quiet",
+            "--out",
+            str(out),
+            "--model-param",
+            'ensemble_pooling=["attention", "average"]',
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["model_params"]["ensemble_pooling"] == ["attention", "average"]
+    from tsattn.run import load_run
+
+    loaded = load_run(out)
+    assert [getattr(m, "body", m).pooling for m in loaded.net.members] == ["attention", "average"]
+    assert loaded.net.attends == [True, False]
+
+
 def test_an_ensemble_run_saves_loads_predicts_and_exports_as_one(tmp_path):
     X, y = _tiny(n=60, n_classes=3)
     np.savez(tmp_path / "d.npz", X=X, y=y)

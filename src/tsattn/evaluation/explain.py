@@ -33,11 +33,14 @@ def has_class_map(net: Any) -> bool:
 
 def default_method(model: Any) -> str:
     """The relevance that explains ``model`` (a loaded run or a network) unless told otherwise: its class map where
-    its attention is uniform by construction (``pooling="average"``), else its attention."""
-    from ..layers import AveragePooling
+    its attention is uniform by construction (``pooling="average"`` throughout), else its attention (an ensemble
+    that mixes poolings attends with its attention-pooling members)."""
+    from ..layers import AdditiveAttention, AveragePooling, ConjunctivePooling
 
     net = getattr(model, "net", model)
-    uniform = hasattr(net, "modules") and any(isinstance(m, AveragePooling) for m in net.modules())
+    kinds = (AdditiveAttention, ConjunctivePooling, AveragePooling)
+    poolers = [m for m in net.modules() if isinstance(m, kinds)] if hasattr(net, "modules") else []
+    uniform = bool(poolers) and all(isinstance(m, AveragePooling) for m in poolers)
     return "class_map" if uniform else "attention"
 
 

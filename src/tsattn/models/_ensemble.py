@@ -26,6 +26,10 @@ EPS = 1e-7
 class Ensemble(TSClassifierNet):
     """The mean of ``members``' probabilities and of their attention, as one network.
 
+    ``attends`` flags the members whose attention counts (all by default):
+    a member that pools by averaging has uniform attention, which would only
+    flatten the others'.
+
     The logits it returns are those of the mean probability: ``log p`` for
     several classes (a softmax gives ``p`` back) and ``log p - log(1 - p)``
     for one binary output column (a sigmoid gives ``p`` back). Each member's
@@ -41,7 +45,7 @@ class Ensemble(TSClassifierNet):
     ('Ensemble', 2, (4, 3), (4, 40))
     """
 
-    def __init__(self, members: Sequence[TSClassifierNet]) -> None:
+    def __init__(self, members: Sequence[TSClassifierNet], attends: Sequence[bool] | None = None) -> None:
         first = members[0]
         super().__init__(first.n_channels, first.n_classes, first.seq_len)
         self.name = first.name
@@ -49,6 +53,10 @@ class Ensemble(TSClassifierNet):
         self.variable_length = first.variable_length
         self.onnx_dynamic_time = first.onnx_dynamic_time
         self.members = nn.ModuleList(members)
+        # Which members' attention the ensemble's is the mean of: all, unless some pool by averaging (uniform).
+        self.attends = [True] * len(members) if attends is None else [bool(a) for a in attends]
+        if len(self.attends) != len(members) or not any(self.attends):
+            raise ValueError(f"attends: one flag per member, at least one true; got {list(self.attends)}")
 
     def member_outputs(
         self, x: torch.Tensor, mask: torch.Tensor | None = None
@@ -71,8 +79,9 @@ class Ensemble(TSClassifierNet):
         """``(logits, attention)`` of the ensemble from its members' outputs."""
         proba = torch.stack([logits_to_proba(logits) for logits, _ in outputs]).mean(0).clamp(EPS, 1 - EPS)
         logits = (proba[:, 1:].log() - proba[:, :1].log()).contiguous() if self.n_outputs == 1 else proba.log()
-        attentions = [att for _, att in outputs if att is not None]
-        attention = torch.stack(attentions).mean(0) if len(attentions) == len(outputs) else None
+        attentions = [att for (_, att), attends in zip(outputs, self.attends, strict=True) if attends]
+        present = [att for att in attentions if att is not None]
+        attention = torch.stack(present).mean(0) if all(att is not None for _, att in outputs) else None
         return logits, attention
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:

@@ -127,6 +127,22 @@ def create_model(name: str | type[Any], n_channels: int, n_classes: int, seq_len
         raise ConfigError(f"model_params: {label} rejected its hyperparameters: {exc}") from None
 
 
+def _member_poolings(value: Any, hyperparameters: dict[str, Any]) -> list[str]:
+    """``ensemble_pooling`` checked: a non-empty list of poolings, never beside ``pooling``; ``[]`` when unset."""
+    if value is None:
+        return []
+    from ._pooling import POOLINGS
+
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+        raise ConfigError(f"ensemble_pooling: must be a non-empty list of {', '.join(POOLINGS)}; got {value!r}")
+    bad = [v for v in value if v not in POOLINGS]
+    if bad:
+        raise ConfigError(f"ensemble_pooling: must be a non-empty list of {', '.join(POOLINGS)}; got {list(value)!r}")
+    if "pooling" in hyperparameters:
+        raise ConfigError(f"ensemble_pooling: set it or pooling, not both; got pooling={hyperparameters['pooling']!r}")
+    return list(value)
+
+
 def create_network(
     name: str | type[Any],
     n_channels: int,
@@ -151,6 +167,11 @@ def create_network(
     model's own ``forward`` knows nothing of them. ``ensemble`` > 1 builds
     that many such networks, one after another from the same random stream,
     inside an :class:`~tsattn.models._ensemble.Ensemble` that averages them.
+    ``ensemble_pooling`` (a model parameter of the convolutional attention
+    models) mixes poolings in one ensemble: member ``i`` pools as
+    ``ensemble_pooling[i % len(ensemble_pooling)]``, and the ensemble's
+    attention is the mean of the members that learn theirs (not the uniform
+    attention of ``"average"`` members).
 
     Examples
     --------
@@ -162,17 +183,22 @@ def create_network(
     """
     if ensemble < 1:
         raise ConfigError(f"ensemble: must be >= 1; got {ensemble}")
-    if ensemble > 1:
+    poolings = _member_poolings(hyperparameters.pop("ensemble_pooling", None), hyperparameters)
+    if ensemble > 1 or poolings:
         from ._ensemble import Ensemble
 
-        return Ensemble(
-            [
-                create_network(
-                    name, n_channels, n_classes, seq_len, views=views, level_offsets=level_offsets, **hyperparameters
-                )
-                for _ in range(ensemble)
-            ]
-        )
+        chosen: list[str | None] = [poolings[i % len(poolings)] if poolings else None for i in range(ensemble)]
+        extra: list[dict[str, Any]] = [{} if pooling is None else {"pooling": pooling} for pooling in chosen]
+        members = [
+            create_network(
+                name, n_channels, n_classes, seq_len, views=views, level_offsets=level_offsets, **hyperparameters, **own
+            )
+            for own in extra
+        ]
+        if ensemble == 1:
+            return members[0]
+        attends = [pooling != "average" for pooling in chosen]
+        return Ensemble(members, attends=attends if any(attends) else None)
     body = create_model(
         name, n_channels if level_offsets else views * n_channels, n_classes, seq_len, **hyperparameters
     )
