@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -51,6 +52,23 @@ from tsattn.evaluation.faithfulness import SCORES as FAITH_SCORES
 
 #: Keys of a model spec (`model:key=value+...`) passed to `tsattn train` as training options, not model parameters.
 TRAIN_KEYS = ("attention_smoothing", "ensemble", "lr", "batch_size", "scaling")
+
+
+def split_models(text: str) -> list[str]:
+    """``--models`` split at the commas outside brackets, so that a spec may hold a JSON list:
+    ``inception_attention:ensemble_pooling=["attention","average"]``.
+
+    >>> split_models('cnn_attention,inception_attention:ensemble_pooling=["attention","average"]+lr=0.001')
+    ['cnn_attention', 'inception_attention:ensemble_pooling=["attention","average"]+lr=0.001']
+    """
+    models, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            models.append(text[start:i])
+            start = i + 1
+    return [m for m in (*models, text[start:]) if m]
+
 
 BASE = {
     "normal_anomalous_ratio": 0.5,
@@ -251,7 +269,7 @@ def main() -> None:
         (name, seed, model)
         for name in names
         for seed in args.seeds
-        for model in args.models.split(",")
+        for model in split_models(args.models)
         if (name, seed, model) not in done
     ]
     t0 = time.perf_counter()
@@ -264,7 +282,7 @@ def main() -> None:
                 config, model, seed, Path(tmp), args.max_epochs
             )
             if args.keep is not None:  # the run and the config it was generated from, for a later look
-                kept = args.keep / f"{name}_{model.replace(':', '_')}_s{seed}"
+                kept = args.keep / f"{name}_{re.sub(r'[^A-Za-z0-9_.=+-]+', '_', model)}_s{seed}"
                 shutil.copytree(Path(tmp), kept, dirs_exist_ok=True)
             return row
 
@@ -284,7 +302,7 @@ def main() -> None:
                 flush=True,
             )
     rows = [
-        r for r in rows if r["config"] in names and r["seed"] in args.seeds and r["model"] in args.models.split(",")
+        r for r in rows if r["config"] in names and r["seed"] in args.seeds and r["model"] in split_models(args.models)
     ]
     result = {
         "benchmark": "localization_family",

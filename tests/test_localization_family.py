@@ -199,3 +199,26 @@ def test_a_model_spec_passes_training_settings_as_options_and_the_rest_as_model_
     assert cmd[cmd.index("--model") + 1] == "inception_attention"
     assert cmd[cmd.index("--attention-smoothing") + 1] == "0.002"
     assert cmd[cmd.index("--model-param") + 1] == "pooling=average" and cmd.count("--model-param") == 1
+
+
+def test_models_split_at_commas_outside_a_json_list_and_the_list_reaches_the_model_parameter(tmp_path, monkeypatch):
+    import localization_family
+
+    mixed = 'inception_attention:ensemble_pooling=["attention","average"]+lr=0.001'
+    assert localization_family.split_models(f"cnn_attention,{mixed},inception_attention") == [
+        "cnn_attention",
+        mixed,
+        "inception_attention",
+    ]
+    seen: list[list[str]] = []
+
+    def fake_run(cmd, **kwargs):
+        seen.append(cmd)
+        return subprocess.CompletedProcess(cmd, 3, "", "stopped by the test")
+
+    monkeypatch.setattr(localization_family.subprocess, "run", fake_run)
+    with pytest.raises(SystemExit, match="failed"):
+        localization_family.run_one(BASE | FAMILY["seed_T500"], mixed, 0, tmp_path, None)
+    cmd = seen[0]
+    assert cmd[cmd.index("--model-param") + 1] == 'ensemble_pooling=["attention","average"]'
+    assert cmd[cmd.index("--lr") + 1] == "0.001"
