@@ -1,5 +1,7 @@
 """The default model's input downsampling (averaging, `mean`, or folding into channels, `fold`) and kernels."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -95,7 +97,37 @@ def test_attention_depth_scores_the_features_of_that_many_modules_and_pools_the_
 
 
 def test_attention_depth_is_checked():
-    with pytest.raises(ValueError, match=r"attention_depth must be in \[1, depth=6\] or None; got 7"):
-        InceptionAttention(n_channels=1, n_classes=2, seq_len=50, attention_depth=7)
+    for bad in (7, [2, 2], [], [0, 6]):
+        with pytest.raises(
+            ValueError, match=rf"attention_depth must be in \[1, depth=6\], a list .*; got {re.escape(str(bad))}$"
+        ):
+            InceptionAttention(n_channels=1, n_classes=2, seq_len=50, attention_depth=bad)
     with pytest.raises(ValueError, match="attention_depth applies to pooling='attention' only"):
         InceptionAttention(n_channels=1, n_classes=2, seq_len=50, attention_depth=2, pooling="conjunctive")
+
+
+def test_attention_depths_side_by_side_score_both_modules_features_and_start_uniform():
+    from tsattn.layers import fold_time
+
+    torch.manual_seed(0)
+    net = InceptionAttention(n_channels=1, n_classes=3, seq_len=120, depth=6, attention_depth=[6, 2]).eval()
+    assert net.attention_depth == [2, 6] and net.pool == 1
+    width = net.filters * (len(net.kernels) + 1)
+    assert net.attention.proj.in_features == 2 * width  # modules 2 and 6, side by side
+    x = torch.randn(3, 1, 120)
+    with torch.no_grad():
+        _, a, _ = net._pooled(x, None)
+        torch.testing.assert_close(a, torch.full((3, 120), 1 / 120))  # zero scoring weights: uniform at first
+        torch.nn.init.normal_(net.attention.score.weight)
+        _, a, _ = net._pooled(x, None)
+        # The same scores by hand: every module's features, then modules 2 and 6 side by side.
+        z, m = fold_time(x, None, net.pool)
+        residual, feats = z, []
+        for i, block in enumerate(net.blocks):
+            z = block(z, m)
+            if str(i) in net.shortcuts:
+                z = residual = torch.relu(z + net.shortcuts[str(i)][1](net.shortcuts[str(i)][0](residual), m))
+            feats.append(z)
+        keys = torch.cat([feats[1], feats[5]], dim=1).transpose(1, 2)
+        scores = net.attention.score(torch.tanh(net.attention.proj(keys))).squeeze(-1)
+    torch.testing.assert_close(a, torch.softmax(scores, dim=-1))

@@ -44,14 +44,17 @@ class AdditiveAttention(nn.Module):
         context is that mix of attention pooling and average pooling. They
         still sum to 1 with exact zeros on padding, and they are the weights
         the context is pooled with. 0 (the default) is plain attention.
+    key_dim : int, optional
+        Features per time step of the ``keys`` scored in place of the
+        sequence (``in_dim`` unless given).
     """
 
-    def __init__(self, in_dim: int, attn_dim: int = 64, *, floor: float = 0.0) -> None:
+    def __init__(self, in_dim: int, attn_dim: int = 64, *, floor: float = 0.0, key_dim: int | None = None) -> None:
         super().__init__()
         if not 0.0 <= floor < 1.0:
             raise ConfigError(f"attention_floor: must be in [0, 1); got {floor}")
         self.floor = float(floor)
-        self.proj = nn.Linear(in_dim, attn_dim)
+        self.proj = nn.Linear(in_dim if key_dim is None else key_dim, attn_dim)
         self.score = nn.Linear(attn_dim, 1)
 
     def forward(
@@ -59,8 +62,8 @@ class AdditiveAttention(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Pool ``h`` of shape ``(B, T, D)``; return the context ``(B, D)`` and weights ``(B, T)``.
 
-        ``keys`` ``(B, T, D)``, when given, are scored in place of ``h`` (features of a smaller receptive field,
-        say); the context still pools ``h``.
+        ``keys`` ``(B, T, key_dim)``, when given, are scored in place of ``h`` (features of a smaller receptive
+        field, say); the context still pools ``h``.
         """
         scores = self.score(torch.tanh(self.proj(h if keys is None else keys))).squeeze(-1)  # (B, T)
         alpha = masked_softmax(scores, mask)  # (B, T), rows sum to 1

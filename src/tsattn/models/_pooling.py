@@ -51,10 +51,12 @@ def build_pooling(
     *,
     positional_encoding: bool = True,
     attention_floor: float = 0.0,
+    key_width: int | None = None,
 ) -> tuple[nn.Module, nn.Linear | None]:
     """``(attention, head)`` for features ``width`` wide: the head is ``None`` where the pooling gives logits.
     ``positional_encoding`` applies to conjunctive pooling (MILLET adds one), ``attention_floor`` (the share of
-    the weights spread uniformly) to additive attention."""
+    the weights spread uniformly) and ``key_width`` (the width of what the attention scores, ``width`` unless
+    given) to additive attention."""
     if attention_floor and check_pooling(pooling) != "attention":
         raise ConfigError(f"attention_floor: applies to pooling='attention' only; got pooling={pooling!r}")
     if check_pooling(pooling) == "conjunctive":
@@ -63,7 +65,8 @@ def build_pooling(
         return AveragePooling(width, n_outputs), None
     if pooling == "attention_average":
         return AttentionAveragePooling(width, n_outputs, attn_dim), None
-    return AdditiveAttention(width, attn_dim, floor=attention_floor), nn.Linear(width, n_outputs)
+    attention = AdditiveAttention(width, attn_dim, floor=attention_floor, key_dim=key_width)
+    return attention, nn.Linear(width, n_outputs)
 
 
 def pool_over_time(

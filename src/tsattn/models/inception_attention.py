@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -35,6 +36,11 @@ class _Inception(nn.Module):
         z = x if self.bottleneck is None else self.bottleneck(x)
         branches = [conv(z) for conv in self.convs] + [self.pool_conv(_masked_max3(x, mask))]
         return apply_mask(torch.relu(self.norm(torch.cat(branches, dim=1), mask)), mask)
+
+
+def _as_list(value: int | Sequence[int]) -> list[int]:
+    """One module number or several, as a list (an int or a bool that is not a number fails later)."""
+    return [value] if isinstance(value, int) else list(value)
 
 
 #: InceptionTime's kernel lengths (40, 20, 10), made odd so that each step stays centred.
@@ -145,17 +151,21 @@ class InceptionAttention(PooledOverTime):
         downsample: str = "fold",
         pooling: str = "attention",
         positional_encoding: bool = True,
-        attention_depth: int | None = None,
+        attention_depth: int | Sequence[int] | None = None,
         attention_floor: float = 0.0,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         if depth < 1 or (filters is not None and filters < 1):
             raise ValueError(f"depth and filters must be >= 1; got {depth} and {filters}")
-        if attention_depth is not None and not 1 <= attention_depth <= depth:
-            raise ValueError(f"attention_depth must be in [1, depth={depth}] or None; got {attention_depth}")
+        depths = [depth] if attention_depth is None else _as_list(attention_depth)
+        if not depths or len(set(depths)) != len(depths) or not all(1 <= d <= depth for d in depths):
+            raise ValueError(
+                f"attention_depth must be in [1, depth={depth}], a list of distinct such, or None; "
+                f"got {attention_depth}"
+            )
         if attention_depth is not None and pooling != "attention":
             raise ValueError(f"attention_depth applies to pooling='attention' only; got pooling={pooling!r}")
-        self.attention_depth = depth if attention_depth is None else attention_depth
+        self.attention_depth = sorted(depths)
         if downsample not in ("mean", "fold"):
             raise ValueError(f"downsample must be 'mean' or 'fold'; got {downsample!r}")
         self.pool = pool if pool > 0 else max(1, -(-seq_len // max_length))
@@ -189,6 +199,7 @@ class InceptionAttention(PooledOverTime):
             attn_dim,
             positional_encoding=positional_encoding,
             attention_floor=attention_floor,
+            key_width=width * len(self.attention_depth),
         )
         # Every step scores the same at the start, so the network begins as InceptionTime (global average
         # pooling) and its attention departs from uniform only as far as the loss asks.
@@ -201,13 +212,15 @@ class InceptionAttention(PooledOverTime):
             h, coarse_mask = fold_time(apply_mask(x, mask), mask, self.pool)  # (B, C * pool, T/pool)
         else:
             h, coarse_mask = pool_time(apply_mask(x, mask), mask, self.pool)  # (B, C, T/pool)
-        residual = keys = h
+        residual = h
+        scored = []
         for i, block in enumerate(self.blocks):
             h = block(h, coarse_mask)
             if str(i) in self.shortcuts:
                 shortcut: Any = self.shortcuts[str(i)]  # (a 1x1 convolution, its batch norm)
                 h = apply_mask(torch.relu(h + shortcut[1](shortcut[0](residual), coarse_mask)), coarse_mask)
                 residual = h
-            if i + 1 == self.attention_depth:
-                keys = h  # the attention scores what these modules see (the last module's, by default)
+            if i + 1 in self.attention_depth:
+                scored.append(h)  # the attention scores what these modules see (the last module's, by default)
+        keys = scored[0] if len(scored) == 1 else torch.cat(scored, dim=1)  # side by side, channel-wise
         return pool_over_time(self.attention, self.head, h, coarse_mask, x.shape[-1], mask, self.pool, keys)
