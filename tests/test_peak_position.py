@@ -1,0 +1,33 @@
+"""benchmarks/peak_position.py: where in its segment a map peaks, and what its centre of mass follows."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+from peak_position import describe  # noqa: E402
+
+
+def test_a_late_peak_and_a_flat_background_are_told_apart():
+    T, n = 100, 8
+    start, end = np.full(n, 20), np.full(n, 50)  # a segment of 30 steps centred on 34.5
+    late = np.full((n, T), 0.001)
+    late[:, 48] = 1.0  # every peak at the segment's last steps, nothing else there
+    d = describe(late / late.sum(1, keepdims=True), start, end)
+    assert d["peak_share"]["last_third"] == 1.0 and d["peak_position"]["median"] > 0.9
+    assert d["shift_above_median_pct"] > 13  # the peak itself is 13.5 steps right of the centre
+
+    centred = np.full((n, T), 0.002)
+    centred[:, 34:36] = 1.0  # the peak at the segment's centre, a flat background over the rest
+    d = describe(centred / centred.sum(1, keepdims=True), start, end)
+    assert d["peak_share"]["middle_third"] == 1.0
+    assert d["shift_pct"] > 1  # the background pulls the centre of mass right, towards the series' middle
+    assert abs(d["shift_above_median_pct"]) < 0.01  # and with the background off, the shift is gone
+
+    outside = np.zeros((n, T))
+    outside[:, 90] = 1.0
+    assert describe(outside, start, end)["peak_share"]["outside"] == 1.0
