@@ -138,6 +138,15 @@ def test_a_bad_ensemble_pooling_is_named(params, message):
         create_network("inception_attention", 1, 2, 30, ensemble=2, **params)
 
 
+def test_ensemble_pooling_on_a_model_without_a_pooling_choice_says_so():
+    from tsattn import ConfigError
+    from tsattn.models import create_network
+
+    with pytest.raises(ConfigError, match=r"^ensemble_pooling: applies to models with a pooling choice; lstm_att"):
+        create_network("lstm_attention", 1, 2, 30, ensemble=2, ensemble_pooling=["attention", "average"])
+    create_network("cnn_attention", 1, 2, 30, ensemble=2, ensemble_pooling=["attention", "average"])  # has one
+
+
 def test_a_mixed_ensemble_run_trains_saves_and_reloads_through_the_cli(tmp_path):
     X, y = _tiny(n=60, n_classes=3)
     np.savez(tmp_path / "d.npz", X=X, y=y)

@@ -143,6 +143,16 @@ def _member_poolings(value: Any, hyperparameters: dict[str, Any]) -> list[str]:
     return list(value)
 
 
+def _check_takes_pooling(name: str | type[Any]) -> None:
+    """``ensemble_pooling`` names a model without a ``pooling`` choice: say so, not that ``pooling`` was rejected."""
+    import inspect
+
+    cls = name if isinstance(name, type) else get_model_class(name)
+    if "pooling" not in inspect.signature(cls).parameters:
+        label = getattr(cls, "name", "") or cls.__name__
+        raise ConfigError(f"ensemble_pooling: applies to models with a pooling choice; {label} has none")
+
+
 def create_network(
     name: str | type[Any],
     n_channels: int,
@@ -184,6 +194,8 @@ def create_network(
     if ensemble < 1:
         raise ConfigError(f"ensemble: must be >= 1; got {ensemble}")
     poolings = _member_poolings(hyperparameters.pop("ensemble_pooling", None), hyperparameters)
+    if poolings:
+        _check_takes_pooling(name)
     if ensemble > 1 or poolings:
         from ._ensemble import Ensemble
 
