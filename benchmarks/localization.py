@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tsattn.workflows import relevance_report
@@ -67,6 +69,32 @@ def write_result(out: Path, benchmark: str, script: str, argv: list[str], **fiel
     tmp.write_text(json.dumps(result, indent=2) + "\n")
     tmp.replace(out)
     print(f"wrote {out}")
+
+
+def rescore_kept_runs(doc: str, name: str, rescore: Callable[[Path], dict | None], summarize: Callable) -> None:
+    """The command line of a script that rescores kept runs offline (``--runs RUN ...`` or ``--keep DIR``,
+    ``--out``): one row per run from ``rescore`` (``None`` skips it) appended to the ``.jsonl`` beside ``--out``
+    (a rerun skips the runs there), then ``results/NAME.json`` with ``summarize(rows)`` and the rows."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--runs", type=Path, nargs="*", default=[])
+    ap.add_argument("--keep", type=Path, default=None, help="a localization_family.py --keep DIR")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / f"{name}.json")
+    args = ap.parse_args()
+    runs = [*args.runs, *(sorted(args.keep.glob("*/run")) if args.keep else [])]
+    if not runs:
+        ap.error("--runs or --keep: give at least one run directory")
+    log = args.out.with_suffix(".jsonl")
+    rows = read_rows(log)
+    done = {r["run"] for r in rows}
+    for run in runs:
+        if str(run) in done:
+            continue
+        row = rescore(run)
+        if row is not None:
+            rows.append(row)
+            append_row(log, row)
+    mine = [r for r in rows if r["run"] in {str(p) for p in runs}]
+    write_result(args.out, name, f"{name}.py", sys.argv[1:], summary=summarize(mine), runs=mine)
 
 
 def segment_attention(run: Path) -> dict | None:

@@ -19,16 +19,16 @@ One JSON line per run goes to the ``.jsonl`` beside ``--out``; a rerun skips wha
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import append_row, read_rows, segment_attention, write_result
+from localization import rescore_kept_runs, segment_attention
 
 
 def peak_position(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -66,42 +66,33 @@ def describe(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> dict:
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=Path, nargs="*", default=[])
-    ap.add_argument("--keep", type=Path, default=None, help="a localization_family.py --keep DIR")
-    ap.add_argument("--out", type=Path, default=HERE / "results" / "peak_position.json")
-    args = ap.parse_args()
-    runs = [*args.runs, *(sorted(args.keep.glob("*/run")) if args.keep else [])]
-    if not runs:
-        ap.error("--runs or --keep: give at least one run directory")
-    log = args.out.with_suffix(".jsonl")
-    rows = read_rows(log)
-    done = {r["run"] for r in rows}
-    for run in runs:
-        if str(run) in done:
-            continue
-        parts = segment_attention(run)
-        if parts is None:
-            continue
-        config = json.loads((run / "config.json").read_text())
-        kinds = ((config.get("data") or {}).get("dataset_config") or {}).get("anomaly_kinds")
-        row = {"run": str(run), "anomaly_kinds": kinds, **describe(*parts["test"])}
-        rows.append(row)
-        append_row(log, row)
-    mine = [r for r in rows if r["run"] in {str(p) for p in runs}]
-    summary = {
-        "runs": len(mine),
-        "shift_pct_median": float(np.median([r["shift_pct"] for r in mine])) if mine else None,
-        "shift_above_median_pct_median": float(np.median([r["shift_above_median_pct"] for r in mine]))
-        if mine
-        else None,
-        "peak_in_last_third_median": float(np.median([r["peak_share"]["last_third"] for r in mine])) if mine else None,
-        "peak_in_first_third_median": float(np.median([r["peak_share"]["first_third"] for r in mine]))
-        if mine
-        else None,
+def rescore(run: Path) -> dict | None:
+    """One run's row: its anomaly kinds and :func:`describe` of its test split; ``None`` without segments."""
+    parts = segment_attention(run)
+    if parts is None:
+        return None
+    config = json.loads((run / "config.json").read_text())
+    kinds = ((config.get("data") or {}).get("dataset_config") or {}).get("anomaly_kinds")
+    return {"run": str(run), "anomaly_kinds": kinds, **describe(*parts["test"])}
+
+
+def summarize(rows: list[dict]) -> dict:
+    """Medians over the runs of the shifts and of the shares of peaks in the segment's first and last thirds."""
+
+    def median(get: Callable[[dict], float]) -> float | None:
+        return float(np.median([get(r) for r in rows])) if rows else None
+
+    return {
+        "runs": len(rows),
+        "shift_pct_median": median(lambda r: r["shift_pct"]),
+        "shift_above_median_pct_median": median(lambda r: r["shift_above_median_pct"]),
+        "peak_in_last_third_median": median(lambda r: r["peak_share"]["last_third"]),
+        "peak_in_first_third_median": median(lambda r: r["peak_share"]["first_third"]),
     }
-    write_result(args.out, "peak_position", "peak_position.py", sys.argv[1:], summary=summary, runs=mine)
+
+
+def main() -> None:
+    rescore_kept_runs(__doc__, "peak_position", rescore, summarize)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ with contrast runs (every kind, today's rule).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from localization import append_row, read_rows, segment_attention, write_result
+from localization import rescore_kept_runs, segment_attention
 
 KIND_SETS = {"mass_peak": ("mass", "peak"), "mass_peak_contrast": ("mass", "peak", "contrast")}
 
@@ -68,26 +67,7 @@ def summarize(rows: list[dict]) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=Path, nargs="*", default=[])
-    ap.add_argument("--keep", type=Path, default=None, help="a localization_family.py --keep DIR")
-    ap.add_argument("--out", type=Path, default=HERE / "results" / "span_rules.json")
-    args = ap.parse_args()
-    runs = [*args.runs, *(sorted(args.keep.glob("*/run")) if args.keep else [])]
-    if not runs:
-        ap.error("--runs or --keep: give at least one run directory")
-    log = args.out.with_suffix(".jsonl")
-    rows = read_rows(log)
-    done = {r["run"] for r in rows}
-    for run in runs:
-        if str(run) in done:
-            continue
-        row = rescore(run)
-        if row is not None:
-            rows.append(row)
-            append_row(log, row)
-    mine = [r for r in rows if r["run"] in {str(p) for p in runs}]
-    write_result(args.out, "span_rules", "span_rules.py", sys.argv[1:], summary=summarize(mine), runs=mine)
+    rescore_kept_runs(__doc__, "span_rules", rescore, summarize)
 
 
 if __name__ == "__main__":

@@ -79,10 +79,10 @@ class Ensemble(TSClassifierNet):
         """``(logits, attention)`` of the ensemble from its members' outputs."""
         proba = torch.stack([logits_to_proba(logits) for logits, _ in outputs]).mean(0).clamp(EPS, 1 - EPS)
         logits = (proba[:, 1:].log() - proba[:, :1].log()).contiguous() if self.n_outputs == 1 else proba.log()
-        attentions = [att for (_, att), attends in zip(outputs, self.attends, strict=True) if attends]
-        present = [att for att in attentions if att is not None]
-        attention = torch.stack(present).mean(0) if all(att is not None for _, att in outputs) else None
-        return logits, attention
+        attentions = [att for _, att in outputs if att is not None]
+        if len(attentions) < len(outputs):
+            return logits, None
+        return logits, torch.stack([a for a, attends in zip(attentions, self.attends, strict=True) if attends]).mean(0)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Any:
         return self.combine(self.member_outputs(x, mask))

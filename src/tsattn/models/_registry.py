@@ -133,11 +133,8 @@ def _member_poolings(value: Any, hyperparameters: dict[str, Any]) -> list[str]:
         return []
     from ._pooling import POOLINGS
 
-    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+    if not isinstance(value, (list, tuple)) or not value or any(v not in POOLINGS for v in value):
         raise ConfigError(f"ensemble_pooling: must be a non-empty list of {', '.join(POOLINGS)}; got {value!r}")
-    bad = [v for v in value if v not in POOLINGS]
-    if bad:
-        raise ConfigError(f"ensemble_pooling: must be a non-empty list of {', '.join(POOLINGS)}; got {list(value)!r}")
     if "pooling" in hyperparameters:
         raise ConfigError(f"ensemble_pooling: set it or pooling, not both; got pooling={hyperparameters['pooling']!r}")
     return list(value)
@@ -196,21 +193,28 @@ def create_network(
     poolings = _member_poolings(hyperparameters.pop("ensemble_pooling", None), hyperparameters)
     if poolings:
         _check_takes_pooling(name)
-    if ensemble > 1 or poolings:
+    if ensemble > 1:
         from ._ensemble import Ensemble
 
-        chosen: list[str | None] = [poolings[i % len(poolings)] if poolings else None for i in range(ensemble)]
-        extra: list[dict[str, Any]] = [{} if pooling is None else {"pooling": pooling} for pooling in chosen]
+        chosen = [poolings[i % len(poolings)] for i in range(ensemble)] if poolings else []
+        own: list[dict[str, Any]] = [{"pooling": pooling} for pooling in chosen] or [{}] * ensemble
         members = [
             create_network(
-                name, n_channels, n_classes, seq_len, views=views, level_offsets=level_offsets, **hyperparameters, **own
+                name,
+                n_channels,
+                n_classes,
+                seq_len,
+                views=views,
+                level_offsets=level_offsets,
+                **hyperparameters,
+                **extra,
             )
-            for own in extra
+            for extra in own
         ]
-        if ensemble == 1:
-            return members[0]
         attends = [pooling != "average" for pooling in chosen]
         return Ensemble(members, attends=attends if any(attends) else None)
+    if poolings:  # one network: the first pooling of the list
+        hyperparameters["pooling"] = poolings[0]
     body = create_model(
         name, n_channels if level_offsets else views * n_channels, n_classes, seq_len, **hyperparameters
     )

@@ -39,7 +39,7 @@ class _Inception(nn.Module):
 
 
 def _as_list(value: int | Sequence[int]) -> list[int]:
-    """One module number or several, as a list (an int or a bool that is not a number fails later)."""
+    """One module number or several, as a list."""
     return [value] if isinstance(value, int) else list(value)
 
 
