@@ -229,6 +229,11 @@ TABLE = [
         ["--attention-smoothing:", "-1"],
     ),
     (
+        "negative-attention-entropy",
+        lambda r, d: ["train", "--config", _config(d), "--attention-entropy", "-0.1", "--out", str(d / "r")],
+        ["--attention-entropy:", "-0.1"],
+    ),
+    (
         "negative-scaling-clip",
         lambda r, d: ["train", "--config", _config(d), "--scaling-clip", "-0.5", "--out", str(d / "r")],
         ["--scaling-clip:", "-0.5"],

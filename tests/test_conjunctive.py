@@ -270,3 +270,40 @@ def test_an_attention_floor_mixes_in_average_pooling_and_keeps_the_attention_con
         create_model("cnn_attention", 1, 2, 30, attention_floor=1.0)
     with pytest.raises(ConfigError, match=r"^attention_floor: applies to pooling='attention' only"):
         create_model("cnn_attention", 1, 2, 30, attention_floor=0.5, pooling="average")
+
+
+def test_attention_dropout_hides_one_block_of_real_steps_in_training_only():
+    from tsattn._errors import ConfigError
+    from tsattn.layers import AdditiveAttention
+    from tsattn.models import create_model
+
+    torch.manual_seed(0)
+    plain = AdditiveAttention(5, 4)
+    dropped = AdditiveAttention(5, 4, dropout=0.25)
+    dropped.load_state_dict(plain.state_dict())
+    h = torch.randn(2, 8, 5)
+    mask = torch.tensor([[True] * 8, [True] * 4 + [False] * 4])
+    _, a0 = plain.eval()(h, mask)
+    c1, a1 = dropped.train()(h, mask)
+    hidden = (a1 == 0) & mask
+    assert hidden.sum(-1).tolist() == [2, 1]  # a quarter of 8 and of 4 real steps
+    for row in hidden:  # one block of consecutive steps
+        idx = torch.nonzero(row)[:, 0]
+        assert int(idx.max() - idx.min()) + 1 == len(idx)
+    assert torch.all(a1[1, 4:] == 0)  # padding stays out
+    kept = mask & ~hidden
+    expected = torch.where(kept, a0, torch.zeros_like(a0))  # the rest share the weight, in the same ratios
+    torch.testing.assert_close(a1, expected / expected.sum(-1, keepdim=True))
+    torch.testing.assert_close(c1, torch.bmm(a1[:, None], h)[:, 0])
+    torch.testing.assert_close(dropped.eval()(h, mask)[1], a0)  # evaluation: nothing hidden
+    _, one = dropped.train()(h[:1, :1], None)  # a single step is never hidden
+    assert one.tolist() == [[1.0]]
+    net = create_model("inception_attention", 1, 2, 50, attention_dropout=0.2).train()
+    torch.manual_seed(1)
+    first = net(torch.randn(2, 1, 50))[1]
+    torch.manual_seed(1)
+    assert torch.equal(net(torch.randn(2, 1, 50))[1], first)  # seeded: the same blocks
+    with pytest.raises(ConfigError, match=r"^attention_dropout: must be in \[0, 1\); got 1.0$"):
+        create_model("cnn_attention", 1, 2, 30, attention_dropout=1.0)
+    with pytest.raises(ConfigError, match=r"^attention_dropout: applies to pooling='attention' only"):
+        create_model("inception_attention", 1, 2, 30, attention_dropout=0.1, pooling="conjunctive")

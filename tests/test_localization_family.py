@@ -193,11 +193,12 @@ def test_a_model_spec_passes_training_settings_as_options_and_the_rest_as_model_
 
     monkeypatch.setattr(localization_family.subprocess, "run", fake_run)
     with pytest.raises(SystemExit, match="failed"):
-        spec = "inception_attention:pooling=average+attention_smoothing=0.002"
+        spec = "inception_attention:pooling=average+attention_smoothing=0.002+attention_entropy=0.01"
         localization_family.run_one(BASE | FAMILY["seed_T500"], spec, 0, tmp_path, None)
     cmd = seen[0]
     assert cmd[cmd.index("--model") + 1] == "inception_attention"
     assert cmd[cmd.index("--attention-smoothing") + 1] == "0.002"
+    assert cmd[cmd.index("--attention-entropy") + 1] == "0.01"
     assert cmd[cmd.index("--model-param") + 1] == "pooling=average" and cmd.count("--model-param") == 1
 
 

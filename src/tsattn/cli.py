@@ -237,6 +237,11 @@ def train(
     attention_smoothing: float | None = typer.Option(
         None, "--attention-smoothing", help="total-variation penalty on the attention [default: the model's recipe]"
     ),
+    attention_entropy: float | None = typer.Option(
+        None,
+        "--attention-entropy",
+        help="penalty on the attention's entropy, in units of log(length) [default: the model's recipe]",
+    ),
     accelerator: str | None = typer.Option(None, "--accelerator", help="Lightning accelerator [default: auto]"),
     devices: str | None = typer.Option(None, "--devices", help="Lightning devices: a count, a list or auto"),
     num_nodes: int | None = typer.Option(None, "--num-nodes", help="Lightning num_nodes (multi-node DDP)"),
@@ -293,6 +298,7 @@ def train(
         "scaling": scaling,
         "scaling_clip": scaling_clip,
         "attention_smoothing": attention_smoothing,
+        "attention_entropy": attention_entropy,
         "accelerator": accelerator,
         "devices": dev,
         "num_nodes": num_nodes,

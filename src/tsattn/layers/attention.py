@@ -26,6 +26,27 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Ten
     return torch.nan_to_num(weights, nan=0.0)
 
 
+def hide_block(mask: torch.Tensor | None, shape: tuple[int, int], share: float, device: torch.device) -> torch.Tensor:
+    """A mask ``(B, T)`` that also hides, in each row, one block of consecutive real steps at a random place: the
+    block is ``share`` of the row's real steps (rounded, at least one). A row keeps its real steps if the block
+    would hide all of them. Drawn from torch's global generator, so a seeded run draws the same blocks.
+
+    Examples
+    --------
+    >>> _ = torch.manual_seed(0)
+    >>> keep = hide_block(torch.tensor([[True] * 8 + [False] * 2]), (1, 10), 0.25, torch.device("cpu"))
+    >>> int((~keep[0, :8]).sum()), keep[0, 8:].tolist()  # two of the eight real steps hidden, padding stays out
+    (2, [False, False])
+    """
+    real = torch.ones(shape, dtype=torch.bool, device=device) if mask is None else mask
+    n = real.sum(-1, keepdim=True)  # (B, 1)
+    width = (share * n).round().long().clamp_min(1)
+    start = (torch.rand(n.shape, device=device) * (n - width + 1).clamp_min(1)).floor().long()
+    rank = real.long().cumsum(-1) - 1  # each real step's place among its row's real steps
+    keep = real & ~((rank >= start) & (rank < start + width))
+    return torch.where(keep.any(-1, keepdim=True), keep, real)
+
+
 class AdditiveAttention(nn.Module):
     """Score every time step, softmax over time, and pool a context vector.
 
@@ -47,13 +68,30 @@ class AdditiveAttention(nn.Module):
     key_dim : int, optional
         Features per time step of the ``keys`` scored in place of the
         sequence (``in_dim`` unless given).
+    dropout : float
+        Share of each series' real steps hidden from the attention in
+        training, in [0, 1): one block of consecutive steps at a random
+        place (:func:`hide_block`) gets zero weight, and the rest share it.
+        The network cannot rely on any one stretch (an anomaly's sharpest
+        edge, say) being there. Evaluation is unchanged. 0 (the default): off.
     """
 
-    def __init__(self, in_dim: int, attn_dim: int = 64, *, floor: float = 0.0, key_dim: int | None = None) -> None:
+    def __init__(
+        self,
+        in_dim: int,
+        attn_dim: int = 64,
+        *,
+        floor: float = 0.0,
+        key_dim: int | None = None,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         if not 0.0 <= floor < 1.0:
             raise ConfigError(f"attention_floor: must be in [0, 1); got {floor}")
+        if not 0.0 <= dropout < 1.0:
+            raise ConfigError(f"attention_dropout: must be in [0, 1); got {dropout}")
         self.floor = float(floor)
+        self.dropout = float(dropout)
         self.proj = nn.Linear(in_dim if key_dim is None else key_dim, attn_dim)
         self.score = nn.Linear(attn_dim, 1)
 
@@ -66,6 +104,8 @@ class AdditiveAttention(nn.Module):
         field, say); the context still pools ``h``.
         """
         scores = self.score(torch.tanh(self.proj(h if keys is None else keys))).squeeze(-1)  # (B, T)
+        if self.training and self.dropout:
+            mask = hide_block(mask, (scores.shape[0], scores.shape[1]), self.dropout, scores.device)
         alpha = masked_softmax(scores, mask)  # (B, T), rows sum to 1
         if self.floor:
             alpha = (1 - self.floor) * alpha + self.floor * _uniform_over_real(alpha, mask)

@@ -52,20 +52,22 @@ def build_pooling(
     positional_encoding: bool = True,
     attention_floor: float = 0.0,
     key_width: int | None = None,
+    attention_dropout: float = 0.0,
 ) -> tuple[nn.Module, nn.Linear | None]:
     """``(attention, head)`` for features ``width`` wide: the head is ``None`` where the pooling gives logits.
     ``positional_encoding`` applies to conjunctive pooling (MILLET adds one), ``attention_floor`` (the share of
-    the weights spread uniformly) and ``key_width`` (the width of what the attention scores, ``width`` unless
-    given) to additive attention."""
-    if attention_floor and check_pooling(pooling) != "attention":
-        raise ConfigError(f"attention_floor: applies to pooling='attention' only; got pooling={pooling!r}")
+    the weights spread uniformly), ``attention_dropout`` (the share of steps hidden from it in training) and
+    ``key_width`` (the width of what the attention scores, ``width`` unless given) to additive attention."""
+    for name, value in (("attention_floor", attention_floor), ("attention_dropout", attention_dropout)):
+        if value and check_pooling(pooling) != "attention":
+            raise ConfigError(f"{name}: applies to pooling='attention' only; got pooling={pooling!r}")
     if check_pooling(pooling) == "conjunctive":
         return ConjunctivePooling(width, n_outputs, attn_dim, positional=positional_encoding), None
     if pooling == "average":
         return AveragePooling(width, n_outputs), None
     if pooling == "attention_average":
         return AttentionAveragePooling(width, n_outputs, attn_dim), None
-    attention = AdditiveAttention(width, attn_dim, floor=attention_floor, key_dim=key_width)
+    attention = AdditiveAttention(width, attn_dim, floor=attention_floor, key_dim=key_width, dropout=attention_dropout)
     return attention, nn.Linear(width, n_outputs)
 
 

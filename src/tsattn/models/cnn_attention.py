@@ -60,6 +60,7 @@ class CNNAttention(PooledOverTime):
         pooling: str = "attention",
         positional_encoding: bool = True,
         attention_floor: float = 0.0,
+        attention_dropout: float = 0.0,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         if len(channels) != len(dilations):
@@ -81,6 +82,7 @@ class CNNAttention(PooledOverTime):
             attn_dim,
             positional_encoding=positional_encoding,
             attention_floor=attention_floor,
+            attention_dropout=attention_dropout,
         )
 
     def _pooled(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, Any, Any]:

@@ -119,7 +119,8 @@ class InceptionAttention(PooledOverTime):
     its own head (its attention learnt, its class map their exact split).
     ``attention_floor`` spreads that share of the attention uniformly (a mix
     of attention and average pooling; the attention returned is the mix the
-    features are pooled with). Why these
+    features are pooled with); ``attention_dropout`` hides one random block of
+    that share of each series' steps from the attention in training. Why these
     settings: ``benchmarks/results/design_choices.md``.
 
     Examples
@@ -153,6 +154,7 @@ class InceptionAttention(PooledOverTime):
         positional_encoding: bool = True,
         attention_depth: int | Sequence[int] | None = None,
         attention_floor: float = 0.0,
+        attention_dropout: float = 0.0,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         if depth < 1 or (filters is not None and filters < 1):
@@ -199,6 +201,7 @@ class InceptionAttention(PooledOverTime):
             attn_dim,
             positional_encoding=positional_encoding,
             attention_floor=attention_floor,
+            attention_dropout=attention_dropout,
             key_width=width * len(self.attention_depth),
         )
         # Every step scores the same at the start, so the network begins as InceptionTime (global average
