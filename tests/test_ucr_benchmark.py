@@ -170,3 +170,31 @@ def test_aeon_protocol_pads_unequal_series_with_their_last_value_to_one_length()
     X = [np.array([[1.0, 2.0]]), np.array([[3.0, 4.0, 5.0]])]
     assert longest(X, [np.zeros((1, 4))]) == 4
     assert padded(X, 4).tolist() == [[[1.0, 2.0, 2.0, 2.0]], [[3.0, 4.0, 5.0, 5.0]]]
+
+
+def test_the_wall_clock_benchmark_runs_tsattn_train_on_each_data_source_and_keeps_its_phases(tmp_path, monkeypatch):
+    import json
+    import subprocess
+
+    import seed_config_wall
+
+    seen: list[list[str]] = []
+
+    def fake_run(cmd, **kwargs):  # writes what a finished run writes; nothing trains
+        seen.append(cmd)
+        out = Path(cmd[cmd.index("--out") + 1])
+        out.mkdir(parents=True)
+        metrics = {"accuracy": 0.9, "phases": {"train_seconds": 12.34, "faithfulness_seconds": None}}
+        (out / "metrics.json").write_text(json.dumps(metrics))
+        (out / "config.json").write_text(json.dumps({"train": {"ensemble": 3, "max_steps": 1000}}))
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(seed_config_wall.subprocess, "run", fake_run)
+    row = seed_config_wall.run(2, None, "ucr:GunPoint")
+    cmd = seen[0]
+    assert cmd[cmd.index("--data") + 1] == "ucr:GunPoint" and "--config" not in cmd
+    assert cmd[cmd.index("--seed") + 1] == "2"
+    assert row["source"] == "ucr:GunPoint" and row["accuracy"] == 0.9 and row["ensemble"] == 3
+    assert row["phases"] == {"train_seconds": 12.3}  # a phase the run did not time is left out
+    assert seed_config_wall.run(0, Path("cfg.json"))["source"] == "config"
+    assert seen[1][seen[1].index("--config") + 1] == "cfg.json"
