@@ -303,6 +303,7 @@ def test_train_from_a_config_then_evaluate_regenerates_the_data(tiny_config_path
         tmp_path / "r",
         "--max-epochs",
         2,
+        "--no-faithfulness",
         "--quiet",
     )
     assert r.exit_code == 0, r.output
@@ -319,10 +320,13 @@ def test_train_from_a_config_then_evaluate_regenerates_the_data(tiny_config_path
         "shift_iqr",
         "span_iou",
     } <= set(first["localization"])
+    # --no-faithfulness: no block and no time spent on it; evaluate adds it later
+    assert "faithfulness" not in first and "faithfulness_seconds" not in first["phases"]
     r = invoke("evaluate", "--run", tmp_path / "r")
     assert r.exit_code == 0 and "Localization" in r.output
     again = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert again["confusion_matrix"] == first["confusion_matrix"] and again["localization"] == first["localization"]
+    assert again["faithfulness"]["n_series"] > 0 and "deletion_gain" in again["faithfulness"]["attention"]
 
 
 def test_import_and_help_do_not_import_torch():

@@ -261,6 +261,12 @@ def train(
         "--model-param pooling=conjunctive (class-specific MIL pooling) or pooling=average (global average "
         "pooling with its class activation map) for cnn_attention and inception_attention",
     ),
+    faithfulness: bool = typer.Option(
+        True,
+        "--faithfulness/--no-faithfulness",
+        help="score how faithful each relevance method is on 32 test series (about a quarter of the wall time on "
+        "small datasets); `tsattn evaluate --run` adds it later",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar or report"),
 ) -> None:
     """Train a model and write a run directory (config, weights, metrics, plots, logs)."""
@@ -309,7 +315,15 @@ def train(
     from .workflows import DataSpec
 
     reader = _reader(label_column, id_column, time_column, value_column, channel_column, variable_length)
-    _train(model, options, out, DataSpec(data, config, test_data, reader), quiet=quiet, logger=logger)
+    _train(
+        model,
+        options,
+        out,
+        DataSpec(data, config, test_data, reader),
+        quiet=quiet,
+        logger=logger,
+        faithfulness=faithfulness,
+    )
 
 
 def _train(
@@ -321,11 +335,12 @@ def _train(
     quiet: bool,
     logger: str = "csv",
     replace: bool = False,
+    faithfulness: bool = True,
 ) -> dict[str, Any]:
     """:func:`~tsattn.workflows.train.train_command`, and the line that says where the run went."""
     from .workflows import train_command
 
-    m = train_command(model, given, out, data, quiet=quiet, logger=logger, replace=replace)
+    m = train_command(model, given, out, data, quiet=quiet, logger=logger, replace=replace, faithfulness=faithfulness)
     if m:  # --quiet silences progress and the report, never where the run went
         typer.echo(
             f"{'' if quiet else chr(10)}Run saved in {out}/ ({m['epochs_run']} epochs, best epoch "
