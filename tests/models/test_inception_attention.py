@@ -131,3 +131,31 @@ def test_attention_depths_side_by_side_score_both_modules_features_and_start_uni
         keys = torch.cat([feats[1], feats[5]], dim=1).transpose(1, 2)
         scores = net.attention.score(torch.tanh(net.attention.proj(keys))).squeeze(-1)
     torch.testing.assert_close(a, torch.softmax(scores, dim=-1))
+
+
+def test_differences_read_the_series_and_its_first_differences_and_padding_changes_nothing():
+    from tsattn.models.inception_attention import with_differences
+
+    x = torch.from_numpy(np.random.default_rng(1).normal(size=(2, 3, 30)).astype(np.float32))
+    both = with_differences(x, None)
+    assert both.shape == (2, 6, 30)
+    torch.testing.assert_close(both[:, :3], x)
+    torch.testing.assert_close(both[:, 3:, 1:], x[..., 1:] - x[..., :-1])  # independently: x[t] - x[t - 1]
+    assert (both[:, 3:, 0] == 0).all()
+    torch.manual_seed(0)
+    net = create_network(
+        "inception_attention", n_channels=3, n_classes=2, seq_len=40, max_length=16, differences=True
+    ).eval()
+    assert net.body.blocks[0].pool_conv.in_channels == 2 * 3 * net.body.pool  # both views, folded
+    torch.nn.init.normal_(net.body.attention.score.weight)
+    padded = torch.cat([x, torch.full((2, 3, 10), 99.0)], dim=-1)
+    mask = torch.zeros(2, 40, dtype=torch.bool)
+    mask[:, :30] = True
+    with torch.no_grad():
+        lo_ref, att_ref = net(x)
+        lo_pad, att_pad = net(padded, mask)
+    assert att_pad.shape == (2, 40) and (att_pad[:, 30:] == 0.0).all()
+    torch.testing.assert_close(att_pad[:, :30], att_ref, atol=1e-5, rtol=0)
+    torch.testing.assert_close(lo_pad, lo_ref, atol=1e-5, rtol=0)
+    plain = create_network("inception_attention", n_channels=3, n_classes=2, seq_len=40, max_length=16).eval()
+    assert plain.body.blocks[0].pool_conv.in_channels == 3 * plain.body.pool

@@ -21,6 +21,20 @@ def _masked_max3(h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     return out if mask is None else out.masked_fill(~mask[:, None, :], 0.0)
 
 
+def with_differences(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """``x`` ``(B, C, T)`` and its first differences side by side, ``(B, 2 C, T)``: channel ``C + c`` holds
+    ``x[c, t] - x[c, t - 1]``, 0 at the first step and on padding (the step after a series' end included).
+
+    Examples
+    --------
+    >>> x, mask = torch.tensor([[[1.0, 3.0, 2.0, 7.0]]]), torch.tensor([[True, True, True, False]])
+    >>> (with_differences(x, mask) + 0.0).tolist()  # + 0.0: a masked -0.0 prints as 0.0
+    [[[1.0, 3.0, 2.0, 0.0], [0.0, 2.0, -1.0, 0.0]]]
+    """
+    x = apply_mask(x, mask)
+    return apply_mask(torch.cat([x, nn.functional.pad(x[..., 1:] - x[..., :-1], (1, 0))], dim=1), mask)
+
+
 class _Inception(nn.Module):
     """A bottleneck, three parallel convolutions of different lengths and a max-pool branch, concatenated."""
 
@@ -120,7 +134,9 @@ class InceptionAttention(PooledOverTime):
     ``attention_floor`` spreads that share of the attention uniformly (a mix
     of attention and average pooling; the attention returned is the mix the
     features are pooled with); ``attention_dropout`` hides one random block of
-    that share of each series' steps from the attention in training. Why these
+    that share of each series' steps from the attention in training.
+    ``differences=True`` gives every module the series' first differences
+    beside the series (as MultiRocket reads both). Why these
     settings: ``benchmarks/results/design_choices.md``.
 
     Examples
@@ -155,6 +171,7 @@ class InceptionAttention(PooledOverTime):
         attention_depth: int | Sequence[int] | None = None,
         attention_floor: float = 0.0,
         attention_dropout: float = 0.0,
+        differences: bool = False,
     ) -> None:
         super().__init__(n_channels, n_classes, seq_len)
         if depth < 1 or (filters is not None and filters < 1):
@@ -179,7 +196,8 @@ class InceptionAttention(PooledOverTime):
             raise ValueError(f"kernels must be odd and >= 1 (to keep every step centred); got {kernels}")
         self.kernels = kernels
         self.downsample = downsample
-        c_in = n_channels * self.pool if downsample == "fold" else n_channels
+        self.differences = bool(differences)
+        c_in = (2 if self.differences else 1) * n_channels * (self.pool if downsample == "fold" else 1)
         width = filters * (len(kernels) + 1)
         self.blocks = nn.ModuleList(
             _Inception(c_in if i == 0 else width, filters, tuple(kernels), bottleneck) for i in range(depth)
@@ -211,6 +229,9 @@ class InceptionAttention(PooledOverTime):
             nn.init.zeros_(score.weight)
 
     def _pooled(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, Any, Any]:
+        T = x.shape[-1]
+        if self.differences:
+            x = with_differences(x, mask)
         if self.downsample == "fold":
             h, coarse_mask = fold_time(apply_mask(x, mask), mask, self.pool)  # (B, C * pool, T/pool)
         else:
@@ -226,4 +247,4 @@ class InceptionAttention(PooledOverTime):
             if i + 1 in self.attention_depth:
                 scored.append(h)  # the attention scores what these modules see (the last module's, by default)
         keys = scored[0] if len(scored) == 1 else torch.cat(scored, dim=1)  # side by side, channel-wise
-        return pool_over_time(self.attention, self.head, h, coarse_mask, x.shape[-1], mask, self.pool, keys)
+        return pool_over_time(self.attention, self.head, h, coarse_mask, T, mask, self.pool, keys)
