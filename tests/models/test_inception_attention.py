@@ -34,16 +34,10 @@ def test_fold_sees_what_averaging_loses():
     assert not torch.equal(fold_time(a, None, 2)[0], fold_time(b, None, 2)[0])
 
 
-@pytest.mark.parametrize("downsample", ["mean", "fold"])
-def test_a_pooled_network_keeps_exact_zero_attention_on_padding_and_its_prediction(downsample):
-    torch.manual_seed(0)
-    net = create_network(
-        "inception_attention", n_channels=2, n_classes=3, seq_len=40, max_length=16, downsample=downsample
-    ).eval()
-    assert net.body.pool == 3
-    torch.nn.init.normal_(net.body.attention.score.weight)  # attention that is not uniform
-    x = torch.from_numpy(np.random.default_rng(0).normal(size=(2, 2, 30)).astype(np.float32))
-    padded = torch.cat([x, torch.full((2, 2, 10), 99.0)], dim=-1)
+def _assert_padding_changes_nothing(net, x):
+    """``net`` on ``x`` ``(2, C, 30)`` and on ``x`` padded with 10 steps of 99 under a mask: the same logits and
+    attention, and exactly zero attention on the padding."""
+    padded = torch.cat([x, torch.full((*x.shape[:2], 10), 99.0)], dim=-1)
     mask = torch.zeros(2, 40, dtype=torch.bool)
     mask[:, :30] = True
     with torch.no_grad():
@@ -54,6 +48,19 @@ def test_a_pooled_network_keeps_exact_zero_attention_on_padding_and_its_predicti
     assert (att_pad[:, 30:] == 0.0).all()
     torch.testing.assert_close(att_pad[:, :30], att_ref, atol=1e-5, rtol=0)
     torch.testing.assert_close(lo_pad, lo_ref, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("downsample", ["mean", "fold"])
+def test_a_pooled_network_keeps_exact_zero_attention_on_padding_and_its_prediction(downsample):
+    torch.manual_seed(0)
+    net = create_network(
+        "inception_attention", n_channels=2, n_classes=3, seq_len=40, max_length=16, downsample=downsample
+    ).eval()
+    assert net.body.pool == 3
+    torch.nn.init.normal_(net.body.attention.score.weight)  # attention that is not uniform
+    _assert_padding_changes_nothing(
+        net, torch.from_numpy(np.random.default_rng(0).normal(size=(2, 2, 30)).astype(np.float32))
+    )
 
 
 def test_downsample_must_be_mean_or_fold():
@@ -148,14 +155,6 @@ def test_differences_read_the_series_and_its_first_differences_and_padding_chang
     ).eval()
     assert net.body.blocks[0].pool_conv.in_channels == 2 * 3 * net.body.pool  # both views, folded
     torch.nn.init.normal_(net.body.attention.score.weight)
-    padded = torch.cat([x, torch.full((2, 3, 10), 99.0)], dim=-1)
-    mask = torch.zeros(2, 40, dtype=torch.bool)
-    mask[:, :30] = True
-    with torch.no_grad():
-        lo_ref, att_ref = net(x)
-        lo_pad, att_pad = net(padded, mask)
-    assert att_pad.shape == (2, 40) and (att_pad[:, 30:] == 0.0).all()
-    torch.testing.assert_close(att_pad[:, :30], att_ref, atol=1e-5, rtol=0)
-    torch.testing.assert_close(lo_pad, lo_ref, atol=1e-5, rtol=0)
+    _assert_padding_changes_nothing(net, x)
     plain = create_network("inception_attention", n_channels=3, n_classes=2, seq_len=40, max_length=16).eval()
     assert plain.body.blocks[0].pool_conv.in_channels == 3 * plain.body.pool
