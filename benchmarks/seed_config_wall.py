@@ -31,6 +31,7 @@ SEED_CONFIG = HERE.parent.parent / "shared" / "seed" / "default_dataset.json"
 
 
 def run(seed: int, config: Path | None, data: str | None = None) -> dict:
+    """One ``tsattn train`` on ``data`` (a data source), or on ``config`` when no source is given."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         source = ["--config", str(config)] if data is None else ["--data", data]
@@ -41,7 +42,7 @@ def run(seed: int, config: Path | None, data: str | None = None) -> dict:
         m = json.loads((out / "metrics.json").read_text())
         train = json.loads((out / "config.json").read_text())["train"]
     return {
-        "source": "config" if data is None else data,
+        "source": data or "config",
         "seed": seed,
         "accuracy": m["accuracy"],
         "roc_auc": m.get("roc_auc"),
@@ -63,10 +64,9 @@ def main() -> None:
     rows = read_rows(log)
     for data in args.data or [None]:
         for seed in args.seeds:
-            source = "config" if data is None else data
-            if any(r.get("source", "config") == source and r["seed"] == seed for r in rows):
+            if any(r.get("source", "config") == (data or "config") and r["seed"] == seed for r in rows):
                 continue
-            row = run(seed, None if data is not None else args.config, data)
+            row = run(seed, args.config, data)
             rows.append(row)
             append_row(log, row)
     write_result(

@@ -264,8 +264,8 @@ def train(
     faithfulness: bool = typer.Option(
         True,
         "--faithfulness/--no-faithfulness",
-        help="score how faithful each relevance method is on 32 test series (about a quarter of the wall time on "
-        "small datasets); `tsattn evaluate --run` adds it later",
+        help="score how faithful each relevance method is on 32 test series (up to about a quarter of the wall time "
+        "on small datasets); `tsattn evaluate --run` adds it later",
     ),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar or report"),
 ) -> None:

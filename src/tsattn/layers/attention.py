@@ -26,22 +26,23 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Ten
     return torch.nan_to_num(weights, nan=0.0)
 
 
-def hide_block(mask: torch.Tensor | None, shape: tuple[int, int], share: float, device: torch.device) -> torch.Tensor:
-    """A mask ``(B, T)`` that also hides, in each row, one block of consecutive real steps at a random place: the
-    block is ``share`` of the row's real steps (rounded, at least one). A row keeps its real steps if the block
-    would hide all of them. Drawn from torch's global generator, so a seeded run draws the same blocks.
+def hide_block(like: torch.Tensor, mask: torch.Tensor | None, share: float) -> torch.Tensor:
+    """A mask ``(B, T)``, the shape and device of ``like``, that also hides one block of consecutive real steps
+    at a random place in each row: the block is ``share`` of the row's real steps (rounded, at least one). A row
+    keeps its real steps if the block would hide all of them. Drawn from torch's global generator, so a seeded
+    run draws the same blocks.
 
     Examples
     --------
     >>> _ = torch.manual_seed(0)
-    >>> keep = hide_block(torch.tensor([[True] * 8 + [False] * 2]), (1, 10), 0.25, torch.device("cpu"))
+    >>> keep = hide_block(torch.zeros(1, 10), torch.tensor([[True] * 8 + [False] * 2]), 0.25)
     >>> int((~keep[0, :8]).sum()), keep[0, 8:].tolist()  # two of the eight real steps hidden, padding stays out
     (2, [False, False])
     """
-    real = torch.ones(shape, dtype=torch.bool, device=device) if mask is None else mask
+    real = torch.ones_like(like, dtype=torch.bool) if mask is None else mask
     n = real.sum(-1, keepdim=True)  # (B, 1)
     width = (share * n).round().long().clamp_min(1)
-    start = (torch.rand(n.shape, device=device) * (n - width + 1).clamp_min(1)).floor().long()
+    start = (torch.rand(n.shape, device=like.device) * (n - width + 1).clamp_min(1)).floor().long()
     rank = real.long().cumsum(-1) - 1  # each real step's place among its row's real steps
     keep = real & ~((rank >= start) & (rank < start + width))
     return torch.where(keep.any(-1, keepdim=True), keep, real)
@@ -105,7 +106,7 @@ class AdditiveAttention(nn.Module):
         """
         scores = self.score(torch.tanh(self.proj(h if keys is None else keys))).squeeze(-1)  # (B, T)
         if self.training and self.dropout:
-            mask = hide_block(mask, (scores.shape[0], scores.shape[1]), self.dropout, scores.device)
+            mask = hide_block(scores, mask, self.dropout)
         alpha = masked_softmax(scores, mask)  # (B, T), rows sum to 1
         if self.floor:
             alpha = (1 - self.floor) * alpha + self.floor * _uniform_over_real(alpha, mask)
@@ -250,7 +251,7 @@ class AttentionAveragePooling(nn.Module):
     >>> pool = AttentionAveragePooling(in_dim=6, n_outputs=3)
     >>> mask = torch.tensor([[True] * 4, [True, True, False, False]])
     >>> logits, attention, class_map = pool(torch.randn(2, 4, 6), mask)
-    >>> attention.sum(-1).tolist(), attention[1, 2:].tolist()
+    >>> [round(s, 6) for s in attention.sum(-1).tolist()], attention[1, 2:].tolist()  # 1 to float precision
     ([1.0, 1.0], [0.0, 0.0])
     >>> torch.allclose(class_map.sum(-1), logits, atol=1e-6)
     True

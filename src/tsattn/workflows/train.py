@@ -76,7 +76,7 @@ def train_run(
     """Split, scale, train, evaluate and save a run in ``out``; return its metrics.
 
     ``plots=False`` writes no figures and no ``report.html`` (``tsattn report`` builds it later).
-    ``faithfulness=False`` leaves the faithfulness block out of ``metrics.json`` (a quarter to a third of
+    ``faithfulness=False`` leaves the faithfulness block out of ``metrics.json`` (up to about a quarter of
     the wall time on small real datasets; ``tsattn evaluate --run`` adds it later).
 
     While it writes, ``out`` is locked (``out/.lock``): a second process
@@ -178,7 +178,7 @@ class _Mode:
     replace: bool
     rank0: bool
     plots: bool
-    faithfulness: bool = True
+    faithfulness: bool
 
 
 def _write_and_train(
