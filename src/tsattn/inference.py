@@ -102,22 +102,50 @@ def predict_logits(
     >>> z.shape, bool(np.allclose(z[:, 0], -z[:, 1]))
     ((3, 2), True)
     """
+    return predict_outputs(net, X, batch_size=batch_size, lengths=lengths)[1]
+
+
+def predict_outputs(
+    net: Module, X: np.ndarray, *, batch_size: int | None = None, lengths: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (as :func:`predict_arrays`) and logits (as :func:`predict_logits`) of ``net`` on
+    already-scaled ``X``, both from one forward pass.
+
+    Examples
+    --------
+    >>> from tsattn.models import create_model
+    >>> net = create_model("cnn_attention", n_channels=1, n_classes=3, seq_len=20)
+    >>> X = np.random.default_rng(0).normal(size=(4, 1, 20)).astype(np.float32)
+    >>> proba, logits = predict_outputs(net, X)
+    >>> bool(np.allclose(proba, predict_arrays(net, X)[0])), bool(np.allclose(logits, predict_logits(net, X)))
+    (True, True)
+    """
     import torch
 
     from .layers.masking import lengths_to_mask
+    from .models import logits_to_proba
 
     net.eval()
     dev = next(net.parameters()).device
     batch_size = batch_size or inference_batch(dev, X.shape[-1])
-    out = []
+    probas, out = [], []
     with torch.inference_mode():
         for i in range(0, len(X), batch_size):
             xb = torch.from_numpy(np.ascontiguousarray(X[i : i + batch_size], dtype=np.float32)).to(dev)
             mask = None if lengths is None else lengths_to_mask(np.asarray(lengths[i : i + batch_size]), xb.shape[-1])
             model: Any = net
-            members = model.member_outputs(xb, mask) if hasattr(model, "member_outputs") else [model(xb, mask)]
+            if hasattr(model, "member_outputs"):
+                members = model.member_outputs(xb, mask)
+                combined = model.combine(members)[0]  # what the network's forward returns
+            else:
+                members = [model(xb, mask)]
+                combined = members[0][0]
             logits = torch.stack([lg for lg, _ in members]).mean(0)
             if logits.shape[-1] == 1:
                 logits = torch.cat([-logits / 2, logits / 2], dim=-1)
+            probas.append(logits_to_proba(combined).cpu().numpy())
             out.append(logits.cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, getattr(net, "n_classes", 2)), np.float32)
+    if not out:
+        empty = np.zeros((0, getattr(net, "n_classes", 2)), np.float32)
+        return empty, empty.copy()
+    return np.concatenate(probas), np.concatenate(out)

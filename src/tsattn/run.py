@@ -314,6 +314,12 @@ class LoadedRun:
 
         return predict_logits(self.net, X, lengths=lengths)
 
+    def outputs_of_scaled(self, X: np.ndarray, lengths: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities and logits of series already through the run's scaler, from one forward pass."""
+        from .inference import predict_outputs
+
+        return predict_outputs(self.net, X, lengths=lengths)
+
 
 def write_config(run_dir: Path, config: RunConfig) -> None:
     """Write ``config.json`` atomically."""

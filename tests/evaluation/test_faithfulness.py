@@ -102,6 +102,49 @@ def test_random_rankings_are_seeded():
     assert a == b
 
 
+def test_a_shared_forward_runs_each_distinct_series_once_and_gives_the_same_scores():
+    """The intact and the fully removed series serve every map, and AOPCR's shares of 5, 10, 20, 30, 40 and
+    50 % are points of the deletion curve: with 100 steps a map then runs 26 new series per series, not 37."""
+    from tsattn.evaluation.faithfulness import SharedForward, random_reference
+
+    n, T_ = 6, 100
+    X = np.random.default_rng(0).standard_normal((n, 1, T_)).astype(np.float32)
+    w = np.random.default_rng(1).standard_normal(T_)
+    rows: list[int] = []
+
+    def outputs(Xb: np.ndarray, lengths: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        rows.append(len(Xb))
+        z = Xb[:, 0].astype(np.float64) @ w
+        logits = np.stack([-z / 2, z / 2], axis=1)
+        return np.exp(logits) / np.exp(logits).sum(1, keepdims=True), logits
+
+    def proba(Xb: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        return outputs(Xb)[0]
+
+    def logits(Xb: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        return outputs(Xb)[1]
+
+    maps = [np.random.default_rng(2).random((n, T_)), np.abs(w)[None, :].repeat(n, 0)]
+    shared = SharedForward(outputs)
+    reference = random_reference(shared.proba, X, logits=shared.logits)
+    # intact, all removed, then per random map 22 more curve points and AOPCR's 4 shares off the curve
+    assert shared.run == n * (2 + 4 * 26)
+    before = shared.run
+    got = [faithfulness_scores(shared.proba, X, m, logits=shared.logits, reference=reference) for m in maps]
+    assert shared.run - before == 2 * n * 26 and shared.asked > 1.4 * shared.run
+    rows.clear()
+    alone = [faithfulness_scores(proba, X, m, logits=logits) for m in maps]
+    assert sum(rows) > 1.4 * shared.run  # the separate functions ran the repeats
+    for a, b in zip(got, alone, strict=True):  # equal up to how BLAS sums rows in batches of other sizes
+        assert a.keys() == b.keys()
+        for key in a:
+            if key == "curves":
+                for k in a[key]:
+                    np.testing.assert_allclose(a[key][k], b[key][k], rtol=1e-12)
+            else:
+                assert a[key] == (pytest.approx(b[key], rel=1e-12) if isinstance(a[key], float) else b[key])
+
+
 def test_every_run_reports_the_faithfulness_of_its_relevance_methods(tmp_path):
     """metrics.json's faithfulness block, the report's section and figure, and `tsattn explain`'s line."""
     import json
@@ -248,7 +291,7 @@ def test_every_entry_point_uses_one_number_of_random_rankings():
     assert s["n_random"] == N_RANDOM and s["baseline"] == "interpolation"
 
 
-def test_under_a_scaler_the_kept_steps_reach_the_network_exactly_as_scaled(tmp_path):
+def test_under_a_scaler_the_kept_steps_reach_the_network_exactly_as_scaled(tmp_path, monkeypatch):
     """Perturbation happens after the run's scaler: with per-series z-normalisation, removing steps before
     scaling would rescale every kept step; here each kept step reaches the network unchanged."""
     import dataclasses
@@ -279,6 +322,12 @@ def test_under_a_scaler_the_kept_steps_reach_the_network_exactly_as_scaled(tmp_p
             seen.append(x.detach().numpy().copy())
             return self.net(x, mask)
 
+    class EveryBatch:  # the network sees each perturbed batch whole, repeats included, as without sharing
+        def __init__(self, outputs):
+            self.proba = lambda X, lengths=None: outputs(X, lengths)[0]
+            self.logits = lambda X, lengths=None: outputs(X, lengths)[1]
+
+    monkeypatch.setattr("tsattn.evaluation.faithfulness.SharedForward", EveryBatch)
     n = 4
     faithfulness_block(dataclasses.replace(loaded, net=Recording(loaded.net)), ds, max_series=n)
     rows = np.unique(np.linspace(0, len(ds) - 1, n).astype(np.int64))

@@ -309,3 +309,22 @@ def test_inference_gives_the_same_outputs_however_it_is_batched(name):
     np.testing.assert_allclose(
         predict_logits(net, X, lengths=lengths), predict_logits(net, X, lengths=lengths, batch_size=n), atol=1e-5
     )
+
+
+def test_one_forward_pass_gives_an_ensembles_probabilities_and_its_members_mean_logits():
+    from tsattn.inference import predict_arrays, predict_logits, predict_outputs
+    from tsattn.models import create_network
+
+    torch.manual_seed(0)
+    net = create_network("inception_attention", n_channels=1, n_classes=3, seq_len=40, ensemble=2)
+    X = np.random.default_rng(0).standard_normal((5, 1, 40)).astype(np.float32)
+    lengths = np.array([40, 31, 40, 25, 12])
+    proba, logits = predict_outputs(net, X, lengths=lengths)
+    np.testing.assert_array_equal(proba, predict_arrays(net, X, lengths=lengths)[0])
+    np.testing.assert_array_equal(logits, predict_logits(net, X, lengths=lengths))
+    with torch.no_grad():
+        members = [
+            m(torch.from_numpy(X), torch.from_numpy(np.arange(40)[None, :] < lengths[:, None]))[0] for m in net.members
+        ]
+    np.testing.assert_allclose(logits, torch.stack(members).mean(0).numpy(), atol=1e-5)
+    assert not np.allclose(np.log(proba), logits, atol=1e-3)  # not the logits of the mean probability

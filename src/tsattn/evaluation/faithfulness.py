@@ -72,11 +72,19 @@ What a removed step becomes (``baseline``) should not create evidence:
 Perturb in the space the network sees: give the already-scaled series and a
 ``predict`` that takes them, so that no scaler rescales the steps kept. Ties
 in a map (upsampled attention is constant over windows) are broken at random,
-seeded, never toward the earlier step; every random ranking is seeded.
+seeded, never toward the earlier step; every random ranking is seeded, and
+the random AOPC uses the random rankings of the curves.
+
+The scores run the same perturbed series many times over (the intact
+series, the series with every step removed, AOPCR's shares that are points of
+the deletion curve). :class:`SharedForward` runs each distinct one once and
+gives probabilities and logits from the same pass: on a 3-network ensemble,
+ArrowHead's 32 series, 5,868 series run instead of 8,544.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -93,6 +101,7 @@ __all__ = [
     "OCCLUSION_KEYS",
     "OCCLUSION_WINDOW",
     "SCORES",
+    "SharedForward",
     "aopcr_scores",
     "faithfulness_scores",
     "occlusion_drops",
@@ -133,6 +142,70 @@ OCCLUSION_KEYS = (
 )
 
 Predict = Callable[[np.ndarray, "np.ndarray | None"], np.ndarray]
+Outputs = Callable[[np.ndarray, "np.ndarray | None"], "tuple[np.ndarray, np.ndarray]"]
+
+
+class SharedForward:
+    """``predict`` and ``logits`` functions for the scores that run each distinct series through the model once.
+
+    The scores perturb the same series over and over: every map's curves
+    start from the intact series and end with every step removed, and
+    AOPCR's shares of 5 %, 10 %, 20 %, ... 50 % are points of the deletion
+    curve too. ``outputs(X, lengths)`` returns class probabilities and logits
+    together (:meth:`tsattn.run.LoadedRun.outputs_of_scaled`); :meth:`proba`
+    and :meth:`logits` look each series up (its values, its length, and
+    whether a length was given at all) and run only the ones not seen
+    before, so the scores are the ones the model gives, with fewer forward
+    passes. ``run`` counts the series run, ``asked`` the series asked for.
+
+    Examples
+    --------
+    >>> def outputs(X, lengths=None):
+    ...     z = X[:, 0].sum(-1)
+    ...     logits = np.stack([-z / 2, z / 2], axis=1)
+    ...     return 1 / (1 + np.exp(-logits * 2)), logits
+    >>> shared = SharedForward(outputs)
+    >>> X = np.ones((3, 1, 4), np.float32)
+    >>> shared.proba(X, None).shape, shared.logits(X, None).shape, shared.asked, shared.run
+    ((3, 2), (3, 2), 6, 1)
+    """
+
+    def __init__(self, outputs: Outputs) -> None:
+        self._outputs = outputs
+        self._seen: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self.asked = 0
+        self.run = 0
+
+    def _key(self, x: np.ndarray, length: int) -> bytes:
+        digest = hashlib.blake2b(x.tobytes(), digest_size=16)
+        digest.update(np.array([*x.shape, length], np.int64).tobytes())
+        return digest.digest()
+
+    def _both(self, X: np.ndarray, lengths: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        marks = np.full(len(X), -1, np.int64) if lengths is None else np.asarray(lengths, np.int64)
+        keys = [self._key(X[i], int(marks[i])) for i in range(len(X))]
+        missing: dict[bytes, int] = {}
+        for i, key in enumerate(keys):
+            if key not in self._seen and key not in missing:
+                missing[key] = i
+        if missing:
+            rows = np.fromiter(missing.values(), np.int64, len(missing))
+            proba, logits = self._outputs(X[rows], None if lengths is None else marks[rows])
+            for j, key in enumerate(missing):
+                self._seen[key] = (proba[j], logits[j])
+        self.asked += len(X)
+        self.run += len(missing)
+        found = [self._seen[key] for key in keys]
+        return np.array([p for p, _ in found]), np.array([lg for _, lg in found])
+
+    def proba(self, X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """Class probabilities of ``X`` ``(n, C, T)``, as the model's ``predict``."""
+        return self._both(X, lengths)[0]
+
+    def logits(self, X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """Class logits of ``X``, as the model's ``logits``."""
+        return self._both(X, lengths)[1]
 
 
 def _ranks(relevance: np.ndarray, lengths: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -306,12 +379,9 @@ def random_reference(
     n, _, T = X.shape
     lengths_ = np.full(n, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
     target = predict(X, None if lengths_.min() == T else lengths_).argmax(1)
-    rng = np.random.default_rng(seed)
     curves = [
-        perturbation_curves(
-            predict, X, rng.random((n, T)), lengths=lengths_, fractions=_grid(), target=target, baseline=baseline
-        )
-        for _ in range(max(n_random, 1))
+        perturbation_curves(predict, X, r, lengths=lengths_, fractions=_grid(), target=target, baseline=baseline)
+        for r in _random_maps(n, T, n_random, seed)
     ]
     reference: dict[str, Any] = {"curves": curves, "key": (n, T, max(n_random, 1), seed, baseline)}
     if logits is not None:
@@ -490,13 +560,16 @@ def aopcr_scores(
     }
 
 
+def _random_maps(n: int, T: int, n_random: int, seed: int) -> list[np.ndarray]:
+    """The ``n_random`` seeded random rankings every random score uses (the curves' and AOPC's alike)."""
+    rng = np.random.default_rng(seed)
+    return [rng.random((n, T)) for _ in range(max(n_random, 1))]
+
+
 def _random_aopc(logits: Predict, X: np.ndarray, lengths: np.ndarray, baseline: str, n_random: int, seed: int) -> float:
-    """The mean AOPC of ``n_random`` random rankings, drawn from ``seed + 1`` (the map's ties use ``seed``)."""
+    """The mean AOPC of the ``n_random`` random rankings of :func:`_random_maps` (the curves' own)."""
     n, _, T = X.shape
-    rng = np.random.default_rng(seed + 1)
-    return float(
-        np.mean([_aopc(logits, X, rng.random((n, T)), lengths, baseline, seed) for _ in range(max(n_random, 1))])
-    )
+    return float(np.mean([_aopc(logits, X, r, lengths, baseline, seed) for r in _random_maps(n, T, n_random, seed)]))
 
 
 def _aopc(

@@ -306,7 +306,7 @@ def faithfulness_block(
     (8, ['integrated_gradients'])
     """
     from ..evaluation.explain import explain, has_class_map
-    from ..evaluation.faithfulness import faithfulness_scores, random_reference
+    from ..evaluation.faithfulness import SharedForward, faithfulness_scores, random_reference
     from ..training.missing import apply_nan_policy
 
     if methods is None:
@@ -322,7 +322,8 @@ def faithfulness_block(
 
     block: dict[str, Any] = {"n_series": len(rows)}
     scaled = loaded.scaler.transform(X)  # perturbed in the space the network sees: no scaler rescales what is kept
-    predict, logits = loaded.proba_of_scaled, loaded.logits_of_scaled
+    shared = SharedForward(loaded.outputs_of_scaled)  # a series perturbed the same way twice runs once
+    predict, logits = shared.proba, shared.logits
     reference = random_reference(predict, scaled, lengths=lengths, logits=logits)  # one set for every map
     for method in methods:
         relevance = explain(loaded, X, method=method, lengths=lengths)

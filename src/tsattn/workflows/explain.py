@@ -48,7 +48,7 @@ def explain_run(
     ['comprehensiveness', 'comprehensiveness_gain', 'comprehensiveness_gain_of_room']
     """
     from ..evaluation.explain import default_method, explain
-    from ..evaluation.faithfulness import GAINS, SCORES, faithfulness_scores
+    from ..evaluation.faithfulness import GAINS, SCORES, SharedForward, faithfulness_scores
     from ..evaluation.plots import _pyplot, plot_attention, save_figure
     from ..training.missing import apply_nan_policy
 
@@ -70,9 +70,8 @@ def explain_run(
     if ds.has_segments:
         seg = (int(ds.extras["segment_start"][index]), int(ds.extras["segment_end"][index]))
 
-    faith = faithfulness_scores(
-        loaded.proba_of_scaled, loaded.scaler.transform(x), relevance, logits=loaded.logits_of_scaled
-    )
+    shared = SharedForward(loaded.outputs_of_scaled)
+    faith = faithfulness_scores(shared.proba, loaded.scaler.transform(x), relevance, logits=shared.logits)
     plt = _pyplot()
     # Constrained layout keeps the attention axis (right of the signal) clear of the faithfulness panel, whose
     # probability axis goes on its own right side, with plain numbers (no offset such as "+9.9965e-1").
