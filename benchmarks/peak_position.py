@@ -9,7 +9,11 @@ series of each run directory given:
 * ``shift_above_median_pct``: the same after the series' median relevance is taken off every step (clipped at
   0), which removes a flat background;
 * ``peak_position``: quartiles of where the peak sits in the segment, 0 its first step and 1 its last (outside:
-  below 0 or above 1), and the share of peaks in its first, middle and last third and outside it.
+  below 0 or above 1), and the share of peaks in its first, middle and last third and outside it;
+* ``misses``: where the peaks outside the segment are: the share before its start and after its end, and of
+  all peaks the share within 1 % and 2 % of T after the end (where the generator's anomalies jump back to the
+  sine: the seed's held value and the frequency change both start continuous and end with a jump), with the
+  median distance past the last step of those after it.
 
     python benchmarks/peak_position.py --runs RUN [RUN ...] [--out benchmarks/results/peak_position.json]
     python benchmarks/peak_position.py --keep DIR  # every DIR/*/run that localization_family.py kept
@@ -63,6 +67,30 @@ def describe(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> dict:
             "last_third": round(float(np.mean(inside & (pos > 2 / 3))), 3),
             "outside": round(float(np.mean(~inside)), 3),
         },
+        "misses": misses(R, start, end),
+    }
+
+
+def misses(R: np.ndarray, start: np.ndarray, end: np.ndarray) -> dict:
+    """Where the peaks outside ``[start, end)`` lie: before it, after it, and how far past its last step.
+
+    >>> R = np.zeros((4, 100)); R[0, 30] = R[1, 51] = R[2, 53] = R[3, 5] = 1  # segment: steps 20-49
+    >>> m = misses(R, np.full(4, 20), np.full(4, 50))
+    >>> m["before_start"], m["after_end"], m["after_end_within_1pct"], m["after_end_within_2pct"]
+    (0.25, 0.5, 0.0, 0.25)
+    >>> m["after_end_median_steps"]
+    3.0
+    """
+    T = R.shape[1]
+    peak = R.argmax(1)
+    past = peak - (end - 1)  # steps past the last step of the segment
+    after = past > 0
+    return {
+        "before_start": round(float(np.mean(peak < start)), 3),
+        "after_end": round(float(np.mean(after)), 3),
+        "after_end_within_1pct": round(float(np.mean(after & (past <= 0.01 * T))), 3),
+        "after_end_within_2pct": round(float(np.mean(after & (past <= 0.02 * T))), 3),
+        "after_end_median_steps": float(np.median(past[after])) if after.any() else None,
     }
 
 

@@ -30,4 +30,12 @@ def test_a_late_peak_and_a_flat_background_are_told_apart():
 
     outside = np.zeros((n, T))
     outside[:, 90] = 1.0
-    assert describe(outside, start, end)["peak_share"]["outside"] == 1.0
+    d = describe(outside, start, end)
+    assert d["peak_share"]["outside"] == 1.0
+    assert d["misses"]["after_end"] == 1.0 and d["misses"]["after_end_within_2pct"] == 0.0
+    assert d["misses"]["after_end_median_steps"] == 41  # 90 - 49
+
+    at_the_jump = np.zeros((n, T))
+    at_the_jump[:, 51] = 1.0  # two steps past the last step: where the exit jump reads
+    m = describe(at_the_jump, start, end)["misses"]
+    assert m["after_end_within_1pct"] == 0.0 and m["after_end_within_2pct"] == 1.0 and m["before_start"] == 0.0
