@@ -39,3 +39,16 @@ def test_a_late_peak_and_a_flat_background_are_told_apart():
     at_the_jump[:, 51] = 1.0  # two steps past the last step: where the exit jump reads
     m = describe(at_the_jump, start, end)["misses"]
     assert m["after_end_within_1pct"] == 0.0 and m["after_end_within_2pct"] == 1.0 and m["before_start"] == 0.0
+
+
+def test_reversed_views_map_back_to_the_original_steps_and_keep_padding_in_place():
+    from peak_direction import reverse_steps, view
+
+    X = np.arange(2 * 1 * 6, dtype=np.float32).reshape(2, 1, 6)
+    lengths = np.array([4, 6])
+    Xr, back = view("reversed", X, lengths)
+    assert Xr[0, 0].tolist() == [3, 2, 1, 0, 4, 5] and Xr[1, 0].tolist() == [11, 10, 9, 8, 7, 6]
+    R = np.random.default_rng(0).random((2, 6))
+    np.testing.assert_array_equal(back(reverse_steps(R, lengths)), R)  # attention on the reversed series, mapped back
+    Xn, back = view("negated", X, lengths)
+    assert np.array_equal(Xn, -X) and back(R) is R
