@@ -11,7 +11,8 @@ detects). This script runs each kept run's network on its test split's anomalous
   exit. A network symmetric in time would give the same map back; one that answers after what it detects now
   misses before the start.
 
-For each: the pointing game, :func:`peak_position.misses`, and the accuracy on those series.
+For each: the pointing game (:func:`tsattn.evaluation.localization.pointing_game`, its tolerance of 1 % of T as
+the family reports it), :func:`peak_position.misses`, and the accuracy on those series.
 
     python benchmarks/peak_direction.py --runs RUN [RUN ...] [--out benchmarks/results/peak_direction.json]
     python benchmarks/peak_direction.py --keep DIR  # every DIR/*/run that localization_family.py kept
@@ -63,6 +64,7 @@ def rescore(run: Path) -> dict | None:
     """One run's row: each view's pointing game, misses and accuracy on the test split's anomalous series."""
     from tsattn import run as rundir
     from tsattn.evaluation.explain import explain
+    from tsattn.evaluation.localization import pointing_game
     from tsattn.workflows._data import data_source, split_part
 
     loaded = rundir.load_run(run)
@@ -83,9 +85,8 @@ def rescore(run: Path) -> dict | None:
     for name in VIEWS:
         Xv, back = view(name, X, lengths)
         R = back(explain(loaded, Xv, method="attention", lengths=given))
-        peak = R.argmax(1)
         row[name] = {
-            "pointing": round(float(np.mean((peak >= start) & (peak < end))), 3),
+            "pointing": round(pointing_game(R, start, end), 3),
             "accuracy": round(float(np.mean(loaded.predict_proba(Xv, given).argmax(1) == ds.y[keep])), 3),
             **misses(R, start, end),
         }
@@ -93,11 +94,11 @@ def rescore(run: Path) -> dict | None:
 
 
 def summarize(rows: list[dict]) -> dict:
-    """Per view, the median over runs of the pointing game and of the shares of peaks before and after the segment."""
+    """Per view, the median over runs of the pointing game and of its misses before and after the segment."""
     return {
         name: {
             key: float(np.median([r[name][key] for r in rows])) if rows else None
-            for key in ("pointing", "before_start", "after_end")
+            for key in ("pointing", "before_start_missed", "after_end_missed")
         }
         for name in VIEWS
     }

@@ -32,13 +32,15 @@ def test_a_late_peak_and_a_flat_background_are_told_apart():
     outside[:, 90] = 1.0
     d = describe(outside, start, end)
     assert d["peak_share"]["outside"] == 1.0
-    assert d["misses"]["after_end"] == 1.0 and d["misses"]["after_end_within_2pct"] == 0.0
+    assert d["misses"]["after_end"] == 1.0 and d["misses"]["after_end_missed"] == 1.0
     assert d["misses"]["after_end_median_steps"] == 41  # 90 - 49
 
     at_the_jump = np.zeros((n, T))
-    at_the_jump[:, 51] = 1.0  # two steps past the last step: where the exit jump reads
+    at_the_jump[:, 50] = 1.0  # the first step after the segment: the pointing game's tolerance (1 step) takes it
     m = describe(at_the_jump, start, end)["misses"]
-    assert m["after_end_within_1pct"] == 0.0 and m["after_end_within_2pct"] == 1.0 and m["before_start"] == 0.0
+    assert m["after_end"] == 1.0 and m["after_end_missed"] == 0.0 and m["before_start"] == 0.0
+    at_the_jump[:, 50], at_the_jump[:, 51] = 0.0, 1.0  # one step further: a miss
+    assert describe(at_the_jump, start, end)["misses"]["after_end_missed"] == 1.0
 
 
 def test_reversed_views_map_back_to_the_original_steps_and_keep_padding_in_place():
