@@ -54,3 +54,21 @@ def test_reversed_views_map_back_to_the_original_steps_and_keep_padding_in_place
     np.testing.assert_array_equal(back(reverse_steps(R, lengths)), R)  # attention on the reversed series, mapped back
     Xn, back = view("negated", X, lengths)
     assert np.array_equal(Xn, -X) and back(R) is R
+
+
+def test_agreement_correlates_each_score_with_the_pointing_game_and_with_late_misses_counted_as_hits():
+    from faithfulness_agreement import SCORES, summarize
+
+    def row(pointing: float, late: float, score: float) -> dict:
+        return {
+            "pointing_game": pointing,
+            "misses": {"after_end_missed": late},
+            "faithfulness": dict.fromkeys(SCORES, score),
+        }
+
+    # the scores follow where the attention is (inside or just past the end), not the strict pointing game
+    rows = [row(0.9, 0.05, 0.9), row(0.5, 0.4, 0.8), row(0.7, 0.1, 0.7), row(0.3, 0.1, 0.3)]
+    s = summarize(rows)
+    assert s["runs"] == 4 and s["spearman_with_late_misses_as_hits"]["aopcr"] == 1.0
+    assert s["spearman_with_pointing"]["aopcr"] < 1.0
+    assert summarize([*rows, {**row(0.8, 0.0, 0.1), "faithfulness": dict.fromkeys(SCORES)}])["runs"] == 4
