@@ -26,6 +26,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from localization import rescore_kept_runs, segment_attention
+from localization_family import spearman
 from peak_position import misses
 
 SCORES = ("deletion_gain", "comprehensiveness_gain", "sufficiency_gain", "aopcr", "aopcr_normalized")
@@ -49,30 +50,20 @@ def rescore(run: Path) -> dict | None:
     }
 
 
-def spearman(a: list[float], b: list[float]) -> float | None:
-    """Spearman's rank correlation (average ranks for ties); ``None`` under 3 pairs.
-
-    >>> spearman([1, 2, 3, 4], [10, 20, 30, 45]), spearman([1, 2, 3], [3, 2, 1])
-    (1.0, -1.0)
-    """
-    if len(a) < 3:
-        return None
-    from scipy.stats import spearmanr
-
-    return round(float(spearmanr(a, b).statistic), 3)
-
-
 def summarize(rows: list[dict]) -> dict:
     """Each score's Spearman correlation with the pointing game, and with late misses counted as hits."""
     rows = [r for r in rows if all(r["faithfulness"].get(k) is not None for k in SCORES)]
     strict = [r["pointing_game"] for r in rows]
     late_as_hits = [r["pointing_game"] + r["misses"]["after_end_missed"] for r in rows]
+
+    def rho(key: str, truth: list[float]) -> float | None:
+        value = spearman([r["faithfulness"][key] for r in rows], truth)
+        return None if value is None else round(value, 3)
+
     return {
         "runs": len(rows),
-        "spearman_with_pointing": {k: spearman([r["faithfulness"][k] for r in rows], strict) for k in SCORES},
-        "spearman_with_late_misses_as_hits": {
-            k: spearman([r["faithfulness"][k] for r in rows], late_as_hits) for k in SCORES
-        },
+        "spearman_with_pointing": {k: rho(k, strict) for k in SCORES},
+        "spearman_with_late_misses_as_hits": {k: rho(k, late_as_hits) for k in SCORES},
         "late_misses_median": float(np.median([r["misses"]["after_end_missed"] for r in rows])) if rows else None,
     }
 

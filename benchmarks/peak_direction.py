@@ -20,7 +20,6 @@ the family reports it), :func:`peak_position.misses`, and the accuracy on those 
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +29,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from localization import rescore_kept_runs
-from peak_position import misses
+from peak_position import anomaly_kinds, misses
 
 VIEWS = ("as_is", "negated", "reversed")
 
@@ -77,11 +76,7 @@ def rescore(run: Path) -> dict | None:
     lengths = np.full(len(X), X.shape[-1]) if ds.lengths is None else np.asarray(ds.lengths)[keep]
     given = None if ds.lengths is None else lengths
     start, end = ds.extras["segment_start"][keep], ds.extras["segment_end"][keep]
-    config = json.loads((Path(run) / "config.json").read_text())
-    row: dict = {
-        "run": str(run),
-        "anomaly_kinds": ((config.get("data") or {}).get("dataset_config") or {}).get("anomaly_kinds"),
-    }
+    row: dict = {"run": str(run), "anomaly_kinds": anomaly_kinds(run)}
     for name in VIEWS:
         Xv, back = view(name, X, lengths)
         R = back(explain(loaded, Xv, method="attention", lengths=given))

@@ -103,9 +103,13 @@ def rescore(run: Path) -> dict | None:
     parts = segment_attention(run)
     if parts is None:
         return None
-    config = json.loads((run / "config.json").read_text())
-    kinds = ((config.get("data") or {}).get("dataset_config") or {}).get("anomaly_kinds")
-    return {"run": str(run), "anomaly_kinds": kinds, **describe(*parts["test"])}
+    return {"run": str(run), "anomaly_kinds": anomaly_kinds(run), **describe(*parts["test"])}
+
+
+def anomaly_kinds(run: Path) -> list[str] | None:
+    """The anomaly kinds of the synthetic data a run trained on (``None`` for other data)."""
+    config = json.loads((Path(run) / "config.json").read_text())
+    return ((config.get("data") or {}).get("dataset_config") or {}).get("anomaly_kinds")
 
 
 def summarize(rows: list[dict]) -> dict:

@@ -302,12 +302,6 @@ class LoadedRun:
 
         return predict_arrays(self.net, self.scaler.transform(X), lengths=lengths, with_attention=False)[0]
 
-    def proba_of_scaled(self, X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
-        """Class probabilities of series already through the run's scaler (what faithfulness perturbs)."""
-        from .inference import predict_arrays
-
-        return predict_arrays(self.net, X, lengths=lengths, with_attention=False)[0]
-
     def logits_of_scaled(self, X: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
         """Class logits (:func:`~tsattn.inference.predict_logits`) of series already through the run's scaler."""
         from .inference import predict_logits
