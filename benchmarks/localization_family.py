@@ -51,7 +51,7 @@ from tsattn.evaluation.faithfulness import GAINS
 from tsattn.evaluation.faithfulness import SCORES as FAITH_SCORES
 
 #: Keys of a model spec (`model:key=value+...`) passed to `tsattn train` as training options, not model parameters.
-TRAIN_KEYS = ("attention_smoothing", "attention_entropy", "ensemble", "lr", "batch_size", "scaling")
+TRAIN_KEYS = ("attention_smoothing", "attention_entropy", "ensemble", "lr", "batch_size", "scaling", "precision")
 
 
 def split_models(text: str) -> list[str]:

@@ -218,3 +218,46 @@ def test_label_smoothing_changes_what_is_fitted_and_not_what_is_logged():
     assert AttentionClassifier("cnn_attention", label_smoothing=0.2)._train_config().label_smoothing == 0.2
     with pytest.raises(ConfigError, match=re.escape("'label_smoothing' input should be less than 1; got 1.0")):
         TrainConfig.from_dict({"label_smoothing": 1.0})
+
+
+def test_bf16_mixed_precision_trains_under_bfloat16_autocast_and_keeps_float32_weights():
+    """``precision="bf16-mixed"``: the convolutions see bfloat16 in training, never after; reruns are identical."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(48, 40)).astype(np.float32)
+    y = np.arange(48) % 2
+    X[y == 1, 10:20] += 2.0
+    seen: set[torch.dtype] = set()
+
+    def record(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+        seen.add(output.dtype)
+
+    def fit(precision: str) -> AttentionClassifier:
+        hooks = []
+        original = torch.nn.Conv1d.__init__
+
+        def init(self: torch.nn.Conv1d, *args: object, **kwargs: object) -> None:
+            original(self, *args, **kwargs)
+            hooks.append(self.register_forward_hook(record))
+
+        torch.nn.Conv1d.__init__ = init  # type: ignore[method-assign]
+        try:
+            return AttentionClassifier("cnn_attention", max_epochs=2, ensemble=1, precision=precision).fit(X, y)
+        finally:
+            torch.nn.Conv1d.__init__ = original  # type: ignore[method-assign]
+
+    plain = fit("32-true")
+    assert seen == {torch.float32}
+    seen.clear()
+    half = fit("bf16-mixed")
+    assert seen == {torch.bfloat16}  # every training and validation step
+    seen.clear()
+    half.predict_proba(X[:4])
+    assert seen == {torch.float32}  # predictions after training
+    assert all(p.dtype == torch.float32 for p in half.model_.parameters())
+    again = fit("bf16-mixed")
+    for a, b in zip(half.model_.parameters(), again.model_.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert not all(torch.equal(a, c) for a, c in zip(half.model_.parameters(), plain.model_.parameters(), strict=True))
+    assert half._train_config().precision == "bf16-mixed"
+    with pytest.raises(ConfigError, match=re.escape("'precision' input should be '32-true' or 'bf16-mixed'; got '16'")):
+        TrainConfig.from_dict({"precision": "16"})

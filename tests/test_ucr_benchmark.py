@@ -198,3 +198,51 @@ def test_the_wall_clock_benchmark_runs_tsattn_train_on_each_data_source_and_keep
     assert row["phases"] == {"train_seconds": 12.3}  # a phase the run did not time is left out
     assert seed_config_wall.run(0, Path("cfg.json"))["source"] == "config"
     assert seen[1][seen[1].index("--config") + 1] == "cfg.json"
+
+
+def test_the_wall_clock_benchmark_runs_each_variant_once_per_source_and_skips_what_is_logged(tmp_path, monkeypatch):
+    import json
+    import sys
+
+    import seed_config_wall
+
+    calls: list[tuple[str, int, str]] = []
+
+    def fake_run(seed, config, data=None, flags=""):
+        calls.append((data, seed, flags))
+        return {"source": data, "seed": seed, "flags": flags, "wall_seconds": 1.0}
+
+    monkeypatch.setattr(seed_config_wall, "run", fake_run)
+    out = tmp_path / "wall.json"
+    argv = ["seed_config_wall.py", "--seeds", "0", "--data", "ucr:A", "ucr:B", "--variants", "", "--precision x"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--out", str(out)])
+    seed_config_wall.main()
+    # each source runs its variants one after the other, so that they share the machine's hour
+    assert calls == [("ucr:A", 0, ""), ("ucr:A", 0, "--precision x"), ("ucr:B", 0, ""), ("ucr:B", 0, "--precision x")]
+    assert [r["flags"] for r in json.loads(out.read_text())["runs"]] == ["", "--precision x"] * 2
+    calls.clear()
+    seed_config_wall.main()  # everything is in the .jsonl already
+    assert calls == []
+
+
+def test_the_wall_clock_benchmark_passes_a_variants_flags_to_tsattn_train(monkeypatch):
+    import json
+    import subprocess
+
+    import seed_config_wall
+
+    seen: list[list[str]] = []
+
+    def fake_run(cmd, **kwargs):
+        seen.append(cmd)
+        out = Path(cmd[cmd.index("--out") + 1])
+        out.mkdir(parents=True)
+        (out / "metrics.json").write_text(json.dumps({"accuracy": 1.0}))
+        (out / "config.json").write_text(json.dumps({"train": {"ensemble": 3, "max_steps": 0}}))
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(seed_config_wall.subprocess, "run", fake_run)
+    row = seed_config_wall.run(0, None, "ucr:GunPoint", "--precision bf16-mixed --max-epochs 2")
+    assert seen[0][seen[0].index("--precision") + 1] == "bf16-mixed"
+    assert seen[0][seen[0].index("--max-epochs") + 1] == "2"
+    assert row["flags"] == "--precision bf16-mixed --max-epochs 2"

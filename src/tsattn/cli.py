@@ -242,6 +242,12 @@ def train(
         "--attention-entropy",
         help="penalty on the attention's entropy, in units of log(length) [default: the model's recipe]",
     ),
+    precision: str | None = typer.Option(
+        None,
+        "--precision",
+        help="32-true | bf16-mixed: train under bfloat16 autocast (weights and predictions stay float32) "
+        "[default: the model's recipe, 32-true]",
+    ),
     accelerator: str | None = typer.Option(None, "--accelerator", help="Lightning accelerator [default: auto]"),
     devices: str | None = typer.Option(None, "--devices", help="Lightning devices: a count, a list or auto"),
     num_nodes: int | None = typer.Option(None, "--num-nodes", help="Lightning num_nodes (multi-node DDP)"),
@@ -305,6 +311,7 @@ def train(
         "scaling_clip": scaling_clip,
         "attention_smoothing": attention_smoothing,
         "attention_entropy": attention_entropy,
+        "precision": precision,
         "accelerator": accelerator,
         "devices": dev,
         "num_nodes": num_nodes,

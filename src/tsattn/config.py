@@ -175,6 +175,8 @@ class DatasetConfig(_Strict):
 
 
 Scaling = Literal["znorm", "znorm_level", "standard", "both", "diff", "none"]
+#: Lightning's names of the training precisions offered (half precision, "16-mixed", is for GPUs only).
+Precision = Literal["32-true", "bf16-mixed"]
 
 
 class TrainConfig(_Strict):
@@ -268,6 +270,11 @@ class TrainConfig(_Strict):
     num_nodes: int = Field(1, ge=1, description="Lightning num_nodes")
     strategy: str = Field("auto", description="Lightning strategy, e.g. ddp")
     deterministic: bool = Field(True, description="use deterministic algorithms (bit-identical reruns on CPU)")
+    precision: Precision = Field(
+        "32-true",
+        description="Lightning precision of training: 32-true, or bf16-mixed (the forward and backward passes "
+        "in bfloat16 under autocast, the weights, the optimiser and every prediction after training in float32)",
+    )
 
     @model_validator(mode="after")
     def _check_split(self) -> TrainConfig:
@@ -306,6 +313,7 @@ class Recipe(TypedDict, total=False):
     scaling: Scaling
     scaling_gain: float
     scaling_clip: float
+    precision: Precision
 
 
 def load_dataset_config(path: str | os.PathLike[str]) -> DatasetConfig:

@@ -62,6 +62,9 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     label_smoothing : float, optional
         Fit towards smoothed targets (``TrainConfig.label_smoothing``); ``None``
         takes the recipe's (0 in every recipe).
+    precision : {"32-true", "bf16-mixed"}, optional
+        Lightning's training precision (``TrainConfig.precision``); ``None``
+        takes the recipe's.
     val_fraction : float, optional
         Sets the validation part that early stopping watches (see :meth:`fit`);
         ``None`` takes the recipe's.
@@ -121,6 +124,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         attention_smoothing: float | None = None,
         attention_entropy: float | None = None,
         label_smoothing: float | None = None,
+        precision: str | None = None,
         val_fraction: float | None = None,
         model_params: dict[str, Any] | None = None,
         nan_policy: str = "error",
@@ -141,6 +145,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.attention_smoothing = attention_smoothing
         self.attention_entropy = attention_entropy
         self.label_smoothing = label_smoothing
+        self.precision = precision
         self.val_fraction = val_fraction
         self.model_params = model_params
         self.nan_policy = nan_policy
@@ -187,6 +192,7 @@ class AttentionClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "attention_smoothing": self.attention_smoothing,
             "attention_entropy": self.attention_entropy,
             "label_smoothing": self.label_smoothing,
+            "precision": self.precision,
             "val_fraction": self.val_fraction,
             "seed": int(self.random_state),
             "model_params": hyper,

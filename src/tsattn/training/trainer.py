@@ -448,6 +448,7 @@ def fit(
         num_sanity_val_steps=0,
         gradient_clip_val=config.grad_clip or None,
         deterministic=config.deterministic,
+        precision=config.precision,
         plugins=[AtomicCheckpointIO()] if run_dir is not None else None,
     )
     # No batch is bigger than the training set, as without passes.
