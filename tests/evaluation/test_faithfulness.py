@@ -143,6 +143,8 @@ def test_a_shared_forward_runs_each_distinct_series_once_and_gives_the_same_scor
                     np.testing.assert_allclose(a[key][k], b[key][k], rtol=1e-12)
             else:
                 assert a[key] == (pytest.approx(b[key], rel=1e-12) if isinstance(a[key], float) else b[key])
+    empty = np.zeros((0, 1, T_), np.float32)  # no series: the class axis stays, as the model's own outputs have it
+    assert shared.proba(empty).shape == shared.logits(empty, np.zeros(0, np.int64)).shape == (0, 2)
 
 
 def test_every_run_reports_the_faithfulness_of_its_relevance_methods(tmp_path):

@@ -182,6 +182,8 @@ class SharedForward:
 
     def _both(self, X: np.ndarray, lengths: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         X = np.ascontiguousarray(X, dtype=np.float32)
+        if len(X) == 0:  # nothing to look up; the model gives the empty outputs their class axis
+            return self._outputs(X, lengths)
         marks = np.full(len(X), -1, np.int64) if lengths is None else np.asarray(lengths, np.int64)
         keys = [self._key(X[i], int(marks[i])) for i in range(len(X))]
         missing: dict[bytes, int] = {}
