@@ -229,30 +229,24 @@ def test_bf16_mixed_precision_trains_under_bfloat16_autocast_and_keeps_float32_w
     seen: set[torch.dtype] = set()
 
     def record(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        seen.add(output.dtype)
+        if isinstance(module, torch.nn.Conv1d):
+            seen.add(output.dtype)
 
     def fit(precision: str) -> AttentionClassifier:
-        hooks = []
-        original = torch.nn.Conv1d.__init__
+        return AttentionClassifier("cnn_attention", max_epochs=2, ensemble=1, precision=precision).fit(X, y)
 
-        def init(self: torch.nn.Conv1d, *args: object, **kwargs: object) -> None:
-            original(self, *args, **kwargs)
-            hooks.append(self.register_forward_hook(record))
-
-        torch.nn.Conv1d.__init__ = init  # type: ignore[method-assign]
-        try:
-            return AttentionClassifier("cnn_attention", max_epochs=2, ensemble=1, precision=precision).fit(X, y)
-        finally:
-            torch.nn.Conv1d.__init__ = original  # type: ignore[method-assign]
-
-    plain = fit("32-true")
-    assert seen == {torch.float32}
-    seen.clear()
-    half = fit("bf16-mixed")
-    assert seen == {torch.bfloat16}  # every training and validation step
-    seen.clear()
-    half.predict_proba(X[:4])
-    assert seen == {torch.float32}  # predictions after training
+    handle = torch.nn.modules.module.register_module_forward_hook(record)  # every module's forward, while it lasts
+    try:
+        plain = fit("32-true")
+        assert seen == {torch.float32}
+        seen.clear()
+        half = fit("bf16-mixed")
+        assert seen == {torch.bfloat16}  # every training and validation step
+        seen.clear()
+        half.predict_proba(X[:4])
+        assert seen == {torch.float32}  # predictions after training
+    finally:
+        handle.remove()
     assert all(p.dtype == torch.float32 for p in half.model_.parameters())
     again = fit("bf16-mixed")
     for a, b in zip(half.model_.parameters(), again.model_.parameters(), strict=True):
